@@ -1,0 +1,42 @@
+import Hummingbird
+import Logging
+package import OpenAPIRuntime
+import PostgresNIO
+import SwitchboardStore
+
+/// Everything the HTTP application needs from outside.
+package struct AppDependencies: Sendable {
+    package var database: PostgresClient
+    package var migrations: MigrationSet
+    package var maxBodyBytes: Int
+
+    package init(database: PostgresClient, migrations: MigrationSet, maxBodyBytes: Int = 1 << 20) {
+        self.database = database
+        self.migrations = migrations
+        self.maxBodyBytes = maxBodyBytes
+    }
+}
+
+package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.middlewares.add(RequestBoundaryMiddleware(maxBodyBytes: dependencies.maxBodyBytes))
+    let transport = MethodAwareTransport(router: router)
+    let service = APIService(database: dependencies.database, migrations: MigrationRunner(migrations: dependencies.migrations))
+    try service.registerHandlers(on: transport)
+    transport.registerMethodNotAllowedFallbacks()
+    return router
+}
+
+/// The server: the router plus the database pool it runs as a service.
+package func buildApplication(
+    _ dependencies: AppDependencies,
+    configuration: ApplicationConfiguration,
+    logger: Logger
+) throws -> some ApplicationProtocol {
+    Application(
+        router: try buildRouter(dependencies),
+        configuration: configuration,
+        services: [dependencies.database],
+        logger: logger
+    )
+}

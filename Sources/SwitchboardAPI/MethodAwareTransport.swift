@@ -1,0 +1,35 @@
+import HTTPTypes
+import Hummingbird
+internal import OpenAPIHummingbird
+package import OpenAPIRuntime
+
+/// Registers the generated handlers on the router and remembers which methods each path has,
+/// so a known path with the wrong method answers 405 with `Allow` instead of the router's 404.
+final class MethodAwareTransport: ServerTransport {
+    private let router: Router<AppRequestContext>
+    private var methodsByPath: [String: [HTTPRequest.Method]] = [:]
+
+    init(router: Router<AppRequestContext>) {
+        self.router = router
+    }
+
+    func register(
+        _ handler: @escaping @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?),
+        method: HTTPRequest.Method,
+        path: String
+    ) throws {
+        methodsByPath[path, default: []].append(method)
+        router.register(handler, method: method, path: path)
+    }
+
+    /// Call once after every operation is registered.
+    func registerMethodNotAllowedFallbacks() {
+        let candidates: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options, .trace]
+        for (path, allowed) in methodsByPath {
+            let problem = Problem.methodNotAllowed(allowed: allowed)
+            for method in candidates where !allowed.contains(method) {
+                router.on(RouterPath(path), method: method) { _, _ -> Response in throw problem }
+            }
+        }
+    }
+}

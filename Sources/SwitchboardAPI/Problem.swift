@@ -1,0 +1,112 @@
+package import Foundation
+import HTTPTypes
+
+/// An RFC 9457 problem document, and the one error type handlers throw to answer a client.
+package struct Problem: Error, Sendable, Equatable {
+    package struct FieldError: Sendable, Equatable, Codable {
+        package var field: String
+        package var rule: String
+        package var message: String
+
+        package init(field: String, rule: String, message: String) {
+            self.field = field
+            self.rule = rule
+            self.message = message
+        }
+    }
+
+    package var status: HTTPResponse.Status
+    package var type: String
+    package var title: String
+    package var detail: String?
+    package var errors: [FieldError]
+    /// Extra response headers (`Allow`, `WWW-Authenticate`, ...).
+    package var headers: HTTPFields
+
+    package init(
+        status: HTTPResponse.Status,
+        type: String = "about:blank",
+        title: String? = nil,
+        detail: String? = nil,
+        errors: [FieldError] = [],
+        headers: HTTPFields = [:]
+    ) {
+        self.status = status
+        self.type = type
+        self.title = title ?? status.reasonPhrase
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+    }
+
+    static func typeURI(_ slug: String) -> String { "urn:switchboard:problem:\(slug)" }
+
+    package static func badRequest(_ detail: String, errors: [FieldError] = []) -> Problem {
+        Problem(status: .badRequest, type: typeURI("invalid-request"), title: "Invalid request", detail: detail, errors: errors)
+    }
+
+    package static func validation(_ errors: [FieldError]) -> Problem {
+        Problem(
+            status: .unprocessableContent, type: typeURI("validation"), title: "Validation failed",
+            detail: errors.map { "\($0.field): \($0.message)" }.joined(separator: "; "), errors: errors
+        )
+    }
+
+    package static func notFound(_ detail: String = "No such resource.") -> Problem {
+        Problem(status: .notFound, type: typeURI("not-found"), title: "Not found", detail: detail)
+    }
+
+    package static func methodNotAllowed(allowed: [HTTPRequest.Method]) -> Problem {
+        let allow = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+        var headers = HTTPFields()
+        headers[.allow] = allow
+        return Problem(
+            status: .methodNotAllowed, type: typeURI("method-not-allowed"), title: "Method not allowed",
+            detail: "This path supports: \(allow).", headers: headers
+        )
+    }
+
+    package static func unauthorized(_ detail: String) -> Problem {
+        var headers = HTTPFields()
+        headers[.wwwAuthenticate] = "Bearer"
+        return Problem(status: .unauthorized, type: typeURI("unauthorized"), title: "Unauthorized", detail: detail, headers: headers)
+    }
+
+    package static func forbidden(_ detail: String) -> Problem {
+        Problem(status: .forbidden, type: typeURI("forbidden"), title: "Forbidden", detail: detail)
+    }
+
+    package static func conflict(_ detail: String, type slug: String = "conflict", errors: [FieldError] = []) -> Problem {
+        Problem(status: .conflict, type: typeURI(slug), title: "Conflict", detail: detail, errors: errors)
+    }
+
+    package static func serviceUnavailable(_ detail: String) -> Problem {
+        Problem(status: .serviceUnavailable, type: typeURI("unavailable"), title: "Service unavailable", detail: detail)
+    }
+
+    /// Never carries the cause: that goes to the log under the request id.
+    package static let internalError = Problem(
+        status: .internalServerError, type: typeURI("internal"), title: "Internal server error",
+        detail: "The server failed to handle this request. Quote the request id when reporting it."
+    )
+
+    /// The JSON body, with the request id of the request it answers.
+    func body(requestID: String, instance: String) -> Data {
+        struct Document: Encodable {
+            var type: String
+            var title: String
+            var status: Int
+            var detail: String?
+            var instance: String
+            var requestId: String
+            var errors: [FieldError]?
+        }
+        let document = Document(
+            type: type, title: title, status: status.code, detail: detail, instance: instance,
+            requestId: requestID, errors: errors.isEmpty ? nil : errors
+        )
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(document)) ?? Data(#"{"type":"about:blank","title":"Internal server error","status":500}"#.utf8)
+    }
+}

@@ -1,0 +1,155 @@
+package import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+package import OpenAPIRuntime
+
+/// The outermost layer of every request: request id, access log, the body size limit, and the
+/// rendering of every error (router, runtime, handler) as an RFC 9457 problem document.
+package struct RequestBoundaryMiddleware: RouterMiddleware {
+    package typealias Context = AppRequestContext
+
+    let maxBodyBytes: Int
+
+    package init(maxBodyBytes: Int) {
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let requestID = Self.acceptableRequestID(request.headers[.requestID]) ?? UUID().uuidString.lowercased()
+        context.requestID = requestID
+        context.logger[metadataKey: "request_id"] = .string(requestID)
+        let started = ContinuousClock.now
+        let info = RequestInfo(requestID: requestID, logger: context.logger, authorization: request.headers[.authorization])
+
+        var response: Response
+        do {
+            let request = try await limitBody(of: request)
+            let ctx = context
+            response = try await RequestInfo.$current.withValue(info) {
+                try await next(request, ctx)
+            }
+        } catch {
+            response = problemResponse(for: error, request: request, context: context)
+        }
+        response.headers[.requestID] = requestID
+        let elapsed = ContinuousClock.now - started
+        // Paths carry ids only; query strings (which may hold search terms) are not logged.
+        context.logger.info(
+            "request",
+            metadata: [
+                "method": .string(request.method.rawValue),
+                "path": .string(request.uri.path),
+                "status": .stringConvertible(response.status.code),
+                "ms": .stringConvertible(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000),
+            ]
+        )
+        return response
+    }
+
+    /// Rejects bodies over the limit before anything reads them whole.
+    private func limitBody(of request: Request) async throws -> Request {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
+            throw Problem(status: .contentTooLarge, type: Problem.typeURI("too-large"), title: "Payload too large",
+                          detail: "The request body may be at most \(maxBodyBytes) bytes.")
+        }
+        if request.headers[.contentLength] == nil, request.headers[.transferEncoding] != nil {
+            var request = request
+            do {
+                _ = try await request.collectBody(upTo: maxBodyBytes)
+            } catch {
+                throw Problem(status: .contentTooLarge, type: Problem.typeURI("too-large"), title: "Payload too large",
+                              detail: "The request body may be at most \(maxBodyBytes) bytes.")
+            }
+            return request
+        }
+        return request
+    }
+
+    /// A client-supplied id is echoed only if it is short and plain (it ends up in logs).
+    static func acceptableRequestID(_ value: String?) -> String? {
+        guard let value, !value.isEmpty, value.utf8.count <= 128,
+              value.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.:".unicodeScalars.contains($0)) })
+        else { return nil }
+        return value
+    }
+
+    func problemResponse(for error: any Error, request: Request, context: Context) -> Response {
+        let problem = ProblemMapping.problem(for: error, logger: context.logger)
+        var headers = problem.headers
+        headers[.contentType] = "application/problem+json"
+        let body = problem.body(requestID: context.requestID, instance: request.uri.path)
+        return Response(status: problem.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// Turns any error into the problem a client may see; everything unexpected is logged and becomes a bare 500.
+enum ProblemMapping {
+    static func problem(for error: any Error, logger: Logger) -> Problem {
+        switch error {
+        case let problem as Problem:
+            return problem
+        case let serverError as ServerError:
+            if let problem = serverError.underlyingError as? Problem { return problem }
+            if let decoding = serverError.underlyingError as? DecodingError {
+                return decodingProblem(decoding)
+            }
+            let code = serverError.httpStatus.code
+            if (400..<500).contains(code) {
+                if serverError.httpStatus == .unsupportedMediaType {
+                    return Problem(status: .unsupportedMediaType, type: Problem.typeURI("unsupported-media-type"),
+                                   title: "Unsupported media type", detail: serverError.causeDescription)
+                }
+                return Problem(status: serverError.httpStatus, type: Problem.typeURI("invalid-request"),
+                               title: "Invalid request", detail: serverError.causeDescription)
+            }
+            logger.error("unhandled error in operation", metadata: ["operation": "\(serverError.operationID)", "error": "\(serverError.underlyingError)"])
+            return .internalError
+        case let httpError as HTTPError:
+            switch httpError.status {
+            case .notFound: return .notFound("No route matches this path.")
+            case .contentTooLarge:
+                return Problem(status: .contentTooLarge, type: Problem.typeURI("too-large"), title: "Payload too large", detail: "The request body is too large.")
+            case let status where (400..<500).contains(status.code):
+                return Problem(status: status, type: Problem.typeURI("invalid-request"), title: status.reasonPhrase, detail: status.reasonPhrase)
+            default:
+                logger.error("HTTP error", metadata: ["error": "\(httpError)"])
+                return .internalError
+            }
+        default:
+            logger.error("unhandled error", metadata: ["error": "\(error)"])
+            return .internalError
+        }
+    }
+
+    /// Names the field and the rule without echoing the client's values or internal type names.
+    static func decodingProblem(_ error: DecodingError) -> Problem {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let field = path(context.codingPath + [key])
+            return .badRequest("Required field '\(field)' is missing.", errors: [.init(field: field, rule: "required", message: "is required")])
+        case .valueNotFound(_, let context):
+            let field = path(context.codingPath)
+            return .badRequest("Field '\(field)' must not be null.", errors: [.init(field: field, rule: "required", message: "must not be null")])
+        case .typeMismatch(_, let context):
+            let field = path(context.codingPath)
+            return .badRequest("Field '\(field)' has the wrong type.", errors: [.init(field: field, rule: "type", message: "has the wrong type")])
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                return .badRequest("The request body is not valid JSON.", errors: [.init(field: "", rule: "syntax", message: "is not valid JSON")])
+            }
+            let field = path(context.codingPath)
+            return .badRequest("Field '\(field)' has an invalid value.", errors: [.init(field: field, rule: "format", message: "has an invalid value")])
+        @unknown default:
+            return .badRequest("The request could not be decoded.")
+        }
+    }
+}
+
+extension HTTPField.Name {
+    package static let requestID = Self("X-Request-Id")!
+}

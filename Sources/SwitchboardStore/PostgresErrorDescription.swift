@@ -1,0 +1,17 @@
+import PostgresNIO
+
+/// Operator-facing text for database errors, whose default descriptions hide the cause.
+public enum PostgresErrorDescription {
+    public static func describe(_ error: any Error) -> String {
+        if let psql = error as? PSQLError {
+            if let message = psql.serverInfo?[.message] {
+                return "PostgreSQL: \(message)" + (psql.serverInfo?[.detail].map { " (\($0))" } ?? "")
+            }
+            if let underlying = psql.underlying {
+                return "cannot reach PostgreSQL: \(underlying)"
+            }
+            return "PostgreSQL error: \(psql.code)"
+        }
+        return String(describing: error)
+    }
+}

@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import PostgresNIO
+import SwitchboardAPI
+import SwitchboardStore
+
+@main
+struct Switchboard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard",
+        abstract: "Multi-tenant, white-label telecom backend.",
+        subcommands: [Serve.self, Migrate.self]
+    )
+}
+
+/// Options shared by every command that reaches the database.
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: "Data directory of the private PostgreSQL cluster used when DATABASE_URL is unset (env SWITCHBOARD_DATA_DIR).")
+    var dataDir: String?
+
+    @Option(help: "Directory holding NNNN_name.sql migrations (env SWITCHBOARD_MIGRATIONS_DIR; default ./migrations).")
+    var migrationsDir: String?
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    var dataDirectory: URL {
+        URL(fileURLWithPath: dataDir ?? environment["SWITCHBOARD_DATA_DIR"] ?? ".switchboard")
+    }
+
+    func loadMigrations() throws -> MigrationSet {
+        let directory = migrationsDir.map { URL(fileURLWithPath: $0) } ?? MigrationSet.defaultDirectory(environment: environment)
+        return try MigrationSet.load(from: directory)
+    }
+
+    func placement(logger: Logger) async throws -> DatabasePlacement {
+        try await DatabasePlacement.resolve(databaseURL: environment["DATABASE_URL"], dataDirectory: dataDirectory, logger: logger)
+    }
+
+    var applicationPassword: String? { environment["SWITCHBOARD_APP_PASSWORD"] }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP server (with a private PostgreSQL when DATABASE_URL is unset).")
+
+    @Option(help: "Address to listen on (env SWITCHBOARD_HOST).")
+    var host: String?
+
+    @Option(help: "Port to listen on (env SWITCHBOARD_PORT).")
+    var port: Int?
+
+    @Flag(help: "Do not apply pending migrations at start (env SWITCHBOARD_MIGRATE=false); /ready stays 503 until they are applied.")
+    var noMigrate = false
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let environment = database.environment
+        let logger = makeLogger()
+        let host = host ?? environment["SWITCHBOARD_HOST"] ?? "127.0.0.1"
+        let port = try port ?? environment["SWITCHBOARD_PORT"].map { value in
+            guard let port = Int(value), (0...65535).contains(port) else { throw ValidationError("SWITCHBOARD_PORT must be a port number") }
+            return port
+        } ?? 8080
+        let migrate = !noMigrate && environment["SWITCHBOARD_MIGRATE"]?.lowercased() != "false"
+
+        try await reportingFailures(logger: logger) {
+            let migrations = try database.loadMigrations()
+            let placement = try await database.placement(logger: logger)
+            do {
+                if migrate {
+                    try await placement.migrate(migrations, applicationPassword: database.applicationPassword, logger: logger)
+                }
+                let client = PostgresClient(
+                    configuration: try placement.applicationClientConfiguration(password: database.applicationPassword, maxConnections: 20),
+                    backgroundLogger: logger
+                )
+                let app = try buildApplication(
+                    AppDependencies(database: client, migrations: migrations),
+                    configuration: .init(address: .hostname(host, port: port), serverName: "switchboard"),
+                    logger: logger
+                )
+                try await app.runService()
+            } catch {
+                await placement.shutdown()
+                throw ServeError.describe(error, host: host, port: port)
+            }
+            await placement.shutdown()
+            logger.info("stopped")
+        }
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending migrations to DATABASE_URL (or the private cluster) and exit.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let logger = makeLogger()
+        try await reportingFailures(logger: logger) {
+            let migrations = try database.loadMigrations()
+            let placement = try await database.placement(logger: logger)
+            do {
+                try await placement.migrate(migrations, applicationPassword: database.applicationPassword, logger: logger)
+            } catch {
+                await placement.shutdown()
+                throw error
+            }
+            await placement.shutdown()
+        }
+    }
+}
+
+enum ServeError: Error, CustomStringConvertible {
+    case portInUse(host: String, port: Int)
+
+    var description: String {
+        switch self {
+        case .portInUse(let host, let port):
+            return "Port \(port) on \(host) is already in use. Fix: stop the program using it, or choose another with --port or SWITCHBOARD_PORT."
+        }
+    }
+
+    static func describe(_ error: any Error, host: String, port: Int) -> any Error {
+        if let ioError = error as? IOError, ioError.errnoCode == EADDRINUSE {
+            return ServeError.portInUse(host: host, port: port)
+        }
+        if "\(error)".contains("Address already in use") {
+            return ServeError.portInUse(host: host, port: port)
+        }
+        return error
+    }
+}
+
+func makeLogger() -> Logger {
+    let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    return Logger(label: "switchboard")
+}
+
+/// Prints a failure as the operator-facing message it carries and exits non-zero,
+/// instead of a Swift error dump.
+func reportingFailures(logger: Logger, _ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        FileHandle.standardError.write(Data("switchboard: \(PostgresErrorDescription.describe(error))\n".utf8))
+        throw ExitCode.failure
+    }
+}

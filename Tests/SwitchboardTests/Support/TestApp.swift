@@ -1,0 +1,39 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import PostgresNIO
+@testable import SwitchboardAPI
+import SwitchboardStore
+
+/// Runs `test` against the application wired to `database`, through Hummingbird's router test client.
+func withTestApp<T: Sendable>(
+    _ database: TestDatabase,
+    mode: TestingSetup = .router,
+    maxConnections: Int = 4,
+    _ test: @Sendable (any TestClientProtocol) async throws -> T
+) async throws -> T {
+    let client = try database.applicationClient(maxConnections: maxConnections)
+    let migrations = try MigrationSet.load(from: TestCluster.migrationsDirectory)
+    let app = try buildApplication(
+        AppDependencies(database: client, migrations: migrations),
+        configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        logger: TestCluster.logger
+    )
+    return try await app.test(mode, test)
+}
+
+extension TestResponse {
+    /// The body decoded as a JSON object.
+    var json: [String: Any] {
+        get throws {
+            let object = try JSONSerialization.jsonObject(with: Data(buffer: body))
+            guard let dictionary = object as? [String: Any] else { throw TestFailure("body is not a JSON object: \(String(buffer: body))") }
+            return dictionary
+        }
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

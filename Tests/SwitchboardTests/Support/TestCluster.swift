@@ -1,0 +1,109 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SwitchboardStore
+import XCTest
+
+/// One throwaway PostgreSQL cluster per test process, with a migrated template database;
+/// every test gets its own clone, so tests never see each other's rows.
+actor TestCluster {
+    static let shared = TestCluster()
+
+    static let logger: Logger = {
+        var logger = Logger(label: "switchboard-tests")
+        logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        return logger
+    }()
+
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let migrationsDirectory = repositoryRoot.appendingPathComponent("migrations")
+    static let templateName = "sb_template"
+
+    private var running: LocalPostgresCluster?
+    private var templateReady = false
+    private var databaseCount = 0
+
+    /// The cluster, started on first use and stopped when the test bundle finishes.
+    func cluster() async throws -> LocalPostgresCluster {
+        if let running { return running }
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("sbtest-\(getpid())")
+        try? FileManager.default.removeItem(at: directory)
+        let cluster = try await LocalPostgresCluster.start(.init(dataDirectory: directory, durability: .throwaway), logger: Self.logger)
+        running = cluster
+        await MainActor.run { ClusterShutdownObserver.register(cluster) }
+        return cluster
+    }
+
+    /// A new database cloned from the migrated template.
+    func migratedDatabase() async throws -> TestDatabase {
+        let cluster = try await cluster()
+        if !templateReady {
+            let admin = cluster.target(database: "postgres")
+            try await admin.withAdminConnection(logger: Self.logger) { connection in
+                try await DatabasePlacement.createDatabaseIfMissing(Self.templateName, on: connection, logger: Self.logger)
+            }
+            try await cluster.target(database: Self.templateName).withAdminConnection(logger: Self.logger) { connection in
+                try await MigrationRunner(migrations: try MigrationSet.load(from: Self.migrationsDirectory)).apply(on: connection, logger: Self.logger)
+            }
+            templateReady = true
+        }
+        return try await newDatabase(template: Self.templateName)
+    }
+
+    /// A new database with nothing in it (not even the migrations ledger).
+    func emptyDatabase() async throws -> TestDatabase {
+        try await newDatabase(template: "template0")
+    }
+
+    private func newDatabase(template: String) async throws -> TestDatabase {
+        let cluster = try await cluster()
+        databaseCount += 1
+        let name = "test_\(databaseCount)"
+        try await cluster.target(database: "postgres").withAdminConnection(logger: Self.logger) { connection in
+            try await DatabasePlacement.createDatabaseIfMissing(name, template: template, on: connection, logger: Self.logger)
+        }
+        return TestDatabase(cluster: cluster, name: name)
+    }
+}
+
+/// One test's database.
+struct TestDatabase: Sendable {
+    let cluster: LocalPostgresCluster
+    let name: String
+
+    /// As the cluster's superuser: for setup and inspection only.
+    var adminTarget: DatabaseTarget { cluster.target(database: name) }
+
+    var placement: DatabasePlacement { DatabasePlacement(target: adminTarget, privateCluster: nil) }
+
+    func withAdmin<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await adminTarget.withAdminConnection(logger: TestCluster.logger, body)
+    }
+
+    /// The server's own pool: the `sb_app` login role.
+    func applicationClient(maxConnections: Int = 4) throws -> PostgresClient {
+        PostgresClient(
+            configuration: try placement.applicationClientConfiguration(password: nil, maxConnections: maxConnections),
+            backgroundLogger: TestCluster.logger
+        )
+    }
+}
+
+/// Stops the shared cluster when XCTest finishes, so no postgres outlives the test run.
+final class ClusterShutdownObserver: NSObject, XCTestObservation {
+    private let cluster: LocalPostgresCluster
+
+    private init(cluster: LocalPostgresCluster) {
+        self.cluster = cluster
+    }
+
+    @MainActor static func register(_ cluster: LocalPostgresCluster) {
+        XCTestObservationCenter.shared.addTestObserver(ClusterShutdownObserver(cluster: cluster))
+    }
+
+    func testBundleDidFinish(_ testBundle: Bundle) {
+        cluster.stopBlocking()
+        try? FileManager.default.removeItem(at: cluster.dataDirectory)
+    }
+}
