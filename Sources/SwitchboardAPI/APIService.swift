@@ -2,28 +2,77 @@ package import Foundation
 import Logging
 package import OpenAPIRuntime
 import PostgresNIO
+import SwitchboardDomain
 import SwitchboardStore
 
-/// The implementation of every operation in `openapi.yaml`.
+/// The implementation of every operation in `openapi.yaml`. Handlers authenticate, check the
+/// role, validate, then run in one scoped transaction (where the audit entry is written too).
 package struct APIService: APIProtocol {
-    let database: PostgresClient
+    let database: ScopedDatabase
     let migrations: MigrationRunner
+    let authenticator: Authenticator
+    let passwords: PasswordHasher
 
-    package init(database: PostgresClient, migrations: MigrationRunner) {
+    package init(database: ScopedDatabase, migrations: MigrationRunner, authenticator: Authenticator, passwords: PasswordHasher) {
         self.database = database
         self.migrations = migrations
+        self.authenticator = authenticator
+        self.passwords = passwords
     }
+
+    var logger: Logger { RequestInfo.current.logger }
+
+    /// The caller, restricted to `roles`: 401 without a valid credential, 403 for another role.
+    func authenticate(_ roles: Set<Role> = Set(Role.allCases)) async throws -> Principal {
+        let principal = try await authenticator.authenticate(RequestInfo.current.authorization, logger: logger)
+        guard roles.contains(principal.role) else {
+            throw Problem.forbidden("This operation is not available to the \(principal.role.rawValue) role.")
+        }
+        return principal
+    }
+
+    /// Runs `body` in the principal's scoped transaction, turning store outcomes into problems.
+    func transaction<T: Sendable>(_ principal: Principal, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await database.transaction(.principal(principal), logger: logger, body)
+        } catch {
+            throw Self.problem(for: StoreError.classify(error))
+        }
+    }
+
+    static func problem(for error: any Error) -> any Error {
+        switch error {
+        case let store as StoreError:
+            switch store {
+            case .notFound: return Problem.notFound()
+            case .versionMismatch(let current):
+                return Problem(status: .preconditionFailed, type: Problem.typeURI("stale-etag"), title: "Precondition failed",
+                               detail: "The resource changed since you read it (now at ETag \"\(current)\"). Read it again and retry.")
+            case .uniqueViolation(let constraint):
+                return Problem.conflict("A record with the same \(UniqueConstraint.field(constraint)) already exists.", type: "duplicate",
+                                        errors: [.init(field: UniqueConstraint.field(constraint), rule: "unique", message: "is already taken")])
+            case .refusedByPolicy:
+                return Problem.forbidden("The database's access policy refused this change.")
+            }
+        case let validation as ValidationFailure:
+            return Problem.validation(validation.violations.map { .init(field: $0.field, rule: $0.rule, message: $0.message) })
+        default:
+            return error
+        }
+    }
+
+    // MARK: operations
 
     package func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         .ok(.init(body: .json(.init(status: .ok))))
     }
 
     package func getReady(_ input: Operations.GetReady.Input) async throws -> Operations.GetReady.Output {
-        let logger = RequestInfo.current.logger
+        let logger = logger
         let status: MigrationStatus
         do {
             status = try await withTimeout(.seconds(3)) {
-                try await database.withConnection { connection in
+                try await database.client.withConnection { connection in
                     try await migrations.status(on: connection, logger: logger)
                 }
             }
@@ -31,13 +80,57 @@ package struct APIService: APIProtocol {
             logger.error("not ready: migrations do not match this build", metadata: ["error": "\(error)"])
             throw Problem.serviceUnavailable("The database's migrations do not match this build.")
         } catch {
-            logger.warning("not ready: database unreachable", metadata: ["error": "\(String(reflecting: error))"])
+            logger.warning("not ready: database unreachable", metadata: ["error": "\(PostgresErrorDescription.describe(error))"])
             throw Problem.serviceUnavailable("The database is not reachable.")
         }
         guard status.isCurrent else {
             throw Problem.serviceUnavailable("\(status.pending.count) migration(s) are not applied yet.")
         }
         return .ok(.init(body: .json(.init(status: .ready, appliedMigrations: status.applied, pendingMigrations: 0))))
+    }
+
+    package func getMe(_ input: Operations.GetMe.Input) async throws -> Operations.GetMe.Output {
+        let principal = try await authenticate()
+        return .ok(.init(body: .json(.init(
+            role: .init(rawValue: principal.role.rawValue)!,
+            principalId: principal.id.apiString,
+            principalKind: principal.kind == .apiKey ? .apiKey : .session,
+            resellerId: principal.resellerID?.apiString,
+            customerId: principal.customerID?.apiString
+        ))))
+    }
+
+    package func createSession(_ input: Operations.CreateSession.Input) async throws -> Operations.CreateSession.Output {
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
+        let session = try await authenticator.login(email: body.email, password: body.password, logger: logger)
+        return .created(.init(body: .json(.init(token: session.token, expiresAt: session.expiresAt))))
+    }
+
+    package func deleteCurrentSession(_ input: Operations.DeleteCurrentSession.Input) async throws -> Operations.DeleteCurrentSession.Output {
+        let principal = try await authenticate()
+        guard let sessionID = principal.sessionID else {
+            throw Problem.forbidden("Only a session token can be logged out; revoke an API key with DELETE /v1/api-keys/{keyId}.")
+        }
+        try await transaction(principal) { connection in
+            if try await SessionRepository(connection, logger: logger).revoke(sessionID) {
+                try await AuditLog.append(
+                    AuditEntry(action: "session.revoke", targetID: sessionID, resellerID: principal.resellerID, customerID: principal.customerID),
+                    by: principal, on: connection, logger: logger
+                )
+            }
+        }
+        return .noContent(.init())
+    }
+}
+
+/// Which request field a unique constraint protects, for the 409 problem.
+enum UniqueConstraint {
+    static func field(_ constraint: String) -> String {
+        switch constraint {
+        case "customers_reseller_id_external_ref_key": "externalRef"
+        case "managers_email_key": "email"
+        default: "id"
+        }
     }
 }
 

@@ -9,10 +9,12 @@ package struct AppDependencies: Sendable {
     package var database: PostgresClient
     package var migrations: MigrationSet
     package var maxBodyBytes: Int
+    package var passwords: PasswordHasher
 
-    package init(database: PostgresClient, migrations: MigrationSet, maxBodyBytes: Int = 1 << 20) {
+    package init(database: PostgresClient, migrations: MigrationSet, passwords: PasswordHasher, maxBodyBytes: Int = 1 << 20) {
         self.database = database
         self.migrations = migrations
+        self.passwords = passwords
         self.maxBodyBytes = maxBodyBytes
     }
 }
@@ -21,7 +23,13 @@ package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRe
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(RequestBoundaryMiddleware(maxBodyBytes: dependencies.maxBodyBytes))
     let transport = MethodAwareTransport(router: router)
-    let service = APIService(database: dependencies.database, migrations: MigrationRunner(migrations: dependencies.migrations))
+    let database = ScopedDatabase(client: dependencies.database)
+    let service = APIService(
+        database: database,
+        migrations: MigrationRunner(migrations: dependencies.migrations),
+        authenticator: Authenticator(database: database, passwords: dependencies.passwords),
+        passwords: dependencies.passwords
+    )
     try service.registerHandlers(on: transport)
     transport.registerMethodNotAllowedFallbacks()
     return router

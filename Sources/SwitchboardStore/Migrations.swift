@@ -154,6 +154,8 @@ public struct MigrationRunner: Sendable {
             for statement in SQLStatementSplitter.split(migration.sql) {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
+            // A migration may switch role (SET LOCAL ROLE sb_owner); the ledger is written as the migrating user.
+            try await connection.query("RESET ROLE", logger: logger)
             try await connection.query(
                 "INSERT INTO public.schema_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(migration.checksum))",
                 logger: logger

@@ -78,11 +78,18 @@ struct Serve: AsyncParsableCommand {
                     backgroundLogger: logger
                 )
                 let app = try buildApplication(
-                    AppDependencies(database: client, migrations: migrations),
+                    AppDependencies(database: client, migrations: migrations, passwords: PasswordHasher()),
                     configuration: .init(address: .hostname(host, port: port), serverName: "switchboard"),
                     logger: logger
                 )
-                try await app.runService()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await app.runService() }
+                    // The pool runs as a service of the app; bootstrap once it is up.
+                    group.addTask {
+                        try await bootstrapAdminKey(ScopedDatabase(client: client), token: environment["SWITCHBOARD_BOOTSTRAP_TOKEN"], logger: logger)
+                    }
+                    try await group.waitForAll()
+                }
             } catch {
                 await placement.shutdown()
                 throw ServeError.describe(error, host: host, port: port)
@@ -111,6 +118,24 @@ struct Migrate: AsyncParsableCommand {
             }
             await placement.shutdown()
         }
+    }
+}
+
+/// Creates the platform's first admin key on an empty database; a generated secret is printed once.
+func bootstrapAdminKey(_ database: ScopedDatabase, token: String?, logger: Logger) async throws {
+    switch try await PlatformBootstrap.ensureAdminKey(database: database, token: token, logger: logger) {
+    case .alreadyBootstrapped:
+        break
+    case .adoptedToken:
+        logger.notice("platform admin API key created from SWITCHBOARD_BOOTSTRAP_TOKEN")
+    case .generated(let secret):
+        // Straight to stdout, unbuffered, and never into the log.
+        FileHandle.standardOutput.write(Data("""
+            Platform admin API key (shown once; store it now):
+              \(secret)
+            Use it as: Authorization: Bearer <key>
+
+            """.utf8))
     }
 }
 

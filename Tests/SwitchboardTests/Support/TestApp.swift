@@ -15,12 +15,15 @@ func withTestApp<T: Sendable>(
     let client = try database.applicationClient(maxConnections: maxConnections)
     let migrations = try MigrationSet.load(from: TestCluster.migrationsDirectory)
     let app = try buildApplication(
-        AppDependencies(database: client, migrations: migrations),
+        AppDependencies(database: client, migrations: migrations, passwords: testPasswordHasher),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)),
         logger: TestCluster.logger
     )
     return try await app.test(mode, test)
 }
+
+/// bcrypt at its minimum cost: the tests exercise the flow, not the work factor.
+let testPasswordHasher = PasswordHasher(cost: 4)
 
 extension TestResponse {
     /// The body decoded as a JSON object.

@@ -90,6 +90,18 @@ struct TestDatabase: Sendable {
     }
 }
 
+extension TestDatabase {
+    /// Runs `body` with a running `sb_app` pool, shut down afterwards.
+    func withRunningApplicationClient<T: Sendable>(maxConnections: Int = 2, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
+        let client = try applicationClient(maxConnections: maxConnections)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(client)
+        }
+    }
+}
+
 /// Stops the shared cluster when XCTest finishes, so no postgres outlives the test run.
 final class ClusterShutdownObserver: NSObject, XCTestObservation {
     private let cluster: LocalPostgresCluster

@@ -1,0 +1,165 @@
+package import Foundation
+import PostgresNIO
+import SwitchboardDomain
+import SwitchboardStore
+
+/// A reseller's customers, its agreement, and its customers' managers.
+extension APIService {
+    package func getDpaStatus(_ input: Operations.GetDpaStatus.Input) async throws -> Operations.GetDpaStatus.Output {
+        let principal = try await authenticate([.reseller])
+        let status = try await transaction(principal) { connection in
+            try await DPARepository(connection, logger: logger).status(resellerID: principal.resellerID!)
+        }
+        return .ok(.init(body: .json(.init(status))))
+    }
+
+    package func acceptDpa(_ input: Operations.AcceptDpa.Input) async throws -> Operations.AcceptDpa.Output {
+        let principal = try await authenticate([.reseller])
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
+        let resellerID = principal.resellerID!
+        let status = try await transaction(principal) { connection in
+            let repository = DPARepository(connection, logger: logger)
+            let current = try await repository.status(resellerID: resellerID).currentVersion
+            guard body.version == current else {
+                throw Problem.conflict("Only the current agreement, version \(current), can be accepted.", type: "dpa-version",
+                                       errors: [.init(field: "version", rule: "current", message: "must be \(current)")])
+            }
+            let id = TimeOrderedID.make()
+            let (status, created) = try await repository.accept(resellerID: resellerID, id: id, version: current, by: principal.id)
+            if created {
+                try await AuditLog.append(
+                    AuditEntry(action: "dpa.accept", targetID: id, fields: ["version"], resellerID: resellerID),
+                    by: principal, on: connection, logger: logger
+                )
+            }
+            return status
+        }
+        return .created(.init(body: .json(.init(status))))
+    }
+
+    package func createCustomer(_ input: Operations.CreateCustomer.Input) async throws -> Operations.CreateCustomer.Output {
+        let principal = try await authenticate([.reseller])
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
+        var validator = Validator()
+        let name = validator.text(body.name, field: "name")
+        let cvr = validator.cvr(body.cvr, field: "cvr")
+        let externalRef = validator.text(body.externalRef, field: "externalRef", required: false, maxLength: 100)
+        try rethrowingProblem { try validator.finish() }
+        let resellerID = principal.resellerID!
+        let id = TimeOrderedID.make()
+        let record = try await transaction(principal) { connection in
+            let record = try await CustomerRepository(connection, logger: logger, metadataOnly: false)
+                .create(resellerID: resellerID, id: id, name: name!, cvr: cvr, externalRef: externalRef)
+            try await AuditLog.append(
+                AuditEntry(action: "customer.create", targetID: id, fields: ["name", "cvr", "externalRef"], resellerID: resellerID, customerID: id),
+                by: principal, on: connection, logger: logger
+            )
+            return record
+        }
+        return .created(.init(
+            headers: .init(eTag: RequestValues.etag(record.version), location: "/v1/customers/\(id.apiString)"),
+            body: .json(.init(record))
+        ))
+    }
+
+    package func listCustomers(_ input: Operations.ListCustomers.Input) async throws -> Operations.ListCustomers.Output {
+        let principal = try await authenticate()
+        let cursor = try RequestValues.cursor(input.query.cursor)
+        let limit = try RequestValues.limit(input.query.limit)
+        let page = try await transaction(principal) { connection in
+            try await customers(connection, for: principal).list(after: cursor, limit: limit)
+        }
+        return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: page.nextCursor?.apiString))))
+    }
+
+    package func getCustomer(_ input: Operations.GetCustomer.Input) async throws -> Operations.GetCustomer.Output {
+        let principal = try await authenticate()
+        let id = try RequestValues.id(input.path.customerId, field: "customerId")
+        let record = try await transaction(principal) { connection in
+            try await customers(connection, for: principal).get(id)
+        }
+        guard let record else { throw Problem.notFound("No such customer.") }
+        return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
+    }
+
+    package func updateCustomer(_ input: Operations.UpdateCustomer.Input) async throws -> Operations.UpdateCustomer.Output {
+        let principal = try await authenticate([.reseller])
+        let id = try RequestValues.id(input.path.customerId, field: "customerId")
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
+        var validator = Validator()
+        var changes = CustomerChanges()
+        if let name = body.name { changes.name = validator.text(name, field: "name") }
+        if let cvr = body.cvr { changes.cvr = cvr.isEmpty ? "" : validator.cvr(cvr, field: "cvr") }
+        if let externalRef = body.externalRef {
+            changes.externalRef = externalRef.isEmpty ? "" : validator.text(externalRef, field: "externalRef", maxLength: 100)
+        }
+        try rethrowingProblem { try validator.finish() }
+        let expected = RequestValues.expectedVersion(input.headers.ifMatch)
+        let record = try await transaction(principal) { connection in
+            let record = try await CustomerRepository(connection, logger: logger, metadataOnly: false).update(id, changes, expectedVersion: expected)
+            try await AuditLog.append(
+                AuditEntry(action: "customer.update", targetID: id, fields: changes.changedFields, resellerID: record.resellerID, customerID: id),
+                by: principal, on: connection, logger: logger
+            )
+            return record
+        }
+        return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
+    }
+
+    package func terminateCustomer(_ input: Operations.TerminateCustomer.Input) async throws -> Operations.TerminateCustomer.Output {
+        let principal = try await authenticate([.reseller])
+        let id = try RequestValues.id(input.path.customerId, field: "customerId")
+        let record = try await transaction(principal) { connection in
+            let (record, changed) = try await CustomerRepository(connection, logger: logger, metadataOnly: false).terminate(id)
+            if changed {
+                try await AuditLog.append(
+                    AuditEntry(action: "customer.terminate", targetID: id, fields: ["status", "terminatedAt"], resellerID: record.resellerID, customerID: id),
+                    by: principal, on: connection, logger: logger
+                )
+            }
+            return record
+        }
+        return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
+    }
+
+    package func createManager(_ input: Operations.CreateManager.Input) async throws -> Operations.CreateManager.Output {
+        let principal = try await authenticate([.reseller])
+        let customerID = try RequestValues.id(input.path.customerId, field: "customerId")
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
+        var validator = Validator()
+        let email = validator.email(body.email, field: "email")
+        let fullName = validator.text(body.fullName, field: "fullName")
+        validator.password(body.password, field: "password")
+        try rethrowingProblem { try validator.finish() }
+        let resellerID = principal.resellerID!
+
+        // Check what can be checked before spending a bcrypt hash on the request.
+        try await transaction(principal) { connection in
+            guard let customer = try await CustomerRepository(connection, logger: logger, metadataOnly: false).get(customerID) else {
+                throw Problem.notFound("No such customer.")
+            }
+            guard customer.status == "active" else {
+                throw Problem.conflict("The customer is terminated; it can get no new managers.", type: "customer-terminated")
+            }
+            guard try await DPARepository(connection, logger: logger).status(resellerID: resellerID).acceptedAt != nil else {
+                throw Problem.conflict("Accept the current data-processing agreement (POST /v1/dpa/acceptances) before storing people's data.", type: "dpa-required")
+            }
+        }
+        let passwordHash = try await passwords.hash(body.password)
+        let id = TimeOrderedID.make()
+        let record = try await transaction(principal) { connection in
+            let record = try await ManagerRepository(connection, logger: logger)
+                .create(resellerID: resellerID, customerID: customerID, id: id, email: email!, fullName: fullName!, passwordHash: passwordHash)
+            try await AuditLog.append(
+                AuditEntry(action: "manager.create", targetID: id, fields: ["email", "fullName", "password"], resellerID: resellerID, customerID: customerID),
+                by: principal, on: connection, logger: logger
+            )
+            return record
+        }
+        return .created(.init(body: .json(.init(record))))
+    }
+
+    private func customers(_ connection: PostgresConnection, for principal: Principal) -> CustomerRepository {
+        CustomerRepository(connection, logger: logger, metadataOnly: principal.role == .platform)
+    }
+}

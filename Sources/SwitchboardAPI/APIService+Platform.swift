@@ -1,0 +1,148 @@
+package import Foundation
+import SwitchboardDomain
+import SwitchboardStore
+import PostgresNIO
+
+/// Resellers and API keys.
+extension APIService {
+    package func createReseller(_ input: Operations.CreateReseller.Input) async throws -> Operations.CreateReseller.Output {
+        let principal = try await authenticate([.platform])
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
+        var validator = Validator()
+        let name = validator.text(body.name, field: "name")
+        let contactName = validator.text(body.contact?.name, field: "contact.name", required: false)
+        let contactEmail = validator.email(body.contact?.email, field: "contact.email", required: false)
+        let contactPhone = validator.phone(body.contact?.phone, field: "contact.phone")
+        try rethrowingProblem { try validator.finish() }
+
+        let id = TimeOrderedID.make()
+        let record = try await transaction(principal) { connection in
+            let record = try await ResellerRepository(connection, logger: logger)
+                .create(id: id, name: name!, contactName: contactName, contactEmail: contactEmail, contactPhone: contactPhone)
+            try await AuditLog.append(
+                AuditEntry(action: "reseller.create", targetID: id, fields: ["name", "contact"], resellerID: id),
+                by: principal, on: connection, logger: logger
+            )
+            return record
+        }
+        return .created(.init(
+            headers: .init(eTag: RequestValues.etag(record.version), location: "/v1/resellers/\(id.apiString)"),
+            body: .json(.init(record))
+        ))
+    }
+
+    package func listResellers(_ input: Operations.ListResellers.Input) async throws -> Operations.ListResellers.Output {
+        let principal = try await authenticate([.platform])
+        let cursor = try RequestValues.cursor(input.query.cursor)
+        let limit = try RequestValues.limit(input.query.limit)
+        let page = try await transaction(principal) { connection in
+            try await ResellerRepository(connection, logger: logger).list(after: cursor, limit: limit)
+        }
+        return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: page.nextCursor?.apiString))))
+    }
+
+    package func getReseller(_ input: Operations.GetReseller.Input) async throws -> Operations.GetReseller.Output {
+        let principal = try await authenticate([.platform])
+        let id = try RequestValues.id(input.path.resellerId, field: "resellerId")
+        let record = try await transaction(principal) { connection in
+            try await ResellerRepository(connection, logger: logger).get(id)
+        }
+        guard let record else { throw Problem.notFound("No such reseller.") }
+        return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
+    }
+
+    package func updateReseller(_ input: Operations.UpdateReseller.Input) async throws -> Operations.UpdateReseller.Output {
+        let principal = try await authenticate([.platform])
+        let id = try RequestValues.id(input.path.resellerId, field: "resellerId")
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
+        var validator = Validator()
+        var changes = ResellerChanges()
+        if let name = body.name { changes.name = validator.text(name, field: "name") }
+        changes.status = body.status?.rawValue
+        if let contact = body.contact {
+            changes.contactName = contact.name.flatMap { $0.isEmpty ? "" : validator.text($0, field: "contact.name") }
+            changes.contactEmail = contact.email.flatMap { $0.isEmpty ? "" : validator.email($0, field: "contact.email") }
+            changes.contactPhone = contact.phone.flatMap { $0.isEmpty ? "" : validator.phone($0, field: "contact.phone") }
+        }
+        try rethrowingProblem { try validator.finish() }
+        let expected = RequestValues.expectedVersion(input.headers.ifMatch)
+        let record = try await transaction(principal) { connection in
+            let record = try await ResellerRepository(connection, logger: logger).update(id, changes, expectedVersion: expected)
+            try await AuditLog.append(
+                AuditEntry(action: "reseller.update", targetID: id, fields: changes.changedFields, resellerID: id),
+                by: principal, on: connection, logger: logger
+            )
+            return record
+        }
+        return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
+    }
+
+    package func createResellerApiKey(_ input: Operations.CreateResellerApiKey.Input) async throws -> Operations.CreateResellerApiKey.Output {
+        let principal = try await authenticate([.platform])
+        let resellerID = try RequestValues.id(input.path.resellerId, field: "resellerId")
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
+        let name = try validatedKeyName(body.name)
+        let (record, secret) = try await transaction(principal) { connection in
+            guard try await ResellerRepository(connection, logger: logger).get(resellerID) != nil else { throw StoreError.notFound }
+            return try await issueKey(name: name, resellerID: resellerID, by: principal, on: connection)
+        }
+        return .created(.init(body: .json(.init(record, secret: secret))))
+    }
+
+    package func createApiKey(_ input: Operations.CreateApiKey.Input) async throws -> Operations.CreateApiKey.Output {
+        let principal = try await authenticate([.platform, .reseller])
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
+        let name = try validatedKeyName(body.name)
+        let (record, secret) = try await transaction(principal) { connection in
+            try await issueKey(name: name, resellerID: principal.resellerID, by: principal, on: connection)
+        }
+        return .created(.init(body: .json(.init(record, secret: secret))))
+    }
+
+    package func listApiKeys(_ input: Operations.ListApiKeys.Input) async throws -> Operations.ListApiKeys.Output {
+        let principal = try await authenticate([.platform, .reseller])
+        let keys = try await transaction(principal) { connection in
+            try await APIKeyRepository(connection, logger: logger).list(reseller: principal.role == .reseller)
+        }
+        return .ok(.init(body: .json(.init(items: keys.map { .init($0) }))))
+    }
+
+    package func revokeApiKey(_ input: Operations.RevokeApiKey.Input) async throws -> Operations.RevokeApiKey.Output {
+        let principal = try await authenticate([.platform, .reseller])
+        let keyID = try RequestValues.id(input.path.keyId, field: "keyId")
+        try await transaction(principal) { connection in
+            guard try await APIKeyRepository(connection, logger: logger).revoke(keyID, reseller: principal.role == .reseller) else {
+                throw StoreError.notFound
+            }
+            try await AuditLog.append(
+                AuditEntry(action: "api_key.revoke", targetID: keyID, resellerID: principal.resellerID),
+                by: principal, on: connection, logger: logger
+            )
+        }
+        return .noContent(.init())
+    }
+
+    private func validatedKeyName(_ raw: String) throws -> String {
+        var validator = Validator()
+        let name = validator.text(raw, field: "name", maxLength: 100)
+        try rethrowingProblem { try validator.finish() }
+        return name!
+    }
+
+    private func issueKey(name: String, resellerID: UUID?, by principal: Principal, on connection: PostgresConnection) async throws -> (APIKeyRecord, String) {
+        let secret = Credentials.issue(resellerID == nil ? .platformKey : .resellerKey)
+        let id = TimeOrderedID.make()
+        let record = try await APIKeyRepository(connection, logger: logger)
+            .create(id: id, resellerID: resellerID, name: name, secret: secret, createdBy: principal.id)
+        try await AuditLog.append(
+            AuditEntry(action: "api_key.create", targetID: id, fields: ["name"], resellerID: resellerID),
+            by: principal, on: connection, logger: logger
+        )
+        return (record, secret.secret)
+    }
+}
+
+/// Validation failures become 422 problems where they are thrown.
+func rethrowingProblem(_ body: () throws -> Void) throws {
+    do { try body() } catch { throw APIService.problem(for: error) }
+}

@@ -1,0 +1,94 @@
+package import Foundation
+import Logging
+import SwitchboardDomain
+import SwitchboardStore
+
+/// Resolves the `Authorization` header to exactly one principal, or a 401 problem.
+package struct Authenticator: Sendable {
+    let database: ScopedDatabase
+    let passwords: PasswordHasher
+    package var sessionLifetime: Duration = .seconds(12 * 3600)
+    package var lockAfterFailures = 5
+    package var lockDuration: Duration = .seconds(15 * 60)
+
+    package init(database: ScopedDatabase, passwords: PasswordHasher) {
+        self.database = database
+        self.passwords = passwords
+    }
+
+    package func authenticate(_ header: String?, logger: Logger) async throws -> Principal {
+        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+            throw Problem.unauthorized("Send 'Authorization: Bearer <API key or session token>'.")
+        }
+        let secret = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        guard (16...512).contains(secret.utf8.count) else {
+            throw Problem.unauthorized("The credential is malformed.")
+        }
+        let hash = Credentials.hash(secret)
+        let principal = try await database.transaction(.authenticator(credentialHash: hash, loginEmail: nil), logger: logger) { connection in
+            let repository = AuthenticationRepository(connection, logger: logger)
+            switch Credentials.kind(of: secret) {
+            case .session:
+                return try await repository.resolveSession(hash: hash).map {
+                    Principal.manager($0.managerID, reseller: $0.resellerID, customer: $0.customerID, session: $0.sessionID)
+                }
+            case .resellerKey:
+                return try await repository.resolveKey(hash: hash, reseller: true).flatMap { owner in
+                    owner.resellerID.map { Principal.resellerKey(owner.keyID, reseller: $0) }
+                }
+            case .platformKey, nil:
+                return try await repository.resolveKey(hash: hash, reseller: false).map { Principal.platformKey($0.keyID) }
+            }
+        }
+        guard let principal else {
+            throw Problem.unauthorized("The credential is unknown, revoked or expired.")
+        }
+        return principal
+    }
+
+    /// Checks an e-mail and password; answers the same 401 for an unknown e-mail, a wrong password
+    /// and a locked login, after the same bcrypt work.
+    package func login(email rawEmail: String, password: String, logger: Logger) async throws -> (token: String, expiresAt: Date) {
+        let refusal = Problem.unauthorized("The e-mail or password is wrong, or the login is locked after repeated failures.")
+        guard let email = EmailAddress(rawEmail)?.value else {
+            try await passwords.verifyDecoy(password)
+            throw refusal
+        }
+        let scope = DatabaseScope.authenticator(credentialHash: nil, loginEmail: email)
+        let candidate = try await database.transaction(scope, logger: logger) { connection in
+            try await AuthenticationRepository(connection, logger: logger).loginCandidate(email: email)
+        }
+        guard let candidate else {
+            try await passwords.verifyDecoy(password)
+            throw refusal
+        }
+        if let lockedUntil = candidate.lockedUntil, lockedUntil > Date() {
+            try await passwords.verifyDecoy(password)
+            throw refusal
+        }
+        let matches = try await passwords.verify(password, against: candidate.passwordHash)
+        let token = Credentials.issue(.session)
+        let expiresAt = Date().addingTimeInterval(TimeInterval(sessionLifetime.components.seconds))
+        let sessionID = TimeOrderedID.make()
+        try await database.transaction(scope, logger: logger) { connection in
+            let repository = AuthenticationRepository(connection, logger: logger)
+            let tenant = (reseller: candidate.resellerID, customer: candidate.customerID)
+            if matches {
+                try await repository.recordSuccess(email: email)
+                try await repository.openSession(candidate, id: sessionID, tokenHash: token.hash, expiresAt: expiresAt)
+                try await AuditLog.appendLogin(
+                    AuditEntry(action: "session.create", targetID: sessionID, resellerID: tenant.reseller, customerID: tenant.customer),
+                    personID: candidate.managerID, on: connection, logger: logger
+                )
+            } else {
+                try await repository.recordFailure(email: email, lockAfter: lockAfterFailures, lockFor: lockDuration)
+                try await AuditLog.appendLogin(
+                    AuditEntry(action: "login.failed", targetID: candidate.managerID, resellerID: tenant.reseller, customerID: tenant.customer),
+                    personID: candidate.managerID, on: connection, logger: logger
+                )
+            }
+        }
+        guard matches else { throw refusal }
+        return (token.secret, expiresAt)
+    }
+}

@@ -1,0 +1,41 @@
+package import Foundation
+
+/// Parsing of path, query and header values the generated code leaves as strings.
+enum RequestValues {
+    /// A path id; a malformed one is a 400 naming the parameter.
+    static func id(_ value: String, field: String) throws -> UUID {
+        guard let id = UUID(uuidString: value) else {
+            throw Problem.badRequest("\(field) must be a UUID.", errors: [.init(field: field, rule: "format", message: "must be a UUID")])
+        }
+        return id
+    }
+
+    static func cursor(_ value: String?) throws -> UUID? {
+        guard let value else { return nil }
+        return try id(value, field: "cursor")
+    }
+
+    static func limit(_ value: Int?) throws -> Int {
+        guard let value else { return 50 }
+        guard (1...200).contains(value) else {
+            throw Problem.badRequest("limit must be between 1 and 200.", errors: [.init(field: "limit", rule: "range", message: "must be between 1 and 200")])
+        }
+        return value
+    }
+
+    static func etag(_ version: Int) -> String { "\"\(version)\"" }
+
+    /// The version an `If-Match` names: nil for none or `*`; a value matching no version
+    /// (unparseable) becomes -1, which always answers 412.
+    static func expectedVersion(_ ifMatch: String?) -> Int? {
+        guard let ifMatch, ifMatch.trimmingCharacters(in: .whitespaces) != "*" else { return nil }
+        var value = ifMatch.trimmingCharacters(in: .whitespaces)
+        if value.hasPrefix("W/") { value.removeFirst(2) }
+        return Int(value.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) ?? -1
+    }
+}
+
+extension UUID {
+    /// Lower-case, as every id appears in the API.
+    package var apiString: String { uuidString.lowercased() }
+}

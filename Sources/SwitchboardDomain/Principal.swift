@@ -1,0 +1,38 @@
+import Foundation
+
+/// Who is making a request: exactly one role and the tenant ids that role is bound to.
+public struct Principal: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case apiKey = "api_key"
+        case session
+    }
+
+    public let id: UUID
+    public let kind: Kind
+    public let role: Role
+    public let resellerID: UUID?
+    public let customerID: UUID?
+    /// The session a person's token belongs to (so it can be ended).
+    public let sessionID: UUID?
+
+    public init(id: UUID, kind: Kind, role: Role, resellerID: UUID? = nil, customerID: UUID? = nil, sessionID: UUID? = nil) {
+        self.id = id
+        self.kind = kind
+        self.role = role
+        self.resellerID = resellerID
+        self.customerID = customerID
+        self.sessionID = sessionID
+    }
+
+    public static func platformKey(_ id: UUID) -> Principal {
+        Principal(id: id, kind: .apiKey, role: .platform)
+    }
+
+    public static func resellerKey(_ id: UUID, reseller: UUID) -> Principal {
+        Principal(id: id, kind: .apiKey, role: .reseller, resellerID: reseller)
+    }
+
+    public static func manager(_ id: UUID, reseller: UUID, customer: UUID, session: UUID) -> Principal {
+        Principal(id: id, kind: .session, role: .customer, resellerID: reseller, customerID: customer, sessionID: session)
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+/// One broken rule on one field, e.g. `email` / `format`.
+public struct FieldViolation: Sendable, Equatable {
+    public let field: String
+    public let rule: String
+    public let message: String
+
+    public init(field: String, rule: String, message: String) {
+        self.field = field
+        self.rule = rule
+        self.message = message
+    }
+}
+
+/// Every rule an input broke, so a client fixes them all in one round.
+public struct ValidationFailure: Error, Sendable, Equatable {
+    public let violations: [FieldViolation]
+}
+
+/// Collects violations while checking an input; `finish()` throws if there were any.
+public struct Validator: Sendable {
+    private var violations: [FieldViolation] = []
+
+    public init() {}
+
+    /// A required human-readable text (names): trimmed, 1…`maxLength` characters, no control characters.
+    public mutating func text(_ value: String?, field: String, required: Bool = true, maxLength: Int = 200) -> String? {
+        guard let value else {
+            if required { violations.append(.init(field: field, rule: "required", message: "is required")) }
+            return nil
+        }
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.isEmpty {
+            violations.append(.init(field: field, rule: "minLength", message: "must not be empty"))
+            return nil
+        }
+        if trimmed.count > maxLength {
+            violations.append(.init(field: field, rule: "maxLength", message: "must be at most \(maxLength) characters"))
+            return nil
+        }
+        if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            violations.append(.init(field: field, rule: "format", message: "must not contain control characters"))
+            return nil
+        }
+        return trimmed
+    }
+
+    public mutating func email(_ value: String?, field: String, required: Bool = true) -> String? {
+        guard let raw = text(value, field: field, required: required, maxLength: 254) else { return nil }
+        guard let address = EmailAddress(raw) else {
+            violations.append(.init(field: field, rule: "format", message: "must be an e-mail address"))
+            return nil
+        }
+        return address.value
+    }
+
+    /// Danish company registration number: exactly 8 digits.
+    public mutating func cvr(_ value: String?, field: String) -> String? {
+        guard let value else { return nil }
+        guard value.count == 8, value.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            violations.append(.init(field: field, rule: "format", message: "must be 8 digits (a CVR number)"))
+            return nil
+        }
+        return value
+    }
+
+    /// An international phone number in E.164 form (`+` and 8–15 digits).
+    public mutating func phone(_ value: String?, field: String) -> String? {
+        guard let value else { return nil }
+        guard value.hasPrefix("+"), (8...15).contains(value.count - 1), value.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            violations.append(.init(field: field, rule: "format", message: "must be an E.164 number such as +4512345678"))
+            return nil
+        }
+        return value
+    }
+
+    public mutating func password(_ value: String, field: String) {
+        if value.count < 12 {
+            violations.append(.init(field: field, rule: "minLength", message: "must be at least 12 characters"))
+        } else if value.utf8.count > 72 {
+            // bcrypt reads only the first 72 bytes; a longer password would silently be truncated.
+            violations.append(.init(field: field, rule: "maxLength", message: "must be at most 72 bytes"))
+        }
+    }
+
+    public mutating func add(_ violation: FieldViolation) {
+        violations.append(violation)
+    }
+
+    public func finish() throws {
+        if !violations.isEmpty { throw ValidationFailure(violations: violations) }
+    }
+}
+
+/// A syntactically plausible e-mail address, lower-cased (logins compare case-insensitively).
+public struct EmailAddress: Sendable, Equatable {
+    public let value: String
+
+    public init?(_ raw: String) {
+        let value = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64,
+              parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains(".."),
+              value.unicodeScalars.allSatisfy({ $0.isASCII && !$0.properties.isWhitespace && $0.value > 0x20 }),
+              parts[1].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." })
+        else { return nil }
+        self.value = value
+    }
+}

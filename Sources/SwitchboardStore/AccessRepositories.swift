@@ -1,0 +1,170 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+public struct DPAStatus: Sendable, Equatable {
+    public var currentVersion: String
+    public var acceptedAt: Date?
+    public var acceptanceID: UUID?
+}
+
+/// The data-processing agreement each reseller accepts before storing processor-scope data.
+public struct DPARepository: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    public init(_ connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    public func status(resellerID: UUID) async throws -> DPAStatus {
+        let rows = try await connection.query(
+            """
+            SELECT sb.current_dpa_version(), a.accepted_at, a.id
+            FROM (SELECT 1) one
+            LEFT JOIN sb.dpa_acceptances a ON a.reseller_id = \(resellerID) AND a.version = sb.current_dpa_version()
+            """,
+            logger: logger
+        )
+        for try await (version, acceptedAt, id) in rows.decode((String, Date?, UUID?).self) {
+            return DPAStatus(currentVersion: version, acceptedAt: acceptedAt, acceptanceID: id)
+        }
+        throw StoreError.notFound
+    }
+
+    /// Records acceptance of `version`, which must be the current one; accepting again returns the first acceptance.
+    public func accept(resellerID: UUID, id: UUID, version: String, by principalID: UUID) async throws -> (status: DPAStatus, created: Bool) {
+        let rows = try await connection.query(
+            """
+            INSERT INTO sb.dpa_acceptances (reseller_id, id, version, accepted_by)
+            VALUES (\(resellerID), \(id), \(version), \(principalID))
+            ON CONFLICT (reseller_id, version) DO NOTHING
+            RETURNING id
+            """,
+            logger: logger
+        )
+        let created = try await rows.collect().isEmpty == false
+        return (try await status(resellerID: resellerID), created)
+    }
+}
+
+public struct APIKeyRecord: Sendable, Equatable {
+    public var id: UUID
+    public var resellerID: UUID?
+    public var name: String
+    public var displayPrefix: String
+    public var createdAt: Date
+    public var lastUsedAt: Date?
+    public var revokedAt: Date?
+}
+
+/// API keys of the platform (resellerID nil) or of one reseller.
+public struct APIKeyRepository: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    public init(_ connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    public func create(id: UUID, resellerID: UUID?, name: String, secret: IssuedSecret, createdBy: UUID?) async throws -> APIKeyRecord {
+        let hash = Data(hexString: secret.hash)
+        if let resellerID {
+            try await connection.query(
+                """
+                INSERT INTO sb.reseller_api_keys (reseller_id, id, name, secret_hash, display_prefix, created_by)
+                VALUES (\(resellerID), \(id), \(name), \(hash), \(secret.displayPrefix), \(createdBy))
+                """,
+                logger: logger
+            )
+        } else {
+            try await connection.query(
+                """
+                INSERT INTO sb.platform_api_keys (id, name, secret_hash, display_prefix, created_by)
+                VALUES (\(id), \(name), \(hash), \(secret.displayPrefix), \(createdBy))
+                """,
+                logger: logger
+            )
+        }
+        return APIKeyRecord(id: id, resellerID: resellerID, name: name, displayPrefix: secret.displayPrefix, createdAt: Date(), lastUsedAt: nil, revokedAt: nil)
+    }
+
+    /// The caller's own keys: platform keys for the platform, the reseller's for a reseller (its policy scopes them).
+    public func list(reseller: Bool) async throws -> [APIKeyRecord] {
+        let sql: PostgresQuery = reseller
+            ? "SELECT id, reseller_id, name, display_prefix, created_at, last_used_at, revoked_at FROM sb.reseller_api_keys ORDER BY id"
+            : "SELECT id, NULL::uuid, name, display_prefix, created_at, last_used_at, revoked_at FROM sb.platform_api_keys ORDER BY id"
+        var keys: [APIKeyRecord] = []
+        for try await row in try await connection.query(sql, logger: logger).decode((UUID, UUID?, String, String, Date, Date?, Date?).self) {
+            keys.append(APIKeyRecord(id: row.0, resellerID: row.1, name: row.2, displayPrefix: row.3, createdAt: row.4, lastUsedAt: row.5, revokedAt: row.6))
+        }
+        return keys
+    }
+
+    /// Revokes one of the caller's keys; false when there is no such key visible to the caller.
+    public func revoke(_ id: UUID, reseller: Bool) async throws -> Bool {
+        let sql: PostgresQuery = reseller
+            ? "UPDATE sb.reseller_api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id"
+            : "UPDATE sb.platform_api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id"
+        return try await connection.query(sql, logger: logger).collect().isEmpty == false
+    }
+
+    /// True once any platform key exists (bootstrap runs only on an empty database).
+    public func platformKeyExists() async throws -> Bool {
+        try await connection.query("SELECT 1 FROM sb.platform_api_keys LIMIT 1", logger: logger).collect().isEmpty == false
+    }
+}
+
+public struct ManagerRecord: Sendable, Equatable {
+    public var id: UUID
+    public var resellerID: UUID
+    public var customerID: UUID
+    public var email: String
+    public var fullName: String
+    public var createdAt: Date
+}
+
+/// Customers' telecom managers (processor scope: the policy refuses them until the DPA is accepted).
+public struct ManagerRepository: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    public init(_ connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    public func create(resellerID: UUID, customerID: UUID, id: UUID, email: String, fullName: String, passwordHash: String) async throws -> ManagerRecord {
+        try await connection.query(
+            """
+            INSERT INTO sb.managers (reseller_id, customer_id, id, email, full_name, password_hash)
+            VALUES (\(resellerID), \(customerID), \(id), \(email), \(fullName), \(passwordHash))
+            """,
+            logger: logger
+        )
+        return ManagerRecord(id: id, resellerID: resellerID, customerID: customerID, email: email, fullName: fullName, createdAt: Date())
+    }
+}
+
+extension Data {
+    init(hexString: String) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(hexString.utf8.count / 2)
+        var iterator = hexString.utf8.makeIterator()
+        while let high = iterator.next(), let low = iterator.next() {
+            bytes.append(UInt8(Self.nibble(high) << 4 | Self.nibble(low)))
+        }
+        self.init(bytes)
+    }
+
+    private static func nibble(_ character: UInt8) -> UInt8 {
+        switch character {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
+        default: 0
+        }
+    }
+}

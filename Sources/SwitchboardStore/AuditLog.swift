@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SwitchboardDomain
+
+/// What happened, to which record, and which fields; never the values (no personal data in the trail).
+public struct AuditEntry: Sendable {
+    public var action: String
+    public var targetID: UUID?
+    public var fields: [String]
+    /// The tenant the event belongs to; it selects the hash chain.
+    public var resellerID: UUID?
+    public var customerID: UUID?
+
+    public init(action: String, targetID: UUID?, fields: [String] = [], resellerID: UUID?, customerID: UUID? = nil) {
+        self.action = action
+        self.targetID = targetID
+        self.fields = fields
+        self.resellerID = resellerID
+        self.customerID = customerID
+    }
+}
+
+/// Appends to the hash-chained, append-only audit trail inside the caller's transaction,
+/// so an audited change and its entry commit or roll back together.
+public enum AuditLog {
+    public static func append(_ entry: AuditEntry, by principal: Principal, on connection: PostgresConnection, logger: Logger) async throws {
+        try await insert(entry, principalID: principal.id, principalKind: principal.kind.rawValue, role: principal.role.databaseRole, on: connection, logger: logger)
+    }
+
+    /// Events of the login flow, recorded before any principal exists (the subject is the person logging in).
+    public static func appendLogin(_ entry: AuditEntry, personID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        try await insert(entry, principalID: personID, principalKind: "login", role: "sb_authenticator", on: connection, logger: logger)
+    }
+
+    private static func insert(_ entry: AuditEntry, principalID: UUID, principalKind: String, role: String, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            INSERT INTO sb.audit_events (principal_id, principal_kind, role, reseller_id, customer_id, action, target_id, fields)
+            VALUES (\(principalID), \(principalKind), \(role), \(entry.resellerID), \(entry.customerID), \(entry.action), \(entry.targetID), \(entry.fields))
+            """,
+            logger: logger
+        )
+    }
+}
+
+/// Recomputes every chain of the audit trail and reports the first broken link.
+public enum AuditVerifier {
+    public struct Report: Sendable, Equatable {
+        public var chains: Int
+        public var events: Int
+        /// `chain`, `seq` and the reason of the first entry that does not verify.
+        public var firstBreak: String?
+    }
+
+    /// Reads as the admin (the application roles cannot read the trail).
+    public static func verify(on connection: PostgresConnection, logger: Logger) async throws -> Report {
+        let rows = try await connection.query(
+            """
+            SELECT e.chain, e.seq, e.prev_hash, e.hash, sb.audit_canonical(e)
+            FROM sb.audit_events e ORDER BY e.chain, e.seq
+            """,
+            logger: logger
+        )
+        var report = Report(chains: 0, events: 0, firstBreak: nil)
+        var currentChain: String?
+        var expectedSeq: Int64 = 1
+        var previousHash = Data(repeating: 0, count: 32)
+        for try await (chain, seq, prevHash, hash, canonical) in rows.decode((String, Int64, Data, Data, String).self) {
+            report.events += 1
+            if chain != currentChain {
+                report.chains += 1
+                currentChain = chain
+                expectedSeq = 1
+                previousHash = Data(repeating: 0, count: 32)
+            }
+            guard report.firstBreak == nil else { continue }
+            if seq != expectedSeq {
+                report.firstBreak = "chain \(chain) seq \(seq): expected seq \(expectedSeq) (an entry is missing)"
+            } else if prevHash != previousHash {
+                report.firstBreak = "chain \(chain) seq \(seq): does not link to the previous entry"
+            } else if Data(SHA256Hasher.hash(previousHash + Data(canonical.utf8))) != hash {
+                report.firstBreak = "chain \(chain) seq \(seq): content does not match its hash (altered)"
+            }
+            previousHash = hash
+            expectedSeq = seq + 1
+        }
+        return report
+    }
+}
+
+import Crypto
+
+enum SHA256Hasher {
+    static func hash(_ data: Data) -> [UInt8] { Array(SHA256.hash(data: data)) }
+}

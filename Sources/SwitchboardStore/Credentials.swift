@@ -1,0 +1,48 @@
+import Crypto
+import Foundation
+
+/// Bearer secrets: a recognisable prefix naming their kind, then 256 random bits (base64url).
+/// Only their SHA-256 is stored.
+public enum CredentialKind: String, Sendable, CaseIterable {
+    case platformKey = "sbp"
+    case resellerKey = "sbr"
+    case session = "sbs"
+}
+
+public struct IssuedSecret: Sendable {
+    /// Shown to the client once, never stored.
+    public let secret: String
+    public let hash: String
+    /// The first characters, safe to list so people can tell their keys apart.
+    public let displayPrefix: String
+}
+
+public enum Credentials {
+    public static func issue(_ kind: CredentialKind) -> IssuedSecret {
+        var generator = SystemRandomNumberGenerator()
+        let random = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return make(kind: kind, random: Data(random))
+    }
+
+    /// An operator-chosen secret (the bootstrap token) is used as given.
+    public static func adopt(_ secret: String) -> IssuedSecret {
+        IssuedSecret(secret: secret, hash: hash(secret), displayPrefix: String(secret.prefix(12)))
+    }
+
+    private static func make(kind: CredentialKind, random: Data) -> IssuedSecret {
+        let body = random.base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let secret = "\(kind.rawValue)_\(body)"
+        return IssuedSecret(secret: secret, hash: hash(secret), displayPrefix: String(secret.prefix(12)))
+    }
+
+    public static func hash(_ secret: String) -> String {
+        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The kind a presented secret claims by its prefix; the bootstrap token may have any form.
+    public static func kind(of secret: String) -> CredentialKind? {
+        guard let underscore = secret.firstIndex(of: "_") else { return nil }
+        return CredentialKind(rawValue: String(secret[..<underscore]))
+    }
+}

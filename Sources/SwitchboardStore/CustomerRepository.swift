@@ -1,0 +1,130 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+public struct CustomerRecord: Sendable, Equatable {
+    public var resellerID: UUID
+    public var id: UUID
+    public var name: String
+    /// Nil for the platform, which may read tenant metadata only.
+    public var cvr: String?
+    public var externalRef: String?
+    public var status: String
+    public var terminatedAt: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var version: Int
+}
+
+public struct CustomerChanges: Sendable {
+    public var name: String?
+    /// An empty string clears the value.
+    public var cvr: String?
+    public var externalRef: String?
+
+    public init(name: String? = nil, cvr: String? = nil, externalRef: String? = nil) {
+        self.name = name
+        self.cvr = cvr
+        self.externalRef = externalRef
+    }
+
+    public var changedFields: [String] {
+        [("name", name), ("cvr", cvr), ("externalRef", externalRef)].compactMap { $0.1 == nil ? nil : $0.0 }
+    }
+}
+
+/// A reseller's customers. Queries carry no tenant filter of their own: the policies scope them.
+public struct CustomerRepository: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+    /// Metadata only (the platform's column grants), or everything (the reseller and its customers).
+    let metadataOnly: Bool
+
+    public init(_ connection: PostgresConnection, logger: Logger, metadataOnly: Bool) {
+        self.connection = connection
+        self.logger = logger
+        self.metadataOnly = metadataOnly
+    }
+
+    var columns: String {
+        metadataOnly
+            ? "reseller_id, id, name, NULL::text, NULL::text, status, terminated_at, created_at, updated_at, version"
+            : "reseller_id, id, name, cvr, external_ref, status, terminated_at, created_at, updated_at, version"
+    }
+
+    public func create(resellerID: UUID, id: UUID, name: String, cvr: String?, externalRef: String?) async throws -> CustomerRecord {
+        let rows = try await connection.query(
+            """
+            INSERT INTO sb.customers (reseller_id, id, name, cvr, external_ref)
+            VALUES (\(resellerID), \(id), \(name), \(cvr), \(externalRef))
+            RETURNING \(unescaped: columns)
+            """,
+            logger: logger
+        )
+        return try await Self.decode(rows).first!
+    }
+
+    public func get(_ id: UUID) async throws -> CustomerRecord? {
+        try await Self.decode(connection.query("SELECT \(unescaped: columns) FROM sb.customers WHERE id = \(id)", logger: logger)).first
+    }
+
+    /// In id order (ids are time-ordered); the policy's tenant condition meets the (reseller_id, id) key.
+    public func list(after cursor: UUID?, limit: Int) async throws -> Page<CustomerRecord> {
+        let rows = try await connection.query(
+            """
+            SELECT \(unescaped: columns) FROM sb.customers
+            WHERE \(cursor)::uuid IS NULL OR id > \(cursor)
+            ORDER BY id LIMIT \(limit + 1)
+            """,
+            logger: logger
+        )
+        return Page(fetched: try await Self.decode(rows), limit: limit, id: \.id)
+    }
+
+    public func update(_ id: UUID, _ changes: CustomerChanges, expectedVersion: Int?) async throws -> CustomerRecord {
+        let rows = try await connection.query(
+            """
+            UPDATE sb.customers SET
+                name = coalesce(\(changes.name), name),
+                cvr = CASE WHEN \(changes.cvr)::text IS NULL THEN cvr ELSE nullif(\(changes.cvr), '') END,
+                external_ref = CASE WHEN \(changes.externalRef)::text IS NULL THEN external_ref ELSE nullif(\(changes.externalRef), '') END,
+                updated_at = now(),
+                version = version + 1
+            WHERE id = \(id) AND (\(expectedVersion)::int IS NULL OR version = \(expectedVersion))
+            RETURNING \(unescaped: columns)
+            """,
+            logger: logger
+        )
+        return try await updated(rows, id: id)
+    }
+
+    /// Terminating twice keeps the first termination time.
+    public func terminate(_ id: UUID) async throws -> (record: CustomerRecord, changed: Bool) {
+        let rows = try await connection.query(
+            """
+            UPDATE sb.customers SET status = 'terminated', terminated_at = now(), updated_at = now(), version = version + 1
+            WHERE id = \(id) AND status <> 'terminated'
+            RETURNING \(unescaped: columns)
+            """,
+            logger: logger
+        )
+        if let record = try await Self.decode(rows).first { return (record, true) }
+        guard let current = try await get(id) else { throw StoreError.notFound }
+        return (current, false)
+    }
+
+    private func updated(_ rows: PostgresRowSequence, id: UUID) async throws -> CustomerRecord {
+        if let record = try await Self.decode(rows).first { return record }
+        guard let current = try await get(id) else { throw StoreError.notFound }
+        throw StoreError.versionMismatch(current: current.version)
+    }
+
+    static func decode(_ rows: PostgresRowSequence) async throws -> [CustomerRecord] {
+        var records: [CustomerRecord] = []
+        for try await row in rows.decode((UUID, UUID, String, String?, String?, String, Date?, Date, Date, Int).self) {
+            records.append(CustomerRecord(resellerID: row.0, id: row.1, name: row.2, cvr: row.3, externalRef: row.4, status: row.5,
+                                          terminatedAt: row.6, createdAt: row.7, updatedAt: row.8, version: row.9))
+        }
+        return records
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SwitchboardDomain
+
+/// Whose eyes a transaction sees the database through.
+public enum DatabaseScope: Sendable {
+    /// An authenticated request: its role's grants and its tenant's rows.
+    case principal(Principal)
+    /// Checking one presented credential: only the rows matching that hash or login e-mail are visible.
+    case authenticator(credentialHash: String?, loginEmail: String?)
+}
+
+/// The one place that opens a request's transaction and switches role and tenant settings.
+///
+/// Everything is set with `set_config(…, true)`, which is transaction-local: when the transaction
+/// ends, the pooled connection is back to the bare `sb_app` login role that can read nothing.
+public struct ScopedDatabase: Sendable {
+    public let client: PostgresClient
+
+    public init(client: PostgresClient) {
+        self.client = client
+    }
+
+    public func transaction<T: Sendable>(
+        _ scope: DatabaseScope,
+        logger: Logger,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let settings = Settings(scope)
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                SELECT set_config('role', \(settings.role), true),
+                       set_config('sb.principal_id', \(settings.principalID), true),
+                       set_config('sb.reseller_id', \(settings.resellerID), true),
+                       set_config('sb.customer_id', \(settings.customerID), true),
+                       set_config('sb.credential_hash', \(settings.credentialHash), true),
+                       set_config('sb.login_email', \(settings.loginEmail), true)
+                """,
+                logger: logger
+            )
+            return try await body(connection)
+            }
+        } catch let error as PostgresTransactionError {
+            // Callers handle what their own code threw; the wrapper only says where it happened.
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
+
+    /// The values of the transaction-local settings; an empty string reads as "not set" in the policies.
+    struct Settings {
+        var role: String
+        var principalID = ""
+        var resellerID = ""
+        var customerID = ""
+        var credentialHash = ""
+        var loginEmail = ""
+
+        init(_ scope: DatabaseScope) {
+            switch scope {
+            case .principal(let principal):
+                role = principal.role.databaseRole
+                principalID = principal.id.uuidString.lowercased()
+                resellerID = principal.resellerID?.uuidString.lowercased() ?? ""
+                customerID = principal.customerID?.uuidString.lowercased() ?? ""
+            case .authenticator(let hash, let email):
+                role = "sb_authenticator"
+                credentialHash = hash ?? ""
+                loginEmail = email ?? ""
+            }
+        }
+    }
+}

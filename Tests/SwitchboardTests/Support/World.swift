@@ -1,0 +1,108 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+@testable import SwitchboardAPI
+import SwitchboardStore
+
+/// A JSON call through the test client: status and decoded object (empty for no body).
+struct Reply: Sendable {
+    let status: HTTPResponse.Status
+    let body: String
+    let headers: HTTPFields
+
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
+    }
+
+    func string(_ key: String) throws -> String {
+        guard let value = json[key] as? String else { throw TestFailure("no '\(key)' in \(status.code) \(body)") }
+        return value
+    }
+
+    var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
+}
+
+extension TestClientProtocol {
+    func call(_ method: HTTPRequest.Method, _ uri: String, token: String? = nil, json: String? = nil, headers extra: HTTPFields = [:]) async throws -> Reply {
+        var headers = extra
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        if json != nil { headers[.contentType] = "application/json" }
+        return try await execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }) { response in
+            Reply(status: response.status, body: String(buffer: response.body), headers: response.headers)
+        }
+    }
+}
+
+/// Two resellers and their customers, seeded through the API as real clients would.
+///
+/// Reseller A has customers A1 and A2, each with a logged-in manager; reseller B has customer B1.
+/// Both accepted the DPA. `revokedKey` was one of A's keys.
+struct World: Sendable {
+    static let bootstrapToken = "sbp_test_platform_admin_token_0001"
+
+    let platformKey: String
+    let resellerA: String
+    let resellerAKey: String
+    let resellerASpareKeyID: String
+    let resellerB: String
+    let resellerBKey: String
+    let customerA1: String
+    let customerA2: String
+    let customerB1: String
+    let managerA1Email: String
+    let managerA1Token: String
+    let managerA2Token: String
+    let revokedKey: String
+
+    static let password = "correct horse battery staple"
+
+    static func build(_ client: some TestClientProtocol, database: TestDatabase) async throws -> World {
+        let platformKey = bootstrapToken
+        let client = client
+        _ = try await database.withRunningApplicationClient { pool in
+            try await PlatformBootstrap.ensureAdminKey(database: ScopedDatabase(client: pool), token: platformKey, logger: TestCluster.logger)
+        }
+
+        func created(_ reply: Reply, _ what: String) throws -> Reply {
+            guard reply.status == .created else { throw TestFailure("seeding \(what): \(reply.status.code) \(reply.body)") }
+            return reply
+        }
+        func reseller(_ name: String) async throws -> (id: String, key: String) {
+            let id = try created(try await client.call(.post, "/v1/resellers", token: platformKey, json: #"{"name":"\#(name)"}"#), name).string("id")
+            let key = try created(try await client.call(.post, "/v1/resellers/\(id)/api-keys", token: platformKey, json: #"{"name":"main"}"#), "key").string("secret")
+            _ = try created(try await client.call(.post, "/v1/dpa/acceptances", token: key, json: #"{"version":"2026-01"}"#), "dpa")
+            return (id, key)
+        }
+        func customer(_ name: String, key: String) async throws -> String {
+            try created(try await client.call(.post, "/v1/customers", token: key, json: #"{"name":"\#(name)"}"#), name).string("id")
+        }
+        func manager(_ customer: String, email: String, key: String) async throws -> String {
+            _ = try created(try await client.call(.post, "/v1/customers/\(customer)/managers", token: key,
+                                                  json: #"{"email":"\#(email)","password":"\#(password)","fullName":"Manager \#(email)"}"#), email)
+            return try created(try await client.call(.post, "/v1/sessions", json: #"{"email":"\#(email)","password":"\#(password)"}"#), "login").string("token")
+        }
+
+        let (a, aKey) = try await reseller("Reseller A")
+        let (b, bKey) = try await reseller("Reseller B")
+        let spare = try created(try await client.call(.post, "/v1/api-keys", token: aKey, json: #"{"name":"spare"}"#), "spare").string("id")
+        let revoked = try created(try await client.call(.post, "/v1/api-keys", token: aKey, json: #"{"name":"old"}"#), "old")
+        guard try await client.call(.delete, "/v1/api-keys/\(try revoked.string("id"))", token: aKey).status == .noContent else {
+            throw TestFailure("could not revoke")
+        }
+        let a1 = try await customer("A1 ApS", key: aKey)
+        let a2 = try await customer("A2 ApS", key: aKey)
+        let b1 = try await customer("B1 ApS", key: bKey)
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        let a1Email = "m1-\(suffix)@a1.example"
+        let m1 = try await manager(a1, email: a1Email, key: aKey)
+        let m2 = try await manager(a2, email: "m2-\(suffix)@a2.example", key: aKey)
+        return World(
+            platformKey: platformKey, resellerA: a, resellerAKey: aKey, resellerASpareKeyID: spare, resellerB: b, resellerBKey: bKey,
+            customerA1: a1, customerA2: a2, customerB1: b1, managerA1Email: a1Email, managerA1Token: m1, managerA2Token: m2,
+            revokedKey: try revoked.string("secret")
+        )
+    }
+}
+
