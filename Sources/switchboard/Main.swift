@@ -12,7 +12,7 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Multi-tenant, white-label telecom backend.",
-        subcommands: [Serve.self, Migrate.self]
+        subcommands: [Serve.self, Migrate.self, Audit.self]
     )
 }
 
@@ -136,6 +136,40 @@ func bootstrapAdminKey(_ database: ScopedDatabase, token: String?, logger: Logge
             Use it as: Authorization: Bearer <key>
 
             """.utf8))
+    }
+}
+
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Inspect the audit trail.", subcommands: [Verify.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Recompute every hash chain of the audit trail; exit 1 at the first broken link.")
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let logger = makeLogger()
+            var broken = false
+            try await reportingFailures(logger: logger) {
+                let placement = try await database.placement(logger: logger)
+                do {
+                    let report = try await placement.target.withAdminConnection(logger: logger) { connection in
+                        try await AuditVerifier.verify(on: connection, logger: logger)
+                    }
+                    if let firstBreak = report.firstBreak {
+                        print("audit trail BROKEN: \(firstBreak) (\(report.events) events in \(report.chains) chains checked)")
+                        broken = true
+                    } else {
+                        print("audit trail intact: \(report.events) events in \(report.chains) chains")
+                    }
+                } catch {
+                    await placement.shutdown()
+                    throw error
+                }
+                await placement.shutdown()
+            }
+            if broken { throw ExitCode.failure }
+        }
     }
 }
 

@@ -1,0 +1,111 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import PostgresNIO
+@testable import SwitchboardAPI
+import SwitchboardStore
+import XCTest
+
+final class AuthenticationTests: XCTestCase {
+    func testWrongPasswordAndUnknownEmailAnswerTheSame() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        try await withTestApp(database) { client in
+            let world = try await World.build(client, database: database)
+            let wrong = try await client.call(.post, "/v1/sessions", json: #"{"email":"\#(world.managerA1Email)","password":"not the password!"}"#)
+            let unknown = try await client.call(.post, "/v1/sessions", json: #"{"email":"nobody@nowhere.example","password":"not the password!"}"#)
+            XCTAssertEqual(wrong.status, .unauthorized)
+            XCTAssertEqual(unknown.status, .unauthorized)
+            XCTAssertEqual(wrong.json["detail"] as? String, unknown.json["detail"] as? String)
+            XCTAssertEqual(wrong.headers[.wwwAuthenticate], "Bearer")
+            // Upper-case e-mail logs in: addresses compare case-insensitively.
+            let upper = try await client.call(.post, "/v1/sessions", json: #"{"email":"\#(world.managerA1Email.uppercased())","password":"\#(World.password)"}"#)
+            XCTAssertEqual(upper.status, .created)
+        }
+    }
+
+    func testRepeatedFailuresLockTheLoginEvenForTheRightPassword() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        try await withTestApp(database) { client in
+            let world = try await World.build(client, database: database)
+            for _ in 0..<5 {
+                let reply = try await client.call(.post, "/v1/sessions", json: #"{"email":"\#(world.managerA1Email)","password":"guess guess guess"}"#)
+                XCTAssertEqual(reply.status, .unauthorized)
+            }
+            let locked = try await client.call(.post, "/v1/sessions", json: #"{"email":"\#(world.managerA1Email)","password":"\#(World.password)"}"#)
+            XCTAssertEqual(locked.status, .unauthorized, "locked after 5 failures")
+            // Once the lock has expired, the right password works again and resets the count.
+            try await database.withAdmin { connection in
+                try await connection.query("UPDATE sb.managers SET locked_until = now() - interval '1 second'", logger: TestCluster.logger)
+            }
+            let unlocked = try await client.call(.post, "/v1/sessions", json: #"{"email":"\#(world.managerA1Email)","password":"\#(World.password)"}"#)
+            XCTAssertEqual(unlocked.status, .created)
+            let failures = try await database.withAdmin { connection in
+                try await connection.query("SELECT failed_logins FROM sb.managers WHERE email = \(world.managerA1Email)", logger: TestCluster.logger)
+                    .collect().first?.decode(Int.self)
+            }
+            XCTAssertEqual(failures, 0)
+        }
+    }
+
+    func testLoggedOutAndExpiredSessionsAreRefused() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        try await withTestApp(database) { client in
+            let world = try await World.build(client, database: database)
+            do { let reply = try await client.call(.get, "/v1/me", token: world.managerA1Token); XCTAssertEqual(reply.status, .ok, reply.body) }
+            do { let reply = try await client.call(.delete, "/v1/sessions/current", token: world.managerA1Token); XCTAssertEqual(reply.status, .noContent, reply.body) }
+            do { let reply = try await client.call(.get, "/v1/me", token: world.managerA1Token); XCTAssertEqual(reply.status, .unauthorized, reply.body) }
+
+            do { let reply = try await client.call(.get, "/v1/me", token: world.managerA2Token); XCTAssertEqual(reply.status, .ok, reply.body) }
+            try await database.withAdmin { connection in
+                try await connection.query("UPDATE sb.sessions SET expires_at = now() - interval '1 second'", logger: TestCluster.logger)
+            }
+            do { let reply = try await client.call(.get, "/v1/me", token: world.managerA2Token); XCTAssertEqual(reply.status, .unauthorized, reply.body) }
+        }
+    }
+
+    func testMalformedAndForeignCredentialsAre401() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        try await withTestApp(database) { client in
+            let world = try await World.build(client, database: database)
+            for header in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer short", "Bearer sbr_" + String(repeating: "A", count: 43), "Token \(world.resellerAKey)"] {
+                let reply = try await client.call(.get, "/v1/me", headers: [.authorization: header])
+                try assertProblem(TestResponseShim(reply), status: .unauthorized)
+            }
+            // A key's secret is its credential: a mangled one is unknown.
+            let mangled = String(world.resellerAKey.dropLast()) + (world.resellerAKey.hasSuffix("A") ? "B" : "A")
+            do { let reply = try await client.call(.get, "/v1/me", token: mangled); XCTAssertEqual(reply.status, .unauthorized, reply.body) }
+        }
+    }
+
+    func testSecretsAreStoredOnlyAsHashes() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        let world = try await withTestApp(database) { client in try await World.build(client, database: database) }
+        let dump = try await database.withAdmin { connection in
+            try await connection.query("""
+                SELECT string_agg(t::text, ' ') FROM (
+                  SELECT k::text AS t FROM sb.reseller_api_keys k UNION ALL SELECT p::text FROM sb.platform_api_keys p
+                  UNION ALL SELECT s::text FROM sb.sessions s UNION ALL SELECT m::text FROM sb.managers m) all_rows
+                """, logger: TestCluster.logger).collect().first?.decode(String.self) ?? ""
+        }
+        for secret in [world.resellerAKey, world.platformKey, world.managerA1Token, World.password] {
+            XCTAssertFalse(dump.contains(secret), "a secret is stored in clear")
+        }
+        XCTAssertTrue(dump.contains("$2b$"), "passwords are bcrypt hashes")
+        XCTAssertTrue(world.resellerAKey.hasPrefix("sbr_") && world.resellerAKey.count >= 4 + 43, "256 bits after the prefix")
+        XCTAssertTrue(world.managerA1Token.hasPrefix("sbs_"))
+    }
+}
+
+/// Lets the problem-document assertion read a `Reply`.
+struct TestResponseShim {
+    let reply: Reply
+    init(_ reply: Reply) { self.reply = reply }
+}
+
+func assertProblem(_ shim: TestResponseShim, status: HTTPResponse.Status, file: StaticString = #filePath, line: UInt = #line) throws {
+    let reply = shim.reply
+    XCTAssertEqual(reply.status, status, reply.body, file: file, line: line)
+    XCTAssertEqual(reply.headers[.contentType], "application/problem+json", file: file, line: line)
+    XCTAssertEqual(reply.json["status"] as? Int, status.code, file: file, line: line)
+    XCTAssertNotNil(reply.json["requestId"] as? String, file: file, line: line)
+}

@@ -1,0 +1,118 @@
+import Foundation
+import PostgresNIO
+import SwitchboardStore
+import XCTest
+
+/// Invariants of the schema itself, so a future table or role cannot quietly skip isolation.
+final class CatalogTests: XCTestCase {
+    static let applicationRoles = ["sb_app", "sb_platform", "sb_reseller", "sb_customer", "sb_authenticator"]
+
+    /// Tables the migrations declare as holding no tenant data (`-- not tenant data: <table>`).
+    static func declaredNonTenantTables() throws -> Set<String> {
+        var names = Set<String>()
+        for file in try FileManager.default.contentsOfDirectory(atPath: TestCluster.migrationsDirectory.path) where file.hasSuffix(".sql") {
+            let text = try String(contentsOf: TestCluster.migrationsDirectory.appendingPathComponent(file), encoding: .utf8)
+            for line in text.split(separator: "\n") where line.contains("-- not tenant data:") {
+                let rest = line.components(separatedBy: "-- not tenant data:")[1].trimmingCharacters(in: .whitespaces)
+                names.insert(String(rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }))
+            }
+        }
+        return names
+    }
+
+    private func strings(_ connection: PostgresConnection, _ sql: PostgresQuery) async throws -> [String] {
+        try await connection.query(sql, logger: TestCluster.logger).collect().map { try $0.decode(String.self) }
+    }
+
+    func testEveryTableHasForcedRowLevelSecurityOrSaysWhyNot() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        let exempt = try Self.declaredNonTenantTables()
+        let unprotected = try await database.withAdmin { connection in
+            try await self.strings(connection, """
+                SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'sb' AND c.relkind IN ('r', 'p') AND NOT (c.relrowsecurity AND c.relforcerowsecurity)
+                """)
+        }
+        XCTAssertFalse(exempt.isEmpty)
+        XCTAssertEqual(Set(unprotected).subtracting(exempt), [], "tables without ENABLE + FORCE ROW LEVEL SECURITY")
+        // Whatever a comment says, a table carrying a tenant column is never exempt.
+        let tenantColumnsUnprotected = try await database.withAdmin { connection in
+            try await self.strings(connection, """
+                SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname IN ('reseller_id', 'customer_id') AND NOT a.attisdropped
+                WHERE n.nspname = 'sb' AND c.relkind IN ('r', 'p') AND NOT (c.relrowsecurity AND c.relforcerowsecurity)
+                """)
+        }
+        XCTAssertEqual(tenantColumnsUnprotected, [])
+    }
+
+    func testNoApplicationRoleIsPrivilegedOrOwnsAnything() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        try await database.withAdmin { connection in
+            let privileged = try await self.strings(connection, """
+                SELECT rolname::text FROM pg_roles
+                WHERE rolname LIKE 'sb\\_%' AND (rolsuper OR rolbypassrls OR rolcreaterole OR rolcreatedb)
+                """)
+            XCTAssertEqual(privileged, [], "roles with SUPERUSER, BYPASSRLS, CREATEROLE or CREATEDB")
+            let owned = try await self.strings(connection, """
+                SELECT c.relname::text FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'sb' AND r.rolname = ANY(\(Self.applicationRoles))
+                """)
+            XCTAssertEqual(owned, [], "relations owned by an application role")
+            let ownedFunctions = try await self.strings(connection, """
+                SELECT p.proname::text FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
+                JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = 'sb' AND r.rolname = ANY(\(Self.applicationRoles))
+                """)
+            XCTAssertEqual(ownedFunctions, [])
+            let inheriting = try await self.strings(connection, "SELECT rolname::text FROM pg_roles WHERE rolname = 'sb_app' AND rolinherit")
+            XCTAssertEqual(inheriting, [], "sb_app must be NOINHERIT so it holds no privilege until it switches role")
+        }
+    }
+
+    /// Policies read their settings through `(SELECT …)`, so the planner evaluates them once per query.
+    func testPoliciesEvaluateSettingsOncePerQuery() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        try await database.withAdmin { connection in
+            let policies = try await connection.query(
+                "SELECT tablename::text || '.' || policyname::text, coalesce(qual, '') || ' ' || coalesce(with_check, '') FROM pg_policies WHERE schemaname = 'sb'",
+                logger: TestCluster.logger
+            ).collect()
+            XCTAssertGreaterThan(policies.count, 10)
+            for row in policies {
+                let (name, expression) = try row.decode((String, String).self)
+                let reads = expression.components(separatedBy: "sb.setting_").count - 1
+                let wrapped = expression.components(separatedBy: "( SELECT sb.setting_").count - 1
+                XCTAssertEqual(reads, wrapped, "\(name) reads a setting outside a (SELECT …): \(expression)")
+            }
+        }
+    }
+
+    /// The customer list under RLS uses the (reseller_id, id) key with the policy's setting as an InitPlan.
+    func testCustomerListUnderRowLevelSecurityIsAnIndexScan() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        let reseller = UUID()
+        try await database.withAdmin { connection in
+            try await connection.query("""
+                INSERT INTO sb.resellers (id, name) SELECT gen_random_uuid(), 'r' || i FROM generate_series(1, 199) i
+                """, logger: TestCluster.logger)
+            try await connection.query("INSERT INTO sb.resellers (id, name) VALUES (\(reseller), 'measured')", logger: TestCluster.logger)
+            try await connection.query("""
+                INSERT INTO sb.customers (reseller_id, id, name)
+                SELECT r.id, gen_random_uuid(), 'c' || i FROM sb.resellers r, generate_series(1, 100) i
+                """, logger: TestCluster.logger)
+            try await connection.query("ANALYZE sb.customers", logger: TestCluster.logger)
+        }
+        let plan = try await RawSession(database: database).values(
+            "EXPLAIN (COSTS OFF) SELECT id FROM sb.customers ORDER BY id LIMIT 51",
+            role: "sb_reseller", settings: ["sb.principal_id": UUID().uuidString, "sb.reseller_id": reseller.uuidString]
+        ) ?? []
+        let text = plan.joined(separator: "\n")
+        print("EXPLAIN customer list under RLS (20,000 customers, 200 resellers):\n\(text)")
+        XCTAssertTrue(text.contains("Index Scan using customers_pkey") || text.contains("Index Only Scan using customers_pkey"), text)
+        XCTAssertTrue(text.contains("InitPlan"), "the policy's setting is computed once: \(text)")
+        XCTAssertTrue(text.contains("Index Cond: (reseller_id = $0)"), text)
+        XCTAssertFalse(text.contains("Seq Scan"), text)
+    }
+}

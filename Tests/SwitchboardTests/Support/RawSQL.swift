@@ -1,0 +1,122 @@
+import Foundation
+import PostgresNIO
+import SwitchboardStore
+import XCTest
+
+/// Raw SQL through the `sb_app` login role, optionally switched to a scope role with settings:
+/// exactly what a request's transaction does, without any application code in between.
+struct RawSession {
+    let database: TestDatabase
+
+    enum Outcome: Equatable {
+        case rows([[String?]])
+        case denied(sqlState: String, message: String)
+    }
+
+    /// Runs `sql` in a transaction that is always rolled back.
+    func run(_ sql: String, role: String?, settings: [String: String] = [:]) async throws -> Outcome {
+        let configuration = try database.adminTarget.connectionConfiguration(user: DatabaseTarget.applicationRole, password: nil)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 7, logger: TestCluster.logger)
+        defer { Task { try? await connection.close() } }
+        try await connection.query("BEGIN", logger: TestCluster.logger)
+        if let role {
+            try await connection.query("SELECT set_config('role', \(role), true)", logger: TestCluster.logger)
+        }
+        for (name, value) in settings {
+            try await connection.query("SELECT set_config(\(name), \(value), true)", logger: TestCluster.logger)
+        }
+        do {
+            // Queries select one text column.
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: TestCluster.logger).collect()
+            try await connection.query("ROLLBACK", logger: TestCluster.logger)
+            return .rows(try rows.map { [try $0.decode(String?.self)] })
+        } catch let error as PSQLError {
+            _ = try? await connection.query("ROLLBACK", logger: TestCluster.logger)
+            return .denied(sqlState: error.serverInfo?[.sqlState] ?? "?", message: error.serverInfo?[.message] ?? "\(error)")
+        }
+    }
+
+    /// Runs a data-changing statement; returns the outcome of the statement itself.
+    func execute(_ sql: String, role: String?, settings: [String: String] = [:]) async throws -> Outcome {
+        let configuration = try database.adminTarget.connectionConfiguration(user: DatabaseTarget.applicationRole, password: nil)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 8, logger: TestCluster.logger)
+        defer { Task { try? await connection.close() } }
+        try await connection.query("BEGIN", logger: TestCluster.logger)
+        if let role { try await connection.query("SELECT set_config('role', \(role), true)", logger: TestCluster.logger) }
+        for (name, value) in settings { try await connection.query("SELECT set_config(\(name), \(value), true)", logger: TestCluster.logger) }
+        do {
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: TestCluster.logger).collect()
+            try await connection.query("ROLLBACK", logger: TestCluster.logger)
+            return .rows(rows.map { _ in [] })
+        } catch let error as PSQLError {
+            _ = try? await connection.query("ROLLBACK", logger: TestCluster.logger)
+            return .denied(sqlState: error.serverInfo?[.sqlState] ?? "?", message: error.serverInfo?[.message] ?? "\(error)")
+        }
+    }
+
+    /// The single values of a one-column result, or nil when denied.
+    func values(_ sql: String, role: String?, settings: [String: String] = [:]) async throws -> [String]? {
+        switch try await run(sql, role: role, settings: settings) {
+        case .rows(let rows): return rows.map { $0[0] ?? "NULL" }
+        case .denied: return nil
+        }
+    }
+}
+
+/// Two resellers' worth of rows in every tenant table, inserted as the superuser.
+struct SeededTenants {
+    let resellerA = UUID(), resellerB = UUID()
+    let customerA1 = UUID(), customerA2 = UUID(), customerB1 = UUID()
+    let managerA1 = UUID(), managerA2 = UUID(), managerB1 = UUID()
+    let keyA = UUID(), keyB = UUID(), platformKey = UUID()
+    let sessionA1 = UUID(), sessionB1 = UUID()
+    let keyASecretHash = String(repeating: "ab", count: 32)
+
+    var a: String { resellerA.uuidString.lowercased() }
+    var b: String { resellerB.uuidString.lowercased() }
+
+    func seed(_ database: TestDatabase) async throws {
+        let statements = [
+            "INSERT INTO sb.resellers (id, name) VALUES ('\(resellerA)', 'A'), ('\(resellerB)', 'B')",
+            """
+            INSERT INTO sb.customers (reseller_id, id, name, cvr) VALUES
+              ('\(resellerA)', '\(customerA1)', 'A1', '11111111'), ('\(resellerA)', '\(customerA2)', 'A2', '22222222'),
+              ('\(resellerB)', '\(customerB1)', 'B1', '33333333')
+            """,
+            "INSERT INTO sb.dpa_acceptances (reseller_id, id, version, accepted_by) VALUES ('\(resellerA)', gen_random_uuid(), '2026-01', '\(keyA)'), ('\(resellerB)', gen_random_uuid(), '2026-01', '\(keyB)')",
+            """
+            INSERT INTO sb.managers (reseller_id, customer_id, id, email, full_name, password_hash) VALUES
+              ('\(resellerA)', '\(customerA1)', '\(managerA1)', 'a1@x.example', 'Ann One', 'x'),
+              ('\(resellerA)', '\(customerA2)', '\(managerA2)', 'a2@x.example', 'Ann Two', 'x'),
+              ('\(resellerB)', '\(customerB1)', '\(managerB1)', 'b1@x.example', 'Bob One', 'x')
+            """,
+            """
+            INSERT INTO sb.reseller_api_keys (reseller_id, id, name, secret_hash, display_prefix, created_by) VALUES
+              ('\(resellerA)', '\(keyA)', 'a', '\\x\(keyASecretHash)', 'sbr_a', '\(platformKey)'),
+              ('\(resellerB)', '\(keyB)', 'b', '\\x\(String(repeating: "cd", count: 32))', 'sbr_b', '\(platformKey)')
+            """,
+            "INSERT INTO sb.platform_api_keys (id, name, secret_hash, display_prefix) VALUES ('\(platformKey)', 'p', '\\x\(String(repeating: "ef", count: 32))', 'sbp_p')",
+            """
+            INSERT INTO sb.sessions (reseller_id, customer_id, id, manager_id, token_hash, expires_at) VALUES
+              ('\(resellerA)', '\(customerA1)', '\(sessionA1)', '\(managerA1)', '\\x01', now() + interval '1 hour'),
+              ('\(resellerB)', '\(customerB1)', '\(sessionB1)', '\(managerB1)', '\\x02', now() + interval '1 hour')
+            """,
+            """
+            INSERT INTO sb.audit_events (principal_id, principal_kind, role, reseller_id, customer_id, action, target_id) VALUES
+              ('\(keyA)', 'api_key', 'sb_reseller', '\(resellerA)', '\(customerA1)', 'customer.create', '\(customerA1)'),
+              ('\(keyB)', 'api_key', 'sb_reseller', '\(resellerB)', '\(customerB1)', 'customer.create', '\(customerB1)')
+            """,
+        ]
+        try await database.withAdmin { connection in
+            for statement in statements {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: TestCluster.logger)
+            }
+        }
+    }
+
+    var resellerSettingsA: [String: String] { ["sb.principal_id": keyA.uuidString, "sb.reseller_id": a] }
+    var customerSettingsA1: [String: String] {
+        ["sb.principal_id": managerA1.uuidString, "sb.reseller_id": a, "sb.customer_id": customerA1.uuidString.lowercased()]
+    }
+    var platformSettings: [String: String] { ["sb.principal_id": platformKey.uuidString] }
+}
