@@ -83,7 +83,14 @@ extension APIService {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         let name = try validatedKeyName(body.name)
         let (record, secret) = try await transaction(principal) { connection in
-            guard try await ResellerRepository(connection, logger: logger).get(resellerID) != nil else { throw StoreError.notFound }
+            // Locked, so two onboarding calls cannot both see "no key yet".
+            guard try await ResellerRepository(connection, logger: logger).lock(resellerID) else { throw StoreError.notFound }
+            guard try await !APIKeyRepository(connection, logger: logger).resellerHasKey(resellerID) else {
+                throw Problem.conflict(
+                    "This reseller already has its onboarding key; further keys are issued by the reseller itself (POST /v1/api-keys).",
+                    type: "already-onboarded"
+                )
+            }
             return try await issueKey(name: name, resellerID: resellerID, by: principal, on: connection)
         }
         return .created(.init(body: .json(.init(record, secret: secret))))

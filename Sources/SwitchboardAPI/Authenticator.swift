@@ -33,11 +33,13 @@ package struct Authenticator: Sendable {
                     Principal.manager($0.managerID, reseller: $0.resellerID, customer: $0.customerID, session: $0.sessionID)
                 }
             case .resellerKey:
-                return try await repository.resolveKey(hash: hash, reseller: true).flatMap { owner in
+                return try await repository.resolveKey(hash: hash, in: .reseller).flatMap { owner in
                     owner.resellerID.map { Principal.resellerKey(owner.keyID, reseller: $0) }
                 }
+            case .telephonyKey:
+                return try await repository.resolveKey(hash: hash, in: .telephony).map { Principal.telephonyKey($0.keyID) }
             case .platformKey, nil:
-                return try await repository.resolveKey(hash: hash, reseller: false).map { Principal.platformKey($0.keyID) }
+                return try await repository.resolveKey(hash: hash, in: .platform).map { Principal.platformKey($0.keyID) }
             }
         }
         guard let principal else {
@@ -46,8 +48,8 @@ package struct Authenticator: Sendable {
         return principal
     }
 
-    /// Checks an e-mail and password; answers the same 401 for an unknown e-mail, a wrong password
-    /// and a locked login, after the same bcrypt work.
+    /// Checks an e-mail and password. An unknown e-mail, a wrong password, a locked login and an
+    /// inactive company all answer the same 401 after the same bcrypt work.
     package func login(email rawEmail: String, password: String, logger: Logger) async throws -> (token: String, expiresAt: Date) {
         let refusal = Problem.unauthorized("The e-mail or password is wrong, or the login is locked after repeated failures.")
         guard let email = EmailAddress(rawEmail)?.value else {
@@ -55,40 +57,36 @@ package struct Authenticator: Sendable {
             throw refusal
         }
         let scope = DatabaseScope.authenticator(credentialHash: nil, loginEmail: email)
+        // The attempt is counted before bcrypt runs, so parallel guesses cannot outrun the lock.
         let candidate = try await database.transaction(scope, logger: logger) { connection in
-            try await AuthenticationRepository(connection, logger: logger).loginCandidate(email: email)
+            let candidate = try await AuthenticationRepository(connection, logger: logger)
+                .claimLoginAttempt(email: email, lockAfter: lockAfterFailures, lockFor: lockDuration)
+            if let candidate {
+                try await AuditLog.appendLogin(
+                    AuditEntry(action: "login.attempt", targetID: candidate.managerID, resellerID: candidate.resellerID, customerID: candidate.customerID),
+                    personID: candidate.managerID, on: connection, logger: logger
+                )
+            }
+            return candidate
         }
         guard let candidate else {
             try await passwords.verifyDecoy(password)
             throw refusal
         }
-        if let lockedUntil = candidate.lockedUntil, lockedUntil > Date() {
-            try await passwords.verifyDecoy(password)
-            throw refusal
-        }
-        let matches = try await passwords.verify(password, against: candidate.passwordHash)
+        guard try await passwords.verify(password, against: candidate.passwordHash) else { throw refusal }
+
         let token = Credentials.issue(.session)
         let expiresAt = Date().addingTimeInterval(TimeInterval(sessionLifetime.components.seconds))
         let sessionID = TimeOrderedID.make()
         try await database.transaction(scope, logger: logger) { connection in
             let repository = AuthenticationRepository(connection, logger: logger)
-            let tenant = (reseller: candidate.resellerID, customer: candidate.customerID)
-            if matches {
-                try await repository.recordSuccess(email: email)
-                try await repository.openSession(candidate, id: sessionID, tokenHash: token.hash, expiresAt: expiresAt)
-                try await AuditLog.appendLogin(
-                    AuditEntry(action: "session.create", targetID: sessionID, resellerID: tenant.reseller, customerID: tenant.customer),
-                    personID: candidate.managerID, on: connection, logger: logger
-                )
-            } else {
-                try await repository.recordFailure(email: email, lockAfter: lockAfterFailures, lockFor: lockDuration)
-                try await AuditLog.appendLogin(
-                    AuditEntry(action: "login.failed", targetID: candidate.managerID, resellerID: tenant.reseller, customerID: tenant.customer),
-                    personID: candidate.managerID, on: connection, logger: logger
-                )
-            }
+            try await repository.recordSuccess(email: email)
+            try await repository.openSession(candidate, id: sessionID, tokenHash: token.hash, expiresAt: expiresAt)
+            try await AuditLog.appendLogin(
+                AuditEntry(action: "session.create", targetID: sessionID, resellerID: candidate.resellerID, customerID: candidate.customerID),
+                personID: candidate.managerID, on: connection, logger: logger
+            )
         }
-        guard matches else { throw refusal }
         return (token.secret, expiresAt)
     }
 }

@@ -2,6 +2,7 @@ package import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import SwitchboardStore
 package import OpenAPIRuntime
 
 /// The outermost layer of every request: request id, access log, the body size limit, and the
@@ -104,7 +105,9 @@ enum ProblemMapping {
                 return Problem(status: serverError.httpStatus, type: Problem.typeURI("invalid-request"),
                                title: "Invalid request", detail: serverError.causeDescription)
             }
-            logger.error("unhandled error in operation", metadata: ["operation": "\(serverError.operationID)", "error": "\(serverError.underlyingError)"])
+            logger.error("unhandled error in operation", metadata: [
+                "operation": "\(serverError.operationID)", "error": "\(PostgresErrorDescription.describe(serverError.underlyingError))",
+            ])
             return .internalError
         case let httpError as HTTPError:
             switch httpError.status {
@@ -118,7 +121,7 @@ enum ProblemMapping {
                 return .internalError
             }
         default:
-            logger.error("unhandled error", metadata: ["error": "\(error)"])
+            logger.error("unhandled error", metadata: ["error": "\(PostgresErrorDescription.describe(error))"])
             return .internalError
         }
     }

@@ -32,6 +32,10 @@ public struct Principal: Sendable, Equatable {
         Principal(id: id, kind: .apiKey, role: .reseller, resellerID: reseller)
     }
 
+    public static func telephonyKey(_ id: UUID) -> Principal {
+        Principal(id: id, kind: .apiKey, role: .telephony)
+    }
+
     public static func manager(_ id: UUID, reseller: UUID, customer: UUID, session: UUID) -> Principal {
         Principal(id: id, kind: .session, role: .customer, resellerID: reseller, customerID: customer, sessionID: session)
     }

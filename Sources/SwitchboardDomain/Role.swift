@@ -7,6 +7,9 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     case reseller
     /// A customer's telecom manager: their own company only.
     case customer
+    /// The telephony platform's machines: may store content (voicemail, recordings) for a known
+    /// employee and do nothing else, not even read the directory.
+    case telephony
 
     /// The database role a request in this scope runs as.
     public var databaseRole: String {
@@ -14,6 +17,7 @@ public enum Role: String, Sendable, Codable, CaseIterable {
         case .platform: "sb_platform"
         case .reseller: "sb_reseller"
         case .customer: "sb_customer"
+        case .telephony: "sb_telephony"
         }
     }
 }

@@ -75,6 +75,36 @@ public struct Validator: Sendable {
         return value
     }
 
+    /// An extension (local number): digits only, within the customer's configured length.
+    public mutating func extensionNumber(_ value: String?, field: String, lengths: ClosedRange<Int>) -> String? {
+        guard let value else {
+            add(.init(field: field, rule: "required", message: "is required"))
+            return nil
+        }
+        guard !value.isEmpty, value.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            add(.init(field: field, rule: "format", message: "must contain digits only"))
+            return nil
+        }
+        guard lengths.contains(value.count) else {
+            add(.init(field: field, rule: "length", message: "must be \(lengths.lowerBound)–\(lengths.upperBound) digits for this customer"))
+            return nil
+        }
+        return value
+    }
+
+    /// A SIM card's ICCID: 19–20 digits whose last is a valid Luhn check digit.
+    public mutating func iccid(_ value: String, field: String) -> String? {
+        guard (19...20).contains(value.count), value.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            add(.init(field: field, rule: "format", message: "must be 19–20 digits"))
+            return nil
+        }
+        guard Luhn.isValid(value) else {
+            add(.init(field: field, rule: "checkDigit", message: "has a wrong check digit (Luhn)"))
+            return nil
+        }
+        return value
+    }
+
     public mutating func password(_ value: String, field: String) {
         if value.count < 12 {
             violations.append(.init(field: field, rule: "minLength", message: "must be at least 12 characters"))
@@ -90,6 +120,37 @@ public struct Validator: Sendable {
 
     public func finish() throws {
         if !violations.isEmpty { throw ValidationFailure(violations: violations) }
+    }
+}
+
+/// The Luhn (mod 10) check used by ICCIDs.
+public enum Luhn {
+    public static func isValid(_ digits: String) -> Bool {
+        var sum = 0
+        for (index, character) in digits.reversed().enumerated() {
+            guard let digit = character.wholeNumberValue else { return false }
+            if index % 2 == 1 {
+                let doubled = digit * 2
+                sum += doubled > 9 ? doubled - 9 : doubled
+            } else {
+                sum += digit
+            }
+        }
+        return !digits.isEmpty && sum % 10 == 0
+    }
+
+    /// The digit that makes `payload + digit` valid.
+    public static func checkDigit(for payload: String) -> Int {
+        (0...9).first { isValid(payload + String($0)) } ?? 0
+    }
+}
+
+/// The non-identifying name an employee gets when anonymised.
+public enum Pseudonym {
+    public static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let suffix = String(UInt16.random(in: 0...UInt16.max, using: &generator), radix: 16, uppercase: true)
+        return "Former employee " + String(repeating: "0", count: 4 - suffix.count) + suffix
     }
 }
 

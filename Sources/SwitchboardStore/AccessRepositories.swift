@@ -111,6 +111,12 @@ public struct APIKeyRepository: Sendable {
         return try await connection.query(sql, logger: logger).collect().isEmpty == false
     }
 
+    /// True once the reseller has any key, live or revoked.
+    public func resellerHasKey(_ resellerID: UUID) async throws -> Bool {
+        try await connection.query("SELECT 1 FROM sb.reseller_api_keys WHERE reseller_id = \(resellerID) LIMIT 1", logger: logger)
+            .collect().isEmpty == false
+    }
+
     /// True once any platform key exists (bootstrap runs only on an empty database).
     public func platformKeyExists() async throws -> Bool {
         try await connection.query("SELECT 1 FROM sb.platform_api_keys LIMIT 1", logger: logger).collect().isEmpty == false

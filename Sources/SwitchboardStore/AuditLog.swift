@@ -66,6 +66,7 @@ public enum AuditVerifier {
         var currentChain: String?
         var expectedSeq: Int64 = 1
         var previousHash = Data(repeating: 0, count: 32)
+        var lastOfChain: [String: (seq: Int64, hash: Data)] = [:]
         for try await (chain, seq, prevHash, hash, canonical) in rows.decode((String, Int64, Data, Data, String).self) {
             report.events += 1
             if chain != currentChain {
@@ -84,6 +85,17 @@ public enum AuditVerifier {
             }
             previousHash = hash
             expectedSeq = seq + 1
+            lastOfChain[chain] = (seq, hash)
+        }
+        // The heads record each chain's newest entry, so removing entries from the end shows too.
+        if report.firstBreak == nil {
+            let heads = try await connection.query("SELECT chain, seq, hash FROM sb.audit_chain_heads ORDER BY chain", logger: logger)
+            for try await (chain, seq, hash) in heads.decode((String, Int64, Data).self) {
+                guard let last = lastOfChain[chain], last.seq == seq, last.hash == hash else {
+                    report.firstBreak = "chain \(chain): its newest entries (up to seq \(seq)) are missing"
+                    break
+                }
+            }
         }
         return report
     }

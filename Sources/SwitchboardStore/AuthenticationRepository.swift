@@ -14,37 +14,53 @@ public struct AuthenticationRepository: Sendable {
 
     public struct KeyOwner: Sendable, Equatable {
         public var keyID: UUID
-        /// Nil for a platform key.
+        /// Nil for platform and telephony keys.
         public var resellerID: UUID?
     }
 
-    /// The live (not revoked) key with this hash; marks it used, at most once a minute to spare writes.
-    public func resolveKey(hash: String, reseller: Bool) async throws -> KeyOwner? {
-        let bytes = Data(hexString: hash)
-        let table = reseller ? "sb.reseller_api_keys" : "sb.platform_api_keys"
-        let owner = reseller ? "reseller_id" : "NULL::uuid"
-        let rows = try await connection.query(
-            PostgresQuery(unsafeSQL: """
-                UPDATE \(table) SET last_used_at = now()
-                WHERE secret_hash = $1 AND revoked_at IS NULL
-                  AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
-                RETURNING id, \(owner)
-                """, binds: try Self.binds(bytes)),
-            logger: logger
-        )
-        for try await (id, resellerID) in rows.decode((UUID, UUID?).self) { return KeyOwner(keyID: id, resellerID: resellerID) }
-        let read = try await connection.query(
-            PostgresQuery(unsafeSQL: "SELECT id, \(owner) FROM \(table) WHERE secret_hash = $1 AND revoked_at IS NULL", binds: try Self.binds(bytes)),
-            logger: logger
-        )
-        for try await (id, resellerID) in read.decode((UUID, UUID?).self) { return KeyOwner(keyID: id, resellerID: resellerID) }
-        return nil
+    /// The table each kind of API key lives in.
+    public enum KeyTable: Sendable {
+        case platform, reseller, telephony
+
+        var name: String {
+            switch self {
+            case .platform: "sb.platform_api_keys"
+            case .reseller: "sb.reseller_api_keys"
+            case .telephony: "sb.telephony_api_keys"
+            }
+        }
     }
 
-    private static func binds(_ bytes: Data) throws -> PostgresBindings {
+    /// The live key with this hash, if its owner is active; marks it used at most once a minute to spare writes.
+    public func resolveKey(hash: String, in table: KeyTable) async throws -> KeyOwner? {
+        let bytes = Data(hexString: hash)
+        let sql: String
+        switch table {
+        case .reseller:
+            sql = """
+                SELECT k.id, k.reseller_id, (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute')
+                FROM sb.reseller_api_keys k JOIN sb.resellers r ON r.id = k.reseller_id
+                WHERE k.secret_hash = $1 AND k.revoked_at IS NULL AND r.status = 'active'
+                """
+        case .platform, .telephony:
+            sql = """
+                SELECT k.id, NULL::uuid, (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute')
+                FROM \(table.name) k WHERE k.secret_hash = $1 AND k.revoked_at IS NULL
+                """
+        }
         var bindings = PostgresBindings()
         try bindings.append(bytes)
-        return bindings
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+        for try await (id, resellerID, stale) in rows.decode((UUID, UUID?, Bool).self) {
+            if stale {
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "UPDATE \(table.name) SET last_used_at = now() WHERE secret_hash = $1", binds: bindings),
+                    logger: logger
+                )
+            }
+            return KeyOwner(keyID: id, resellerID: resellerID)
+        }
+        return nil
     }
 
     public struct SessionOwner: Sendable, Equatable {
@@ -57,8 +73,11 @@ public struct AuthenticationRepository: Sendable {
     public func resolveSession(hash: String) async throws -> SessionOwner? {
         let rows = try await connection.query(
             """
-            SELECT id, manager_id, reseller_id, customer_id FROM sb.sessions
-            WHERE token_hash = \(Data(hexString: hash)) AND revoked_at IS NULL AND expires_at > now()
+            SELECT s.id, s.manager_id, s.reseller_id, s.customer_id FROM sb.sessions s
+            JOIN sb.customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
+            JOIN sb.resellers r ON r.id = s.reseller_id
+            WHERE s.token_hash = \(Data(hexString: hash)) AND s.revoked_at IS NULL AND s.expires_at > now()
+              AND c.status = 'active' AND r.status = 'active'
             """,
             logger: logger
         )
@@ -73,39 +92,37 @@ public struct AuthenticationRepository: Sendable {
         public var resellerID: UUID
         public var customerID: UUID
         public var passwordHash: String
-        public var failedLogins: Int
-        public var lockedUntil: Date?
     }
 
-    /// The person with this login e-mail (the scope's `sb.login_email` must be the same address).
-    public func loginCandidate(email: String) async throws -> LoginCandidate? {
+    /// Claims one login attempt for this e-mail before the password is checked: counts it as a
+    /// failure and, on every `lockAfter`-th, locks the login for `lockFor`. Returns nil when the
+    /// e-mail is unknown, locked, or its company or reseller is no longer active. Being one
+    /// statement, concurrent attempts cannot all slip in before the lock is set.
+    public func claimLoginAttempt(email: String, lockAfter: Int, lockFor: Duration) async throws -> LoginCandidate? {
         let rows = try await connection.query(
-            "SELECT id, reseller_id, customer_id, password_hash, failed_logins, locked_until FROM sb.managers WHERE email = \(email)",
+            """
+            UPDATE sb.managers m SET
+                failed_logins = m.failed_logins + 1,
+                locked_until = CASE WHEN (m.failed_logins + 1) % \(lockAfter) = 0
+                                    THEN now() + make_interval(secs => \(Double(lockFor.components.seconds)))
+                                    ELSE m.locked_until END
+            FROM sb.customers c, sb.resellers r
+            WHERE m.email = \(email) AND (m.locked_until IS NULL OR m.locked_until <= now())
+              AND c.reseller_id = m.reseller_id AND c.id = m.customer_id AND c.status = 'active'
+              AND r.id = m.reseller_id AND r.status = 'active'
+            RETURNING m.id, m.reseller_id, m.customer_id, m.password_hash
+            """,
             logger: logger
         )
-        for try await row in rows.decode((UUID, UUID, UUID, String, Int, Date?).self) {
-            return LoginCandidate(managerID: row.0, resellerID: row.1, customerID: row.2, passwordHash: row.3, failedLogins: row.4, lockedUntil: row.5)
+        for try await row in rows.decode((UUID, UUID, UUID, String).self) {
+            return LoginCandidate(managerID: row.0, resellerID: row.1, customerID: row.2, passwordHash: row.3)
         }
         return nil
     }
 
-    /// Counts a failed password; every `lockAfter`-th consecutive failure locks the login for `lockFor`.
-    public func recordFailure(email: String, lockAfter: Int, lockFor: Duration) async throws {
-        try await connection.query(
-            """
-            UPDATE sb.managers SET
-                failed_logins = failed_logins + 1,
-                locked_until = CASE WHEN (failed_logins + 1) % \(lockAfter) = 0
-                                    THEN now() + make_interval(secs => \(Double(lockFor.components.seconds)))
-                                    ELSE locked_until END
-            WHERE email = \(email)
-            """,
-            logger: logger
-        )
-    }
-
+    /// The password matched: the claimed attempt was no failure after all.
     public func recordSuccess(email: String) async throws {
-        try await connection.query("UPDATE sb.managers SET failed_logins = 0, locked_until = NULL WHERE email = \(email) AND failed_logins > 0", logger: logger)
+        try await connection.query("UPDATE sb.managers SET failed_logins = 0, locked_until = NULL WHERE email = \(email)", logger: logger)
     }
 
     public func openSession(_ candidate: LoginCandidate, id: UUID, tokenHash: String, expiresAt: Date) async throws {

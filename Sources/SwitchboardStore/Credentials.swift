@@ -7,6 +7,7 @@ public enum CredentialKind: String, Sendable, CaseIterable {
     case platformKey = "sbp"
     case resellerKey = "sbr"
     case session = "sbs"
+    case telephonyKey = "sbt"
 }
 
 public struct IssuedSecret: Sendable {
@@ -24,9 +25,14 @@ public enum Credentials {
         return make(kind: kind, random: Data(random))
     }
 
-    /// An operator-chosen secret (the bootstrap token) is used as given.
+    /// The shortest operator-chosen secret accepted (the bootstrap token): 32 characters.
+    public static let minimumAdoptedLength = 32
+
+    /// An operator-chosen secret (the bootstrap token) is used as given; its listed prefix is
+    /// derived from the hash, so listing keys reveals nothing of the secret.
     public static func adopt(_ secret: String) -> IssuedSecret {
-        IssuedSecret(secret: secret, hash: hash(secret), displayPrefix: String(secret.prefix(12)))
+        let digest = hash(secret)
+        return IssuedSecret(secret: secret, hash: digest, displayPrefix: "token:" + digest.prefix(8))
     }
 
     private static func make(kind: CredentialKind, random: Data) -> IssuedSecret {

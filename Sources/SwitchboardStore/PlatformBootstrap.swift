@@ -16,7 +16,14 @@ public enum PlatformBootstrap {
 
     static let lockKey: Int64 = 0x5357_424F_4F54  // "SWBOOT": replicas starting together create one key
 
+    public struct TokenTooShort: Error, CustomStringConvertible {
+        public var description: String {
+            "SWITCHBOARD_BOOTSTRAP_TOKEN must be at least \(Credentials.minimumAdoptedLength) characters (it becomes the platform admin's API key)."
+        }
+    }
+
     public static func ensureAdminKey(database: ScopedDatabase, token: String?, logger: Logger) async throws -> Outcome {
+        if let token, !token.isEmpty, token.count < Credentials.minimumAdoptedLength { throw TokenTooShort() }
         let keyID = TimeOrderedID.make()
         // The new key is the principal of its own creation, so the audit trail names it.
         let principal = Principal.platformKey(keyID)

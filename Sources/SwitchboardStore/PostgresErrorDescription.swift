@@ -4,8 +4,9 @@ import PostgresNIO
 public enum PostgresErrorDescription {
     public static func describe(_ error: any Error) -> String {
         if let psql = error as? PSQLError {
+            // SQLSTATE and message only: DETAIL lines can quote row values (personal data).
             if let message = psql.serverInfo?[.message] {
-                return "PostgreSQL: \(message)" + (psql.serverInfo?[.detail].map { " (\($0))" } ?? "")
+                return "PostgreSQL \(psql.serverInfo?[.sqlState] ?? "?"): \(message)"
             }
             if let underlying = psql.underlying {
                 return "cannot reach PostgreSQL: \(underlying)"

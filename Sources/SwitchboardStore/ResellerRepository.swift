@@ -64,6 +64,11 @@ public struct ResellerRepository: Sendable {
         try await Self.decode(connection.query("SELECT \(unescaped: Self.columns) FROM sb.resellers WHERE id = \(id)", logger: logger)).first
     }
 
+    /// Locks the reseller row for the rest of the transaction; false when there is no such reseller.
+    public func lock(_ id: UUID) async throws -> Bool {
+        try await connection.query("SELECT 1 FROM sb.resellers WHERE id = \(id) FOR UPDATE", logger: logger).collect().isEmpty == false
+    }
+
     public func list(after cursor: UUID?, limit: Int) async throws -> Page<ResellerRecord> {
         let rows = try await connection.query(
             """

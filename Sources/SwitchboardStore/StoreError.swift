@@ -15,6 +15,7 @@ public enum StoreError: Error, Equatable, Sendable {
         switch state {
         case "23505": return StoreError.uniqueViolation(constraint: psql.serverInfo?[.constraintName] ?? "")
         case "42501": return StoreError.refusedByPolicy
+        case "P0002": return StoreError.notFound  // raised by triggers for an unknown referenced row
         default: return error
         }
     }

@@ -54,8 +54,11 @@ final class AccessMatrixTests: XCTestCase {
              expected: only([.platform: 404])),
         Cell(operation: "updateReseller", method: .patch, path: { "/v1/resellers/\($0.resellerA)" }, body: { _ in #"{"name":"Renamed"}"# },
              expected: only([.platform: 200])),
-        Cell(operation: "createResellerApiKey", method: .post, path: { "/v1/resellers/\($0.resellerA)/api-keys" }, body: { _ in #"{"name":"k"}"# },
+        Cell(operation: "createResellerApiKey", method: .post, path: { "/v1/resellers/\($0.resellerWithoutKey)/api-keys" }, body: { _ in #"{"name":"k"}"# },
              expected: only([.platform: 201])),
+        // Only the onboarding key: a second one would let the platform act as the reseller.
+        Cell(operation: "createResellerApiKey (already onboarded)", method: .post, path: { "/v1/resellers/\($0.resellerA)/api-keys" }, body: { _ in #"{"name":"k"}"# },
+             expected: only([.platform: 409])),
         Cell(operation: "createApiKey", method: .post, path: { _ in "/v1/api-keys" }, body: { _ in #"{"name":"k"}"# },
              expected: only([.platform: 201, .resellerA: 201, .resellerB: 201])),
         Cell(operation: "listApiKeys", method: .get, path: { _ in "/v1/api-keys" }, body: nil,

@@ -150,16 +150,16 @@ final class TenancyHTTPTests: XCTestCase {
         let database = try await TestCluster.shared.migratedDatabase()
         let outcomes = try await database.withRunningApplicationClient { pool in
             let scoped = ScopedDatabase(client: pool)
-            let first = try await PlatformBootstrap.ensureAdminKey(database: scoped, token: "sbp_operator_chosen_token_42", logger: TestCluster.logger)
-            let second = try await PlatformBootstrap.ensureAdminKey(database: scoped, token: "sbp_another_token_ignored_00", logger: TestCluster.logger)
+            let first = try await PlatformBootstrap.ensureAdminKey(database: scoped, token: "sbp_operator_chosen_token_0000000042", logger: TestCluster.logger)
+            let second = try await PlatformBootstrap.ensureAdminKey(database: scoped, token: "sbp_another_token_ignored_00000000000", logger: TestCluster.logger)
             return (first, second)
         }
         XCTAssertEqual(outcomes.0, .adoptedToken)
         XCTAssertEqual(outcomes.1, .alreadyBootstrapped, "only an empty database is bootstrapped")
         try await withTestApp(database) { client in
-            let me = try await client.call(.get, "/v1/me", token: "sbp_operator_chosen_token_42")
+            let me = try await client.call(.get, "/v1/me", token: "sbp_operator_chosen_token_0000000042")
             XCTAssertEqual(me.json["role"] as? String, "platform")
-            do { let reply = try await client.call(.get, "/v1/me", token: "sbp_another_token_ignored_00"); XCTAssertEqual(reply.status, .unauthorized, reply.body) }
+            do { let reply = try await client.call(.get, "/v1/me", token: "sbp_another_token_ignored_00000000000"); XCTAssertEqual(reply.status, .unauthorized, reply.body) }
         }
 
         let empty = try await TestCluster.shared.migratedDatabase()

@@ -48,6 +48,8 @@ struct World: Sendable {
     let resellerASpareKeyID: String
     let resellerB: String
     let resellerBKey: String
+    /// Onboarded by the platform but without its first key yet.
+    let resellerWithoutKey: String
     let customerA1: String
     let customerA2: String
     let customerB1: String
@@ -84,6 +86,7 @@ struct World: Sendable {
             return try created(try await client.call(.post, "/v1/sessions", json: #"{"email":"\#(email)","password":"\#(password)"}"#), "login").string("token")
         }
 
+        let unkeyed = try created(try await client.call(.post, "/v1/resellers", token: platformKey, json: #"{"name":"Reseller C"}"#), "C").string("id")
         let (a, aKey) = try await reseller("Reseller A")
         let (b, bKey) = try await reseller("Reseller B")
         let spare = try created(try await client.call(.post, "/v1/api-keys", token: aKey, json: #"{"name":"spare"}"#), "spare").string("id")
@@ -99,7 +102,7 @@ struct World: Sendable {
         let m1 = try await manager(a1, email: a1Email, key: aKey)
         let m2 = try await manager(a2, email: "m2-\(suffix)@a2.example", key: aKey)
         return World(
-            platformKey: platformKey, resellerA: a, resellerAKey: aKey, resellerASpareKeyID: spare, resellerB: b, resellerBKey: bKey,
+            platformKey: platformKey, resellerA: a, resellerAKey: aKey, resellerASpareKeyID: spare, resellerB: b, resellerBKey: bKey, resellerWithoutKey: unkeyed,
             customerA1: a1, customerA2: a2, customerB1: b1, managerA1Email: a1Email, managerA1Token: m1, managerA2Token: m2,
             revokedKey: try revoked.string("secret")
         )

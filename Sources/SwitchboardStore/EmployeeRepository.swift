@@ -1,0 +1,428 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// An employee with the numbers, SIMs and fax-to-mail currently assigned.
+public struct EmployeeRecord: Sendable, Codable, Equatable {
+    public struct Assignment: Sendable, Codable, Equatable {
+        public var id: UUID
+        public var value: String
+        public var assignedAt: Date
+    }
+
+    public struct FaxToMail: Sendable, Codable, Equatable {
+        public var id: UUID
+        public var faxNumber: String
+        public var deliveryEmail: String
+        public var createdAt: Date
+    }
+
+    public var id: UUID
+    public var resellerID: UUID
+    public var customerID: UUID
+    public var fullName: String
+    public var email: String?
+    public var mobile: String?
+    public var extensionNumber: String?
+    public var directoryListing: String
+    public var marketingConsent: Bool
+    public var restrictedAt: Date?
+    public var restrictionReason: String?
+    public var anonymisedAt: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var version: Int
+    public var numbers: [Assignment]
+    public var sims: [Assignment]
+    public var faxToMail: [FaxToMail]
+}
+
+public struct EmployeeChanges: Sendable {
+    public var fullName: String?
+    /// For e-mail and mobile, an empty string clears the value.
+    public var email: String?
+    public var mobile: String?
+    public var extensionNumber: String?
+    public var directoryListing: String?
+    public var marketingConsent: Bool?
+
+    public init() {}
+
+    public var changedFields: [String] {
+        [("fullName", fullName != nil), ("email", email != nil), ("mobile", mobile != nil), ("extension", extensionNumber != nil),
+         ("directoryListing", directoryListing != nil), ("marketingConsent", marketingConsent != nil)]
+            .filter(\.1).map(\.0)
+    }
+}
+
+/// The state a change must check first, read with the row locked for the rest of the transaction.
+public struct EmployeeLock: Sendable {
+    public var resellerID: UUID
+    public var customerID: UUID
+    public var restrictedAt: Date?
+    public var anonymisedAt: Date?
+    public var directoryListing: String
+    public var marketingConsent: Bool
+    public var version: Int
+}
+
+public struct PreferenceChange: Sendable, Codable, Equatable {
+    public var preference: String
+    public var value: String
+    public var changedBy: UUID
+    public var changedByRole: String
+    public var changedAt: Date
+}
+
+public struct ContentItem: Sendable, Codable, Equatable {
+    public var id: UUID
+    public var kind: String
+    public var contentType: String
+    public var byteSize: Int
+    public var callerNumber: String?
+    public var durationSeconds: Int?
+    public var recordedAt: Date
+}
+
+/// What anonymisation erased and released, for the receipt.
+public struct AnonymisationResult: Sendable, Equatable {
+    public var anonymisedAt: Date
+    public var pseudonym: String
+    public var alreadyAnonymised: Bool
+    public var contentDeleted: [String: Int]
+    public var preferenceHistoryDeleted: Int
+    public var numbersReleased: [String]
+    public var simsReleased: [String]
+    public var faxToMailRemoved: [String]
+}
+
+/// How a directory search reads its term.
+public enum EmployeeSearch: Sendable {
+    case all
+    case number(String)
+    case extensionPrefix(String)
+    case name(String)
+
+    public init(_ term: String?) {
+        guard let term = term?.trimmingCharacters(in: .whitespaces), !term.isEmpty else { self = .all; return }
+        if term.hasPrefix("+") { self = .number(term); return }
+        if term.allSatisfy({ $0.isASCII && $0.isNumber }) { self = .extensionPrefix(term); return }
+        self = .name(term)
+    }
+}
+
+/// Customers' employees and everything held about them. No query carries its own tenant filter:
+/// the policies scope every statement to the caller's reseller or company.
+public struct EmployeeRepository: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    public init(_ connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// One JSON document per employee, built by PostgreSQL so a page is one round trip.
+    static let document = """
+        json_build_object(
+            'id', e.id, 'resellerID', e.reseller_id, 'customerID', e.customer_id, 'fullName', e.full_name,
+            'email', e.email, 'mobile', e.mobile, 'extensionNumber', e.extension,
+            'directoryListing', e.directory_listing, 'marketingConsent', e.marketing_consent,
+            'restrictedAt', extract(epoch FROM e.restricted_at), 'restrictionReason', e.restriction_reason,
+            'anonymisedAt', extract(epoch FROM e.anonymised_at), 'createdAt', extract(epoch FROM e.created_at),
+            'updatedAt', extract(epoch FROM e.updated_at), 'version', e.version,
+            'numbers', coalesce((SELECT json_agg(json_build_object('id', n.id, 'value', n.number, 'assignedAt', extract(epoch FROM n.assigned_at)) ORDER BY n.assigned_at)
+                                 FROM sb.number_assignments n WHERE n.reseller_id = e.reseller_id AND n.employee_id = e.id AND n.released_at IS NULL), '[]'),
+            'sims', coalesce((SELECT json_agg(json_build_object('id', s.id, 'value', s.iccid, 'assignedAt', extract(epoch FROM s.assigned_at)) ORDER BY s.assigned_at)
+                              FROM sb.sim_cards s WHERE s.reseller_id = e.reseller_id AND s.employee_id = e.id AND s.released_at IS NULL), '[]'),
+            'faxToMail', coalesce((SELECT json_agg(json_build_object('id', f.id, 'faxNumber', f.fax_number, 'deliveryEmail', f.delivery_email, 'createdAt', extract(epoch FROM f.created_at)) ORDER BY f.created_at)
+                                   FROM sb.fax_to_mail f WHERE f.reseller_id = e.reseller_id AND f.employee_id = e.id), '[]')
+        )::text
+        """
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return decoder
+    }()
+
+    private func decode(_ rows: PostgresRowSequence) async throws -> [EmployeeRecord] {
+        var records: [EmployeeRecord] = []
+        for try await text in rows.decode(String.self) {
+            records.append(try Self.decoder.decode(EmployeeRecord.self, from: Data(text.utf8)))
+        }
+        return records
+    }
+
+    public func get(_ id: UUID) async throws -> EmployeeRecord? {
+        try await decode(connection.query("SELECT \(unescaped: Self.document) FROM sb.employees e WHERE e.id = \(id)", logger: logger)).first
+    }
+
+    /// A customer's employees in creation order, optionally searched by number, extension prefix or name.
+    public func list(customerID: UUID, search: EmployeeSearch, after cursor: UUID?, limit: Int) async throws -> Page<EmployeeRecord> {
+        var mode = "all", term = ""
+        switch search {
+        case .all: break
+        case .number(let number): mode = "number"; term = number
+        case .extensionPrefix(let prefix): mode = "extension"; term = Self.likeEscaped(prefix) + "%"
+        case .name(let name): mode = "name"; term = "%" + Self.likeEscaped(name) + "%"
+        }
+        let rows = try await connection.query(
+            """
+            SELECT \(unescaped: Self.document) FROM sb.employees e
+            WHERE e.customer_id = \(customerID)
+              AND (\(cursor)::uuid IS NULL OR e.id > \(cursor))
+              AND CASE \(mode)::text
+                  WHEN 'number' THEN EXISTS (SELECT 1 FROM sb.number_assignments n
+                                             WHERE n.reseller_id = e.reseller_id AND n.employee_id = e.id
+                                               AND n.released_at IS NULL AND n.number = \(term))
+                  WHEN 'extension' THEN e.extension LIKE \(term)
+                  WHEN 'name' THEN e.full_name ILIKE \(term)
+                  ELSE true END
+            ORDER BY e.id LIMIT \(limit + 1)
+            """,
+            logger: logger
+        )
+        return Page(fetched: try await decode(rows), limit: limit, id: \.id)
+    }
+
+    static func likeEscaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+    }
+
+    public func create(resellerID: UUID, customerID: UUID, id: UUID, fullName: String, email: String?, mobile: String?, extensionNumber: String) async throws -> EmployeeRecord {
+        try await connection.query(
+            """
+            INSERT INTO sb.employees (reseller_id, customer_id, id, full_name, email, mobile, extension)
+            VALUES (\(resellerID), \(customerID), \(id), \(fullName), \(email), \(mobile), \(extensionNumber))
+            """,
+            logger: logger
+        )
+        return try await get(id)!
+    }
+
+    /// Locks the employee row until the transaction ends and returns what a change must check.
+    public func lock(_ id: UUID) async throws -> EmployeeLock {
+        let rows = try await connection.query(
+            """
+            SELECT reseller_id, customer_id, restricted_at, anonymised_at, directory_listing, marketing_consent, version
+            FROM sb.employees WHERE id = \(id) FOR UPDATE
+            """,
+            logger: logger
+        )
+        for try await row in rows.decode((UUID, UUID, Date?, Date?, String, Bool, Int).self) {
+            return EmployeeLock(resellerID: row.0, customerID: row.1, restrictedAt: row.2, anonymisedAt: row.3,
+                                directoryListing: row.4, marketingConsent: row.5, version: row.6)
+        }
+        throw StoreError.notFound
+    }
+
+    /// Applies `changes` (when the version still matches) and records preference changes in their history.
+    public func update(_ id: UUID, _ changes: EmployeeChanges, expectedVersion: Int?, locked: EmployeeLock, by principalID: UUID, role: String) async throws -> EmployeeRecord {
+        if let expectedVersion, expectedVersion != locked.version {
+            throw StoreError.versionMismatch(current: locked.version)
+        }
+        try await connection.query(
+            """
+            UPDATE sb.employees SET
+                full_name = coalesce(\(changes.fullName), full_name),
+                email = CASE WHEN \(changes.email)::text IS NULL THEN email ELSE nullif(\(changes.email), '') END,
+                mobile = CASE WHEN \(changes.mobile)::text IS NULL THEN mobile ELSE nullif(\(changes.mobile), '') END,
+                extension = coalesce(\(changes.extensionNumber), extension),
+                directory_listing = coalesce(\(changes.directoryListing), directory_listing),
+                marketing_consent = coalesce(\(changes.marketingConsent), marketing_consent),
+                updated_at = now(), version = version + 1
+            WHERE id = \(id)
+            """,
+            logger: logger
+        )
+        var history: [(String, String)] = []
+        if let listing = changes.directoryListing, listing != locked.directoryListing { history.append(("directoryListing", listing)) }
+        if let consent = changes.marketingConsent, consent != locked.marketingConsent { history.append(("marketingConsent", String(consent))) }
+        for (preference, value) in history {
+            try await connection.query(
+                """
+                INSERT INTO sb.employee_preference_history (reseller_id, customer_id, employee_id, id, preference, value, changed_by, changed_by_role)
+                VALUES (\(locked.resellerID), \(locked.customerID), \(id), \(UUID()), \(preference), \(value), \(principalID), \(role))
+                """,
+                logger: logger
+            )
+        }
+        return try await get(id)!
+    }
+
+    /// Marks a change to a part of the employee (numbers, SIMs, ...) so the ETag moves too.
+    public func touch(_ id: UUID) async throws {
+        try await connection.query("UPDATE sb.employees SET updated_at = now(), version = version + 1 WHERE id = \(id)", logger: logger)
+    }
+
+    public func delete(_ id: UUID) async throws -> Bool {
+        try await connection.query("DELETE FROM sb.employees WHERE id = \(id) RETURNING id", logger: logger).collect().isEmpty == false
+    }
+
+    public func restrict(_ id: UUID, reason: String?) async throws {
+        try await connection.query(
+            """
+            UPDATE sb.employees SET restricted_at = CASE WHEN \(reason)::text IS NULL THEN NULL ELSE coalesce(restricted_at, now()) END,
+                restriction_reason = \(reason), updated_at = now(), version = version + 1
+            WHERE id = \(id)
+            """,
+            logger: logger
+        )
+    }
+
+    public func preferenceHistory(_ id: UUID) async throws -> [PreferenceChange] {
+        let rows = try await connection.query(
+            """
+            SELECT preference, value, changed_by, changed_by_role, changed_at FROM sb.employee_preference_history
+            WHERE employee_id = \(id) ORDER BY changed_at, id
+            """,
+            logger: logger
+        )
+        var changes: [PreferenceChange] = []
+        for try await row in rows.decode((String, String, UUID, String, Date).self) {
+            changes.append(PreferenceChange(preference: row.0, value: row.1, changedBy: row.2, changedByRole: row.3, changedAt: row.4))
+        }
+        return changes
+    }
+
+    // MARK: numbers, SIMs, fax-to-mail
+
+    public func assignNumber(_ number: String, to employeeID: UUID, locked: EmployeeLock) async throws -> UUID {
+        let id = UUID()
+        try await connection.query(
+            """
+            INSERT INTO sb.number_assignments (reseller_id, customer_id, employee_id, id, number)
+            VALUES (\(locked.resellerID), \(locked.customerID), \(employeeID), \(id), \(number))
+            """,
+            logger: logger
+        )
+        return id
+    }
+
+    public func releaseNumber(_ assignmentID: UUID, of employeeID: UUID) async throws -> Bool {
+        try await connection.query(
+            "UPDATE sb.number_assignments SET released_at = now() WHERE id = \(assignmentID) AND employee_id = \(employeeID) AND released_at IS NULL RETURNING id",
+            logger: logger
+        ).collect().isEmpty == false
+    }
+
+    public func assignSIM(_ iccid: String, to employeeID: UUID, locked: EmployeeLock) async throws -> UUID {
+        let id = UUID()
+        try await connection.query(
+            """
+            INSERT INTO sb.sim_cards (reseller_id, customer_id, employee_id, id, iccid)
+            VALUES (\(locked.resellerID), \(locked.customerID), \(employeeID), \(id), \(iccid))
+            """,
+            logger: logger
+        )
+        return id
+    }
+
+    public func releaseSIM(_ simID: UUID, of employeeID: UUID) async throws -> Bool {
+        try await connection.query(
+            "UPDATE sb.sim_cards SET released_at = now() WHERE id = \(simID) AND employee_id = \(employeeID) AND released_at IS NULL RETURNING id",
+            logger: logger
+        ).collect().isEmpty == false
+    }
+
+    public func addFaxToMail(faxNumber: String, deliveryEmail: String, to employeeID: UUID, locked: EmployeeLock) async throws -> UUID {
+        let id = UUID()
+        try await connection.query(
+            """
+            INSERT INTO sb.fax_to_mail (reseller_id, customer_id, employee_id, id, fax_number, delivery_email)
+            VALUES (\(locked.resellerID), \(locked.customerID), \(employeeID), \(id), \(faxNumber), \(deliveryEmail))
+            """,
+            logger: logger
+        )
+        return id
+    }
+
+    public func removeFaxToMail(_ faxID: UUID, of employeeID: UUID) async throws -> Bool {
+        try await connection.query(
+            "DELETE FROM sb.fax_to_mail WHERE id = \(faxID) AND employee_id = \(employeeID) RETURNING id", logger: logger
+        ).collect().isEmpty == false
+    }
+
+    // MARK: content
+
+    /// Stores content without reading anything back (the telephony role cannot read).
+    public func storeContent(id: UUID, employeeID: UUID, kind: String, contentType: String, data: [UInt8], callerNumber: String?, durationSeconds: Int?, recordedAt: Date?) async throws {
+        try await connection.query(
+            """
+            INSERT INTO sb.employee_content (employee_id, id, kind, content_type, byte_size, data, caller_number, duration_seconds, recorded_at)
+            VALUES (\(employeeID), \(id), \(kind), \(contentType), \(data.count), \(ByteBuffer(bytes: data)), \(callerNumber), \(durationSeconds), coalesce(\(recordedAt), now()))
+            """,
+            logger: logger
+        )
+    }
+
+    public func deleteContent(of employeeID: UUID, kind: String) async throws {
+        try await connection.query("DELETE FROM sb.employee_content WHERE employee_id = \(employeeID) AND kind = \(kind)", logger: logger)
+    }
+
+    public func listContent(of employeeID: UUID) async throws -> [ContentItem] {
+        let rows = try await connection.query(
+            """
+            SELECT id, kind, content_type, byte_size, caller_number, duration_seconds, recorded_at
+            FROM sb.employee_content WHERE employee_id = \(employeeID) ORDER BY id
+            """,
+            logger: logger
+        )
+        var items: [ContentItem] = []
+        for try await row in rows.decode((UUID, String, String, Int, String?, Int?, Date).self) {
+            items.append(ContentItem(id: row.0, kind: row.1, contentType: row.2, byteSize: row.3, callerNumber: row.4, durationSeconds: row.5, recordedAt: row.6))
+        }
+        return items
+    }
+
+    public func fetchContent(_ contentID: UUID, of employeeID: UUID) async throws -> (contentType: String, kind: String, data: ByteBuffer)? {
+        let rows = try await connection.query(
+            "SELECT content_type, kind, data FROM sb.employee_content WHERE id = \(contentID) AND employee_id = \(employeeID)", logger: logger
+        )
+        for try await (contentType, kind, data) in rows.decode((String, String, ByteBuffer).self) { return (contentType, kind, data) }
+        return nil
+    }
+
+    // MARK: erasure
+
+    /// Irreversibly replaces the person with a pseudonym: clears contact data and the restriction
+    /// reason, deletes content and preference history, releases numbers and SIMs, removes fax-to-mail.
+    public func anonymise(_ id: UUID, pseudonym: String) async throws -> AnonymisationResult {
+        let locked = try await lock(id)
+        if let anonymisedAt = locked.anonymisedAt {
+            let name = try await get(id)?.fullName ?? pseudonym
+            return AnonymisationResult(anonymisedAt: anonymisedAt, pseudonym: name, alreadyAnonymised: true, contentDeleted: [:],
+                                       preferenceHistoryDeleted: 0, numbersReleased: [], simsReleased: [], faxToMailRemoved: [])
+        }
+        var deleted: [String: Int] = [:]
+        let kinds = try await connection.query(
+            "DELETE FROM sb.employee_content WHERE employee_id = \(id) RETURNING kind", logger: logger
+        ).collect()
+        for row in kinds { deleted[try row.decode(String.self), default: 0] += 1 }
+        let history = try await connection.query(
+            "DELETE FROM sb.employee_preference_history WHERE employee_id = \(id) RETURNING id", logger: logger
+        ).collect().count
+        let numbers = try await connection.query(
+            "UPDATE sb.number_assignments SET released_at = now() WHERE employee_id = \(id) AND released_at IS NULL RETURNING number", logger: logger
+        ).collect().map { try $0.decode(String.self) }
+        let sims = try await connection.query(
+            "UPDATE sb.sim_cards SET released_at = now() WHERE employee_id = \(id) AND released_at IS NULL RETURNING iccid", logger: logger
+        ).collect().map { try $0.decode(String.self) }
+        let faxes = try await connection.query(
+            "DELETE FROM sb.fax_to_mail WHERE employee_id = \(id) RETURNING fax_number", logger: logger
+        ).collect().map { try $0.decode(String.self) }
+        let anonymisedAt = try await connection.query(
+            """
+            UPDATE sb.employees SET full_name = \(pseudonym), email = NULL, mobile = NULL, extension = NULL,
+                directory_listing = 'unlisted', marketing_consent = false, restricted_at = NULL, restriction_reason = NULL,
+                anonymised_at = now(), updated_at = now(), version = version + 1
+            WHERE id = \(id) RETURNING anonymised_at
+            """,
+            logger: logger
+        ).collect().first!.decode(Date.self)
+        return AnonymisationResult(anonymisedAt: anonymisedAt, pseudonym: pseudonym, alreadyAnonymised: false, contentDeleted: deleted,
+                                   preferenceHistoryDeleted: history, numbersReleased: numbers.sorted(), simsReleased: sims.sorted(),
+                                   faxToMailRemoved: faxes.sorted())
+    }
+}

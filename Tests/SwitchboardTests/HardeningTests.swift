@@ -1,0 +1,126 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import PostgresNIO
+@testable import SwitchboardAPI
+import SwitchboardStore
+import XCTest
+
+/// Attacks found in review: each must stay closed.
+final class HardeningTests: XCTestCase {
+    func testParallelGuessesCannotOutrunTheLockout() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        let world = try await withTestApp(database, maxConnections: 8) { client -> World in
+            let world = try await World.build(client, database: database)
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<16 {
+                    group.addTask {
+                        try await client.call(.post, "/v1/sessions", json: #"{"email":"\#(world.managerA1Email)","password":"guess number \#(index)"}"#).status
+                    }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            XCTAssertTrue(statuses.allSatisfy { $0 == .unauthorized })
+            let right = try await client.call(.post, "/v1/sessions", json: #"{"email":"\#(world.managerA1Email)","password":"\#(World.password)"}"#)
+            XCTAssertEqual(right.status, .unauthorized, "the login is locked")
+            return world
+        }
+        let attempts = try await database.withAdmin { connection in
+            try await connection.query(
+                "SELECT count(*) FROM sb.audit_events a JOIN sb.managers m ON m.id = a.principal_id WHERE a.action = 'login.attempt' AND m.email = \(world.managerA1Email)",
+                logger: TestCluster.logger
+            ).collect().first!.decode(Int.self)
+        }
+        // One attempt from seeding (a successful login resets the count), then exactly the quota of 5 out of 16 guesses.
+        XCTAssertEqual(attempts, 1 + 5, "no more than 5 guesses were checked before the lock")
+    }
+
+    func testSuspendedResellersAndTerminatedCustomersLoseTheirCredentials() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        try await withTestApp(database) { client in
+            let world = try await World.build(client, database: database)
+            let terminated = try await client.call(.post, "/v1/customers/\(world.customerA1)/terminate", token: world.resellerAKey)
+            XCTAssertEqual(terminated.status, .ok)
+            do { let reply = try await client.call(.get, "/v1/me", token: world.managerA1Token); XCTAssertEqual(reply.status, .unauthorized) }
+            let login = try await client.call(.post, "/v1/sessions", json: #"{"email":"\#(world.managerA1Email)","password":"\#(World.password)"}"#)
+            XCTAssertEqual(login.status, .unauthorized)
+            do { let reply = try await client.call(.get, "/v1/me", token: world.managerA2Token); XCTAssertEqual(reply.status, .ok, "the other company is unaffected") }
+
+            let suspended = try await client.call(.patch, "/v1/resellers/\(world.resellerA)", token: world.platformKey, json: #"{"status":"suspended"}"#)
+            XCTAssertEqual(suspended.status, .ok)
+            do { let reply = try await client.call(.get, "/v1/me", token: world.resellerAKey); XCTAssertEqual(reply.status, .unauthorized) }
+            do { let reply = try await client.call(.get, "/v1/me", token: world.managerA2Token); XCTAssertEqual(reply.status, .unauthorized) }
+            do { let reply = try await client.call(.get, "/v1/me", token: world.resellerBKey); XCTAssertEqual(reply.status, .ok) }
+            _ = try await client.call(.patch, "/v1/resellers/\(world.resellerA)", token: world.platformKey, json: #"{"status":"active"}"#)
+            do { let reply = try await client.call(.get, "/v1/me", token: world.resellerAKey); XCTAssertEqual(reply.status, .ok, "reactivation restores access") }
+        }
+    }
+
+    func testThePlatformCannotMintASecondKeyForAReseller() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        let tenants = SeededTenants()
+        try await tenants.seed(database)
+        let outcome = try await RawSession(database: database).execute(
+            "INSERT INTO sb.reseller_api_keys (reseller_id, id, name, secret_hash, display_prefix, created_by) VALUES ('\(tenants.a)', gen_random_uuid(), 'x', '\\x77', 'x', gen_random_uuid())",
+            role: "sb_platform", settings: tenants.platformSettings
+        )
+        XCTAssertEqual(outcome.sqlState, "42501", "the policy itself refuses a second platform-minted key")
+    }
+
+    func testNoRoleCanForgeAnotherRoleInTheAuditTrail() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        let tenants = SeededTenants()
+        try await tenants.seed(database)
+        let raw = RawSession(database: database)
+        let forged = try await raw.execute(
+            "INSERT INTO sb.audit_events (principal_id, principal_kind, role, reseller_id, action) VALUES ('\(tenants.keyA)', 'api_key', 'sb_platform', '\(tenants.a)', 'x')",
+            role: "sb_reseller", settings: tenants.resellerSettingsA
+        )
+        XCTAssertEqual(forged.sqlState, "42501")
+        let honest = try await raw.execute(
+            "INSERT INTO sb.audit_events (principal_id, principal_kind, role, reseller_id, action) VALUES ('\(tenants.keyA)', 'api_key', 'sb_reseller', '\(tenants.a)', 'x')",
+            role: "sb_reseller", settings: tenants.resellerSettingsA
+        )
+        XCTAssertNil(honest.sqlState)
+        let loginForSomeoneElse = try await raw.execute(
+            "INSERT INTO sb.audit_events (principal_id, principal_kind, role, reseller_id, customer_id, action) VALUES ('\(tenants.managerB1)', 'login', 'sb_authenticator', '\(tenants.b)', '\(tenants.customerB1)', 'login.attempt')",
+            role: "sb_authenticator", settings: ["sb.login_email": "a1@x.example"]
+        )
+        XCTAssertEqual(loginForSomeoneElse.sqlState, "42501", "login events only for the e-mail being checked")
+    }
+
+    func testRevocationCannotBeUndone() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        let tenants = SeededTenants()
+        try await tenants.seed(database)
+        let raw = RawSession(database: database)
+        let undo = try await raw.execute("UPDATE sb.reseller_api_keys SET revoked_at = NULL", role: "sb_reseller", settings: tenants.resellerSettingsA)
+        XCTAssertEqual(undo.sqlState, "42501")
+        let revoke = try await raw.execute("UPDATE sb.reseller_api_keys SET revoked_at = now()", role: "sb_reseller", settings: tenants.resellerSettingsA)
+        XCTAssertNil(revoke.sqlState)
+    }
+
+    func testVerifyNoticesEntriesRemovedFromTheEnd() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        _ = try await withTestApp(database) { client in try await World.build(client, database: database) }
+        let report = try await database.withAdmin { connection in
+            try await connection.query("ALTER TABLE sb.audit_events DISABLE TRIGGER audit_append_only", logger: TestCluster.logger)
+            try await connection.query(
+                "DELETE FROM sb.audit_events WHERE (chain, seq) IN (SELECT chain, max(seq) FROM sb.audit_events WHERE chain <> 'platform' GROUP BY chain LIMIT 1)",
+                logger: TestCluster.logger
+            )
+            return try await AuditVerifier.verify(on: connection, logger: TestCluster.logger)
+        }
+        XCTAssertTrue(report.firstBreak?.contains("newest entries") ?? false, report.firstBreak ?? "not detected")
+    }
+
+    func testShortBootstrapTokensAreRefused() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        do {
+            _ = try await database.withRunningApplicationClient { pool in
+                try await PlatformBootstrap.ensureAdminKey(database: ScopedDatabase(client: pool), token: "too-short", logger: TestCluster.logger)
+            }
+            XCTFail("a short bootstrap token was accepted")
+        } catch is PlatformBootstrap.TokenTooShort {}
+    }
+}
