@@ -44,12 +44,13 @@ extension APIService {
         let name = validator.text(body.name, field: "name")
         let cvr = validator.cvr(body.cvr, field: "cvr")
         let externalRef = validator.text(body.externalRef, field: "externalRef", required: false, maxLength: 100)
+        let lengths = Self.extensionLengths(body.extensionLength, validator: &validator) ?? 2...6
         try rethrowingProblem { try validator.finish() }
         let resellerID = principal.resellerID!
         let id = TimeOrderedID.make()
         let record = try await transaction(principal) { connection in
             let record = try await CustomerRepository(connection, logger: logger, metadataOnly: false)
-                .create(resellerID: resellerID, id: id, name: name!, cvr: cvr, externalRef: externalRef)
+                .create(resellerID: resellerID, id: id, name: name!, cvr: cvr, externalRef: externalRef, extensionLengths: lengths)
             try await AuditLog.append(
                 AuditEntry(action: "customer.create", targetID: id, fields: ["name", "cvr", "externalRef"], resellerID: resellerID, customerID: id),
                 by: principal, on: connection, logger: logger
@@ -93,6 +94,7 @@ extension APIService {
         if let externalRef = body.externalRef {
             changes.externalRef = externalRef.isEmpty ? "" : validator.text(externalRef, field: "externalRef", maxLength: 100)
         }
+        changes.extensionLengths = Self.extensionLengths(body.extensionLength, validator: &validator)
         try rethrowingProblem { try validator.finish() }
         let expected = RequestValues.expectedVersion(input.headers.ifMatch)
         let record = try await transaction(principal) { connection in
@@ -157,6 +159,15 @@ extension APIService {
             return record
         }
         return .created(.init(body: .json(.init(record))))
+    }
+
+    static func extensionLengths(_ value: Components.Schemas.ExtensionLength?, validator: inout Validator) -> ClosedRange<Int>? {
+        guard let value else { return nil }
+        guard 1 <= value.min, value.min <= value.max, value.max <= 15 else {
+            validator.add(.init(field: "extensionLength", rule: "range", message: "needs 1 ≤ min ≤ max ≤ 15"))
+            return nil
+        }
+        return value.min...value.max
     }
 
     private func customers(_ connection: PostgresConnection, for principal: Principal) -> CustomerRepository {

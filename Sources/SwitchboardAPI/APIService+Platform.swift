@@ -106,6 +106,23 @@ extension APIService {
         return .created(.init(body: .json(.init(record, secret: secret))))
     }
 
+    package func createTelephonyKey(_ input: Operations.CreateTelephonyKey.Input) async throws -> Operations.CreateTelephonyKey.Output {
+        let principal = try await authenticate([.platform])
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
+        let name = try validatedKeyName(body.name)
+        let secret = Credentials.issue(.telephonyKey)
+        let id = TimeOrderedID.make()
+        let record = try await transaction(principal) { connection in
+            let record = try await APIKeyRepository(connection, logger: logger).createTelephonyKey(id: id, name: name, secret: secret, createdBy: principal.id)
+            try await AuditLog.append(
+                AuditEntry(action: "telephony_key.create", targetID: id, fields: ["name"], resellerID: nil),
+                by: principal, on: connection, logger: logger
+            )
+            return record
+        }
+        return .created(.init(body: .json(.init(record, secret: secret.secret))))
+    }
+
     package func listApiKeys(_ input: Operations.ListApiKeys.Input) async throws -> Operations.ListApiKeys.Output {
         let principal = try await authenticate([.platform, .reseller])
         let keys = try await transaction(principal) { connection in

@@ -11,9 +11,16 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
     package typealias Context = AppRequestContext
 
     let maxBodyBytes: Int
+    /// Uploads of recordings and pictures; their handlers apply their own, tighter limits.
+    let maxContentBytes: Int
 
-    package init(maxBodyBytes: Int) {
+    package init(maxBodyBytes: Int, maxContentBytes: Int = 10 << 20) {
         self.maxBodyBytes = maxBodyBytes
+        self.maxContentBytes = maxContentBytes
+    }
+
+    func limit(for path: String) -> Int {
+        path.hasPrefix("/v1/telephony/") || path.hasSuffix("/picture") ? maxContentBytes : maxBodyBytes
     }
 
     package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -51,6 +58,7 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
 
     /// Rejects bodies over the limit before anything reads them whole.
     private func limitBody(of request: Request) async throws -> Request {
+        let maxBodyBytes = limit(for: request.uri.path)
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
             throw Problem(status: .contentTooLarge, type: Problem.typeURI("too-large"), title: "Payload too large",
                           detail: "The request body may be at most \(maxBodyBytes) bytes.")

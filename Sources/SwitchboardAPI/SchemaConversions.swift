@@ -25,6 +25,7 @@ extension Components.Schemas.Customer {
             externalRef: record.externalRef,
             status: .init(rawValue: record.status) ?? .active,
             terminatedAt: record.terminatedAt,
+            extensionLength: record.extensionMinLength.flatMap { min in record.extensionMaxLength.map { .init(min: min, max: $0) } },
             createdAt: record.createdAt,
             updatedAt: record.updatedAt
         )
@@ -60,6 +61,40 @@ extension Components.Schemas.Manager {
         self.init(
             id: record.id.apiString, customerId: record.customerID.apiString, email: record.email,
             fullName: record.fullName, createdAt: record.createdAt
+        )
+    }
+}
+
+extension Components.Schemas.Employee {
+    init(_ record: EmployeeRecord) {
+        self.init(
+            id: record.id.apiString, customerId: record.customerID.apiString, fullName: record.fullName, email: record.email,
+            mobile: record.mobile, _extension: record.extensionNumber,
+            directoryListing: .init(rawValue: record.directoryListing) ?? .listed, marketingConsent: record.marketingConsent,
+            restricted: record.restrictedAt != nil, restrictionReason: record.restrictionReason, anonymised: record.anonymisedAt != nil,
+            numbers: record.numbers.map { .init(id: $0.id.apiString, value: $0.value, assignedAt: $0.assignedAt) },
+            sims: record.sims.map { .init(id: $0.id.apiString, value: $0.value, assignedAt: $0.assignedAt) },
+            faxToMail: record.faxToMail.map { .init(id: $0.id.apiString, faxNumber: $0.faxNumber, deliveryEmail: $0.deliveryEmail, createdAt: $0.createdAt) },
+            createdAt: record.createdAt, updatedAt: record.updatedAt
+        )
+    }
+}
+
+extension Components.Schemas.ContentItem {
+    init(_ item: ContentItem, employeeID: UUID) {
+        self.init(
+            id: item.id.apiString, kind: .init(rawValue: item.kind) ?? .voicemail, contentType: item.contentType, byteSize: item.byteSize,
+            callerNumber: item.callerNumber, durationSeconds: item.durationSeconds, recordedAt: item.recordedAt,
+            download: "/v1/employees/\(employeeID.apiString)/content/\(item.id.apiString)"
+        )
+    }
+}
+
+extension Components.Schemas.PreferenceChange {
+    init(_ change: PreferenceChange) {
+        self.init(
+            preference: .init(rawValue: change.preference) ?? .directoryListing, value: change.value,
+            changedBy: change.changedBy.apiString, changedByRole: change.changedByRole, changedAt: change.changedAt
         )
     }
 }

@@ -91,6 +91,17 @@ public struct APIKeyRepository: Sendable {
         return APIKeyRecord(id: id, resellerID: resellerID, name: name, displayPrefix: secret.displayPrefix, createdAt: Date(), lastUsedAt: nil, revokedAt: nil)
     }
 
+    public func createTelephonyKey(id: UUID, name: String, secret: IssuedSecret, createdBy: UUID) async throws -> APIKeyRecord {
+        try await connection.query(
+            """
+            INSERT INTO sb.telephony_api_keys (id, name, secret_hash, display_prefix, created_by)
+            VALUES (\(id), \(name), \(Data(hexString: secret.hash)), \(secret.displayPrefix), \(createdBy))
+            """,
+            logger: logger
+        )
+        return APIKeyRecord(id: id, resellerID: nil, name: name, displayPrefix: secret.displayPrefix, createdAt: Date(), lastUsedAt: nil, revokedAt: nil)
+    }
+
     /// The caller's own keys: platform keys for the platform, the reseller's for a reseller (its policy scopes them).
     public func list(reseller: Bool) async throws -> [APIKeyRecord] {
         let sql: PostgresQuery = reseller

@@ -11,9 +11,18 @@ public struct CustomerRecord: Sendable, Equatable {
     public var externalRef: String?
     public var status: String
     public var terminatedAt: Date?
+    /// Nil for the platform (not metadata it may read).
+    public var extensionMinLength: Int?
+    public var extensionMaxLength: Int?
     public var createdAt: Date
     public var updatedAt: Date
     public var version: Int
+}
+
+extension CustomerRecord {
+    public var extensionLengths: ClosedRange<Int> {
+        (extensionMinLength ?? 2)...(extensionMaxLength ?? 6)
+    }
 }
 
 public struct CustomerChanges: Sendable {
@@ -21,15 +30,18 @@ public struct CustomerChanges: Sendable {
     /// An empty string clears the value.
     public var cvr: String?
     public var externalRef: String?
+    public var extensionLengths: ClosedRange<Int>?
 
-    public init(name: String? = nil, cvr: String? = nil, externalRef: String? = nil) {
+    public init(name: String? = nil, cvr: String? = nil, externalRef: String? = nil, extensionLengths: ClosedRange<Int>? = nil) {
         self.name = name
         self.cvr = cvr
         self.externalRef = externalRef
+        self.extensionLengths = extensionLengths
     }
 
     public var changedFields: [String] {
-        [("name", name), ("cvr", cvr), ("externalRef", externalRef)].compactMap { $0.1 == nil ? nil : $0.0 }
+        [("name", name != nil), ("cvr", cvr != nil), ("externalRef", externalRef != nil), ("extensionLength", extensionLengths != nil)]
+            .filter(\.1).map(\.0)
     }
 }
 
@@ -48,15 +60,15 @@ public struct CustomerRepository: Sendable {
 
     var columns: String {
         metadataOnly
-            ? "reseller_id, id, name, NULL::text, NULL::text, status, terminated_at, created_at, updated_at, version"
-            : "reseller_id, id, name, cvr, external_ref, status, terminated_at, created_at, updated_at, version"
+            ? "reseller_id, id, name, NULL::text, NULL::text, status, terminated_at, NULL::int, NULL::int, created_at, updated_at, version"
+            : "reseller_id, id, name, cvr, external_ref, status, terminated_at, extension_min_length::int, extension_max_length::int, created_at, updated_at, version"
     }
 
-    public func create(resellerID: UUID, id: UUID, name: String, cvr: String?, externalRef: String?) async throws -> CustomerRecord {
+    public func create(resellerID: UUID, id: UUID, name: String, cvr: String?, externalRef: String?, extensionLengths: ClosedRange<Int> = 2...6) async throws -> CustomerRecord {
         let rows = try await connection.query(
             """
-            INSERT INTO sb.customers (reseller_id, id, name, cvr, external_ref)
-            VALUES (\(resellerID), \(id), \(name), \(cvr), \(externalRef))
+            INSERT INTO sb.customers (reseller_id, id, name, cvr, external_ref, extension_min_length, extension_max_length)
+            VALUES (\(resellerID), \(id), \(name), \(cvr), \(externalRef), \(extensionLengths.lowerBound), \(extensionLengths.upperBound))
             RETURNING \(unescaped: columns)
             """,
             logger: logger
@@ -88,6 +100,8 @@ public struct CustomerRepository: Sendable {
                 name = coalesce(\(changes.name), name),
                 cvr = CASE WHEN \(changes.cvr)::text IS NULL THEN cvr ELSE nullif(\(changes.cvr), '') END,
                 external_ref = CASE WHEN \(changes.externalRef)::text IS NULL THEN external_ref ELSE nullif(\(changes.externalRef), '') END,
+                extension_min_length = coalesce(\(changes.extensionLengths?.lowerBound)::int, extension_min_length),
+                extension_max_length = coalesce(\(changes.extensionLengths?.upperBound)::int, extension_max_length),
                 updated_at = now(),
                 version = version + 1
             WHERE id = \(id) AND (\(expectedVersion)::int IS NULL OR version = \(expectedVersion))
@@ -121,9 +135,10 @@ public struct CustomerRepository: Sendable {
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [CustomerRecord] {
         var records: [CustomerRecord] = []
-        for try await row in rows.decode((UUID, UUID, String, String?, String?, String, Date?, Date, Date, Int).self) {
+        for try await row in rows.decode((UUID, UUID, String, String?, String?, String, Date?, Int?, Int?, Date, Date, Int).self) {
             records.append(CustomerRecord(resellerID: row.0, id: row.1, name: row.2, cvr: row.3, externalRef: row.4, status: row.5,
-                                          terminatedAt: row.6, createdAt: row.7, updatedAt: row.8, version: row.9))
+                                          terminatedAt: row.6, extensionMinLength: row.7, extensionMaxLength: row.8,
+                                          createdAt: row.9, updatedAt: row.10, version: row.11))
         }
         return records
     }

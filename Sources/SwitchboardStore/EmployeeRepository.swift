@@ -82,6 +82,16 @@ public struct ContentItem: Sendable, Codable, Equatable {
     public var callerNumber: String?
     public var durationSeconds: Int?
     public var recordedAt: Date
+
+    public init(id: UUID, kind: String, contentType: String, byteSize: Int, callerNumber: String?, durationSeconds: Int?, recordedAt: Date) {
+        self.id = id
+        self.kind = kind
+        self.contentType = contentType
+        self.byteSize = byteSize
+        self.callerNumber = callerNumber
+        self.durationSeconds = durationSeconds
+        self.recordedAt = recordedAt
+    }
 }
 
 /// What anonymisation erased and released, for the receipt.

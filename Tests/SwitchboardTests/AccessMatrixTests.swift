@@ -8,15 +8,22 @@ import XCTest
 /// the foreign callers who must get 404, never 403.
 final class AccessMatrixTests: XCTestCase {
     enum Caller: String, CaseIterable, Sendable {
-        case anonymous, revokedKey, platform, resellerB, managerA2, managerA1, resellerA
+        case anonymous, revokedKey, platform, telephony, resellerB, managerA2, managerA1, resellerA
     }
 
     struct Cell: Sendable {
         let operation: String
         let method: HTTPRequest.Method
-        let path: @Sendable (World) -> String
+        let path: @Sendable (World, Caller) -> String
         let body: (@Sendable (Caller) -> String)?
         let expected: [Caller: Int]
+        /// Binary operations send their own media type.
+        var contentType: String? = nil
+    }
+
+    /// The employee a caller acts on: each allowed caller has its own, the rest probe the manager's.
+    static func employee(_ world: World, _ caller: Caller) -> World.SeededEmployee {
+        world.employees[caller == .resellerA ? "reseller" : "manager"]!
     }
 
     /// 401 for the two callers without a valid credential, then the given statuses.
@@ -33,58 +40,106 @@ final class AccessMatrixTests: XCTestCase {
     static let everyone = Caller.allCases
 
     static let cells: [Cell] = [
-        Cell(operation: "getHealth", method: .get, path: { _ in "/health" }, body: nil,
+        Cell(operation: "getHealth", method: .get, path: { _, _ in "/health" }, body: nil,
              expected: Dictionary(uniqueKeysWithValues: everyone.map { ($0, 200) })),
-        Cell(operation: "getReady", method: .get, path: { _ in "/ready" }, body: nil,
+        Cell(operation: "getReady", method: .get, path: { _, _ in "/ready" }, body: nil,
              expected: Dictionary(uniqueKeysWithValues: everyone.map { ($0, 200) })),
-        Cell(operation: "getMe", method: .get, path: { _ in "/v1/me" }, body: nil,
-             expected: only([.platform: 200, .resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200])),
+        Cell(operation: "getMe", method: .get, path: { _, _ in "/v1/me" }, body: nil,
+             expected: only([.platform: 200, .telephony: 200, .resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200])),
         // Logging in ignores any Authorization header: everyone with the right password gets a session.
-        Cell(operation: "createSession", method: .post, path: { _ in "/v1/sessions" }, body: nil,
+        Cell(operation: "createSession", method: .post, path: { _, _ in "/v1/sessions" }, body: nil,
              expected: Dictionary(uniqueKeysWithValues: everyone.map { ($0, 201) })),
-        Cell(operation: "deleteCurrentSession", method: .delete, path: { _ in "/v1/sessions/current" }, body: nil,
+        Cell(operation: "deleteCurrentSession", method: .delete, path: { _, _ in "/v1/sessions/current" }, body: nil,
              expected: only([.managerA1: 204, .managerA2: 204])),
-        Cell(operation: "createReseller", method: .post, path: { _ in "/v1/resellers" }, body: { _ in #"{"name":"New reseller"}"# },
+        Cell(operation: "createReseller", method: .post, path: { _, _ in "/v1/resellers" }, body: { _ in #"{"name":"New reseller"}"# },
              expected: only([.platform: 201])),
-        Cell(operation: "listResellers", method: .get, path: { _ in "/v1/resellers" }, body: nil,
+        Cell(operation: "listResellers", method: .get, path: { _, _ in "/v1/resellers" }, body: nil,
              expected: only([.platform: 200])),
-        Cell(operation: "getReseller", method: .get, path: { "/v1/resellers/\($0.resellerA)" }, body: nil,
+        Cell(operation: "getReseller", method: .get, path: { w, _ in let world = w; return "/v1/resellers/\(world.resellerA)" }, body: nil,
              expected: only([.platform: 200])),
-        Cell(operation: "getReseller (unknown id)", method: .get, path: { _ in "/v1/resellers/\(UUID().uuidString.lowercased())" }, body: nil,
+        Cell(operation: "getReseller (unknown id)", method: .get, path: { _, _ in "/v1/resellers/\(UUID().uuidString.lowercased())" }, body: nil,
              expected: only([.platform: 404])),
-        Cell(operation: "updateReseller", method: .patch, path: { "/v1/resellers/\($0.resellerA)" }, body: { _ in #"{"name":"Renamed"}"# },
+        Cell(operation: "updateReseller", method: .patch, path: { w, _ in let world = w; return "/v1/resellers/\(world.resellerA)" }, body: { _ in #"{"name":"Renamed"}"# },
              expected: only([.platform: 200])),
-        Cell(operation: "createResellerApiKey", method: .post, path: { "/v1/resellers/\($0.resellerWithoutKey)/api-keys" }, body: { _ in #"{"name":"k"}"# },
+        Cell(operation: "createResellerApiKey", method: .post, path: { w, _ in let world = w; return "/v1/resellers/\(world.resellerWithoutKey)/api-keys" }, body: { _ in #"{"name":"k"}"# },
              expected: only([.platform: 201])),
         // Only the onboarding key: a second one would let the platform act as the reseller.
-        Cell(operation: "createResellerApiKey (already onboarded)", method: .post, path: { "/v1/resellers/\($0.resellerA)/api-keys" }, body: { _ in #"{"name":"k"}"# },
+        Cell(operation: "createResellerApiKey (already onboarded)", method: .post, path: { w, _ in let world = w; return "/v1/resellers/\(world.resellerA)/api-keys" }, body: { _ in #"{"name":"k"}"# },
              expected: only([.platform: 409])),
-        Cell(operation: "createApiKey", method: .post, path: { _ in "/v1/api-keys" }, body: { _ in #"{"name":"k"}"# },
+        Cell(operation: "createApiKey", method: .post, path: { _, _ in "/v1/api-keys" }, body: { _ in #"{"name":"k"}"# },
              expected: only([.platform: 201, .resellerA: 201, .resellerB: 201])),
-        Cell(operation: "listApiKeys", method: .get, path: { _ in "/v1/api-keys" }, body: nil,
+        Cell(operation: "listApiKeys", method: .get, path: { _, _ in "/v1/api-keys" }, body: nil,
              expected: only([.platform: 200, .resellerA: 200, .resellerB: 200])),
         // A's key is foreign to the platform's own key list and to B: 404.
-        Cell(operation: "revokeApiKey", method: .delete, path: { "/v1/api-keys/\($0.resellerASpareKeyID)" }, body: nil,
+        Cell(operation: "revokeApiKey", method: .delete, path: { w, _ in let world = w; return "/v1/api-keys/\(world.resellerASpareKeyID)" }, body: nil,
              expected: only([.platform: 404, .resellerB: 404, .resellerA: 204])),
-        Cell(operation: "getDpaStatus", method: .get, path: { _ in "/v1/dpa" }, body: nil,
+        Cell(operation: "getDpaStatus", method: .get, path: { _, _ in "/v1/dpa" }, body: nil,
              expected: only([.resellerA: 200, .resellerB: 200])),
-        Cell(operation: "acceptDpa", method: .post, path: { _ in "/v1/dpa/acceptances" }, body: { _ in #"{"version":"2026-01"}"# },
+        Cell(operation: "acceptDpa", method: .post, path: { _, _ in "/v1/dpa/acceptances" }, body: { _ in #"{"version":"2026-01"}"# },
              expected: only([.resellerA: 201, .resellerB: 201])),
-        Cell(operation: "createCustomer", method: .post, path: { _ in "/v1/customers" }, body: { _ in #"{"name":"New customer"}"# },
+        Cell(operation: "createCustomer", method: .post, path: { _, _ in "/v1/customers" }, body: { _ in #"{"name":"New customer"}"# },
              expected: only([.resellerA: 201, .resellerB: 201])),
-        Cell(operation: "listCustomers", method: .get, path: { _ in "/v1/customers" }, body: nil,
+        Cell(operation: "listCustomers", method: .get, path: { _, _ in "/v1/customers" }, body: nil,
              expected: only([.platform: 200, .resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200])),
-        Cell(operation: "getCustomer", method: .get, path: { "/v1/customers/\($0.customerA1)" }, body: nil,
+        Cell(operation: "getCustomer", method: .get, path: { w, _ in let world = w; return "/v1/customers/\(world.customerA1)" }, body: nil,
              expected: only([.platform: 200, .resellerA: 200, .resellerB: 404, .managerA1: 200, .managerA2: 404])),
-        Cell(operation: "getCustomer (other reseller's)", method: .get, path: { "/v1/customers/\($0.customerB1)" }, body: nil,
+        Cell(operation: "getCustomer (other reseller's)", method: .get, path: { w, _ in let world = w; return "/v1/customers/\(world.customerB1)" }, body: nil,
              expected: only([.platform: 200, .resellerA: 404, .resellerB: 200, .managerA1: 404, .managerA2: 404])),
-        Cell(operation: "updateCustomer", method: .patch, path: { "/v1/customers/\($0.customerA1)" }, body: { _ in #"{"name":"Renamed ApS"}"# },
+        Cell(operation: "updateCustomer", method: .patch, path: { w, _ in let world = w; return "/v1/customers/\(world.customerA1)" }, body: { _ in #"{"name":"Renamed ApS"}"# },
              expected: only([.resellerA: 200, .resellerB: 404])),
-        Cell(operation: "terminateCustomer", method: .post, path: { "/v1/customers/\($0.customerA1)/terminate" }, body: nil,
+        Cell(operation: "terminateCustomer", method: .post, path: { w, _ in let world = w; return "/v1/customers/\(world.customerA1)/terminate" }, body: nil,
              expected: only([.resellerA: 200, .resellerB: 404])),
-        Cell(operation: "createManager", method: .post, path: { "/v1/customers/\($0.customerA1)/managers" },
+        Cell(operation: "createManager", method: .post, path: { w, _ in let world = w; return "/v1/customers/\(world.customerA1)/managers" },
              body: { #"{"email":"new-\#($0.rawValue)@a1.example","password":"correct horse battery","fullName":"New Manager"}"# },
              expected: only([.resellerA: 201, .resellerB: 404])),
+        // The directory: the owning reseller and that company's managers; never the platform.
+        Cell(operation: "createTelephonyKey", method: .post, path: { _, _ in "/v1/telephony-keys" }, body: { _ in #"{"name":"pbx"}"# },
+             expected: only([.platform: 201])),
+        Cell(operation: "createEmployee", method: .post, path: { w, _ in "/v1/customers/\(w.customerA1)/employees" },
+             body: { #"{"fullName":"New \#($0.rawValue)","extension":"\#(1000 + Caller.allCases.firstIndex(of: $0)!)"}"# },
+             expected: only([.resellerA: 201, .managerA1: 201, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "listEmployees", method: .get, path: { w, _ in "/v1/customers/\(w.customerA1)/employees" }, body: nil,
+             expected: only([.resellerA: 200, .managerA1: 200, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "getEmployee", method: .get, path: { w, c in "/v1/employees/\(employee(w, c).id)" }, body: nil,
+             expected: only([.resellerA: 200, .managerA1: 200, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "updateEmployee", method: .patch, path: { w, c in "/v1/employees/\(employee(w, c).id)" }, body: { _ in #"{"fullName":"Renamed"}"# },
+             expected: only([.resellerA: 200, .managerA1: 200, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "deleteEmployee", method: .delete, path: { w, c in "/v1/employees/\(employee(w, c).id)" }, body: nil,
+             expected: only([.resellerA: 204, .managerA1: 204, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "assignNumber", method: .post, path: { w, c in "/v1/employees/\(employee(w, c).id)/numbers" },
+             body: { #"{"number":"+4570\#(String(format: "%06d", 100 + Caller.allCases.firstIndex(of: $0)!))"}"# },
+             expected: only([.resellerA: 201, .managerA1: 201, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "releaseNumber", method: .delete, path: { w, c in "/v1/employees/\(employee(w, c).id)/numbers/\(employee(w, c).numberAssignment)" }, body: nil,
+             expected: only([.resellerA: 204, .managerA1: 204, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "assignSim", method: .post, path: { w, c in "/v1/employees/\(employee(w, c).id)/sims" },
+             body: { #"{"iccid":"\#(World.iccid(seed: "7\(Caller.allCases.firstIndex(of: $0)!)"))"}"# },
+             expected: only([.resellerA: 201, .managerA1: 201, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "releaseSim", method: .delete, path: { w, c in "/v1/employees/\(employee(w, c).id)/sims/\(employee(w, c).simAssignment)" }, body: nil,
+             expected: only([.resellerA: 204, .managerA1: 204, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "addFaxToMail", method: .post, path: { w, c in "/v1/employees/\(employee(w, c).id)/fax-to-mail" },
+             body: { #"{"faxNumber":"+4571\#(String(format: "%06d", 100 + Caller.allCases.firstIndex(of: $0)!))","deliveryEmail":"f@x.example"}"# },
+             expected: only([.resellerA: 201, .managerA1: 201, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "removeFaxToMail", method: .delete, path: { w, c in "/v1/employees/\(employee(w, c).id)/fax-to-mail/\(employee(w, c).faxRoute)" }, body: nil,
+             expected: only([.resellerA: 204, .managerA1: 204, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "restrictEmployee", method: .post, path: { w, c in "/v1/employees/\(employee(w, c).id)/restriction" }, body: { _ in #"{"reason":"disputed"}"# },
+             expected: only([.resellerA: 200, .managerA1: 200, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "liftRestriction", method: .delete, path: { w, c in "/v1/employees/\(employee(w, c).id)/restriction" }, body: nil,
+             expected: only([.resellerA: 200, .managerA1: 200, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "anonymiseEmployee", method: .post, path: { w, c in "/v1/employees/\(employee(w, c).id)/anonymise" }, body: nil,
+             expected: only([.resellerA: 200, .managerA1: 200, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "exportEmployee", method: .get, path: { w, c in "/v1/employees/\(employee(w, c).id)/export" }, body: nil,
+             expected: only([.resellerA: 200, .managerA1: 200, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "listContent", method: .get, path: { w, c in "/v1/employees/\(employee(w, c).id)/content" }, body: nil,
+             expected: only([.resellerA: 200, .managerA1: 200, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "downloadContent", method: .get, path: { w, c in "/v1/employees/\(employee(w, c).id)/content/\(employee(w, c).voicemail)" }, body: nil,
+             expected: only([.resellerA: 200, .managerA1: 200, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "putPicture", method: .put, path: { w, c in "/v1/employees/\(employee(w, c).id)/picture" }, body: { _ in "PNG-bytes" },
+             expected: only([.resellerA: 200, .managerA1: 200, .resellerB: 404, .managerA2: 404]), contentType: "image/png"),
+        // Telephony stores content and can do nothing else; nobody else may pose as telephony.
+        Cell(operation: "storeContent", method: .post, path: { w, _ in "/v1/telephony/employees/\(w.employees["manager"]!.id)/content?kind=recording" },
+             body: { _ in "RIFF-recording" }, expected: only([.telephony: 201]), contentType: "audio/wav"),
+        Cell(operation: "storeContent (unknown employee)", method: .post, path: { _, _ in "/v1/telephony/employees/\(UUID().uuidString.lowercased())/content?kind=voicemail" },
+             body: { _ in "RIFF" }, expected: only([.telephony: 404]), contentType: "audio/wav"),
     ]
 
     func testEveryOperationForEveryCaller() async throws {
@@ -105,11 +160,13 @@ final class AccessMatrixTests: XCTestCase {
                     case .resellerB: world.resellerBKey
                     case .managerA1: world.managerA1Token
                     case .managerA2: world.managerA2Token
+                    case .telephony: world.telephonyKey
                     }
                     let body = cell.operation == "createSession"
                         ? #"{"email":"\#(world.managerA1Email)","password":"\#(World.password)"}"#
                         : cell.body?(caller)
-                    let reply = try await client.call(cell.method, cell.path(world), token: token, json: body)
+                    let reply = try await client.call(cell.method, cell.path(world, caller), token: token, json: body,
+                                                      headers: cell.contentType.map { [.contentType: $0] } ?? [:])
                     let expected = cell.expected[caller]!
                     if reply.status.code != expected {
                         failures.append("\(cell.operation) as \(caller): expected \(expected), got \(reply.status.code) \(reply.body.prefix(200))")
@@ -124,7 +181,7 @@ final class AccessMatrixTests: XCTestCase {
             cellCount += Caller.allCases.count
         }
         XCTAssertEqual(failures, [], failures.joined(separator: "\n"))
-        XCTAssertEqual(cellCount, Self.cells.count * 7)
+        XCTAssertEqual(cellCount, Self.cells.count * Caller.allCases.count)
         print("access matrix: \(Self.cells.count) rows × \(Caller.allCases.count) callers = \(cellCount) cells")
     }
 

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 @testable import SwitchboardAPI
+import SwitchboardDomain
 import SwitchboardStore
 
 /// A JSON call through the test client: status and decoded object (empty for no body).
@@ -24,11 +25,19 @@ struct Reply: Sendable {
     var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
 }
 
+extension World {
+    /// A valid ICCID (Luhn) built from `seed`.
+    static func iccid(seed: String) -> String {
+        let payload = "894510" + String(repeating: "0", count: 12 - min(12, seed.count)) + seed.suffix(12)
+        return payload + String(Luhn.checkDigit(for: payload))
+    }
+}
+
 extension TestClientProtocol {
     func call(_ method: HTTPRequest.Method, _ uri: String, token: String? = nil, json: String? = nil, headers extra: HTTPFields = [:]) async throws -> Reply {
         var headers = extra
         if let token { headers[.authorization] = "Bearer \(token)" }
-        if json != nil { headers[.contentType] = "application/json" }
+        if json != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
         return try await execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }) { response in
             Reply(status: response.status, body: String(buffer: response.body), headers: response.headers)
         }
@@ -57,6 +66,18 @@ struct World: Sendable {
     let managerA1Token: String
     let managerA2Token: String
     let revokedKey: String
+    let telephonyKey: String
+    /// Employees of customer A1, one for each caller allowed to change them, so destructive
+    /// operations by one never change what the other finds.
+    let employees: [String: SeededEmployee]
+
+    struct SeededEmployee: Sendable {
+        let id: String
+        let numberAssignment: String
+        let simAssignment: String
+        let faxRoute: String
+        let voicemail: String
+    }
 
     static let password = "correct horse battery staple"
 
@@ -101,10 +122,36 @@ struct World: Sendable {
         let a1Email = "m1-\(suffix)@a1.example"
         let m1 = try await manager(a1, email: a1Email, key: aKey)
         let m2 = try await manager(a2, email: "m2-\(suffix)@a2.example", key: aKey)
+        let telephony = try created(try await client.call(.post, "/v1/telephony-keys", token: platformKey, json: #"{"name":"pbx"}"#), "telephony").string("secret")
+
+        var employees: [String: SeededEmployee] = [:]
+        for (index, owner) in ["manager", "reseller"].enumerated() {
+            let employee = try created(try await client.call(.post, "/v1/customers/\(a1)/employees", token: aKey,
+                                                             json: #"{"fullName":"Staff \#(owner)","extension":"1\#(index)0"}"#), "employee")
+            let id = try employee.string("id")
+            let unique = String(UInt32.random(in: 0...UInt32.max) % 100_000_000)
+            let number = "+459" + String(repeating: "0", count: 8 - unique.count) + unique
+            let withNumber = try created(try await client.call(.post, "/v1/employees/\(id)/numbers", token: aKey, json: #"{"number":"\#(number)"}"#), "number")
+            let iccid = World.iccid(seed: unique)
+            let withSim = try created(try await client.call(.post, "/v1/employees/\(id)/sims", token: aKey, json: #"{"iccid":"\#(iccid)"}"#), "sim")
+            let faxNumber = "+458" + String(repeating: "0", count: 8 - unique.count) + unique
+            let withFax = try created(try await client.call(.post, "/v1/employees/\(id)/fax-to-mail", token: aKey,
+                                                            json: #"{"faxNumber":"\#(faxNumber)","deliveryEmail":"fax@a1.example"}"#), "fax")
+            let voicemail = try created(try await client.execute(
+                uri: "/v1/telephony/employees/\(id)/content?kind=voicemail", method: .post,
+                headers: [.authorization: "Bearer \(telephony)", .contentType: "audio/wav"], body: ByteBuffer(string: "RIFF-voicemail")
+            ) { Reply(status: $0.status, body: String(buffer: $0.body), headers: $0.headers) }, "voicemail").string("id")
+            func firstID(_ reply: Reply, _ key: String) throws -> String {
+                guard let item = (reply.json[key] as? [[String: Any]])?.first, let value = item["id"] as? String else { throw TestFailure("no \(key)") }
+                return value
+            }
+            employees[owner] = SeededEmployee(id: id, numberAssignment: try firstID(withNumber, "numbers"), simAssignment: try firstID(withSim, "sims"),
+                                              faxRoute: try firstID(withFax, "faxToMail"), voicemail: voicemail)
+        }
         return World(
             platformKey: platformKey, resellerA: a, resellerAKey: aKey, resellerASpareKeyID: spare, resellerB: b, resellerBKey: bKey, resellerWithoutKey: unkeyed,
             customerA1: a1, customerA2: a2, customerB1: b1, managerA1Email: a1Email, managerA1Token: m1, managerA2Token: m2,
-            revokedKey: try revoked.string("secret")
+            revokedKey: try revoked.string("secret"), telephonyKey: telephony, employees: employees
         )
     }
 }

@@ -1,0 +1,98 @@
+package import Foundation
+package import OpenAPIRuntime
+import SwitchboardDomain
+import SwitchboardStore
+
+/// Voicemails, greetings, recordings (stored by the telephony platform) and profile pictures.
+extension APIService {
+    static let maxAudioBytes = 10 << 20
+    static let maxPictureBytes = 2 << 20
+
+    package func storeContent(_ input: Operations.StoreContent.Input) async throws -> Operations.StoreContent.Output {
+        let principal = try await authenticate([.telephony])
+        let employeeID = try RequestValues.id(input.path.employeeId, field: "employeeId")
+        let (contentType, body): (String, HTTPBody) = switch input.body {
+        case .audioWav(let body): ("audio/wav", body)
+        case .audioMpeg(let body): ("audio/mpeg", body)
+        case .audioOgg(let body): ("audio/ogg", body)
+        }
+        let data = try await Self.collect(body, upTo: Self.maxAudioBytes)
+        let id = TimeOrderedID.make()
+        let kind = input.query.kind.rawValue
+        try await transaction(principal) { connection in
+            try await EmployeeRepository(connection, logger: logger).storeContent(
+                id: id, employeeID: employeeID, kind: kind, contentType: contentType, data: data,
+                callerNumber: input.query.callerNumber, durationSeconds: input.query.durationSeconds, recordedAt: nil
+            )
+            // The telephony side cannot know the tenant, so its entries go to the platform chain.
+            try await AuditLog.append(
+                AuditEntry(action: "content.store", targetID: id, fields: [kind], resellerID: nil),
+                by: principal, on: connection, logger: logger
+            )
+        }
+        return .created(.init(body: .json(.init(id: id.apiString, kind: kind, byteSize: data.count))))
+    }
+
+    package func putPicture(_ input: Operations.PutPicture.Input) async throws -> Operations.PutPicture.Output {
+        let (contentType, body): (String, HTTPBody) = switch input.body {
+        case .png(let body): ("image/png", body)
+        case .jpeg(let body): ("image/jpeg", body)
+        }
+        let data = try await Self.collect(body, upTo: Self.maxPictureBytes)
+        let id = TimeOrderedID.make()
+        let record = try await changeEmployee(input.path.employeeId, action: "picture.set", fields: ["picture"]) { employees, employeeID, _ in
+            try await employees.deleteContent(of: employeeID, kind: "picture")
+            try await employees.storeContent(id: id, employeeID: employeeID, kind: "picture", contentType: contentType, data: data,
+                                             callerNumber: nil, durationSeconds: nil, recordedAt: nil)
+        }
+        return .ok(.init(body: .json(.init(
+            ContentItem(id: id, kind: "picture", contentType: contentType, byteSize: data.count, callerNumber: nil, durationSeconds: nil, recordedAt: record.updatedAt),
+            employeeID: record.id
+        ))))
+    }
+
+    package func listContent(_ input: Operations.ListContent.Input) async throws -> Operations.ListContent.Output {
+        let principal = try await authenticate(Self.directoryRoles)
+        let employeeID = try RequestValues.id(input.path.employeeId, field: "employeeId")
+        let items = try await transaction(principal) { connection in
+            let employees = EmployeeRepository(connection, logger: logger)
+            guard try await employees.get(employeeID) != nil else { throw Problem.notFound("No such employee.") }
+            return try await employees.listContent(of: employeeID)
+        }
+        return .ok(.init(body: .json(.init(items: items.map { .init($0, employeeID: employeeID) }))))
+    }
+
+    package func downloadContent(_ input: Operations.DownloadContent.Input) async throws -> Operations.DownloadContent.Output {
+        let principal = try await authenticate(Self.directoryRoles)
+        let employeeID = try RequestValues.id(input.path.employeeId, field: "employeeId")
+        let contentID = try RequestValues.id(input.path.contentId, field: "contentId")
+        let item = try await transaction(principal) { connection in
+            try await EmployeeRepository(connection, logger: logger).fetchContent(contentID, of: employeeID)
+        }
+        guard let item else { throw Problem.notFound("No such content.") }
+        let body = HTTPBody(Array(buffer: item.data))
+        let fileExtension: String
+        let payload: Operations.DownloadContent.Output.Ok.Body
+        switch item.contentType {
+        case "audio/mpeg": (fileExtension, payload) = ("mp3", .audioMpeg(body))
+        case "audio/ogg": (fileExtension, payload) = ("ogg", .audioOgg(body))
+        case "image/png": (fileExtension, payload) = ("png", .png(body))
+        case "image/jpeg": (fileExtension, payload) = ("jpg", .jpeg(body))
+        default: (fileExtension, payload) = ("wav", .audioWav(body))
+        }
+        return .ok(.init(
+            headers: .init(contentDisposition: "attachment; filename=\"\(item.kind)-\(contentID.apiString).\(fileExtension)\""),
+            body: payload
+        ))
+    }
+
+    /// Reads a binary body whole, refusing more than `limit` bytes with 413.
+    static func collect(_ body: HTTPBody, upTo limit: Int) async throws -> [UInt8] {
+        do {
+            return try await [UInt8](collecting: body, upTo: limit)
+        } catch {
+            throw Problem(status: .contentTooLarge, type: Problem.typeURI("too-large"), title: "Payload too large",
+                          detail: "This content may be at most \(limit) bytes.")
+        }
+    }
+}

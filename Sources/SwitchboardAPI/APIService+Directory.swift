@@ -1,0 +1,338 @@
+package import Foundation
+import PostgresNIO
+import SwitchboardDomain
+import SwitchboardStore
+
+/// Customers' employees (processor scope): the owning reseller and that customer's managers.
+extension APIService {
+    static let directoryRoles: Set<Role> = [.reseller, .customer]
+
+    package func createEmployee(_ input: Operations.CreateEmployee.Input) async throws -> Operations.CreateEmployee.Output {
+        let principal = try await authenticate(Self.directoryRoles)
+        let customerID = try RequestValues.id(input.path.customerId, field: "customerId")
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
+        let id = TimeOrderedID.make()
+        let record = try await transaction(principal) { connection in
+            guard let customer = try await CustomerRepository(connection, logger: logger, metadataOnly: false).get(customerID) else {
+                throw Problem.notFound("No such customer.")
+            }
+            guard customer.status == "active" else {
+                throw Problem.conflict("The customer is terminated; its directory takes no new employees.", type: "customer-terminated")
+            }
+            var validator = Validator()
+            let fullName = validator.text(body.fullName, field: "fullName")
+            let extensionNumber = validator.extensionNumber(body._extension, field: "extension", lengths: customer.extensionLengths)
+            let email = validator.email(body.email, field: "email", required: false)
+            let mobile = validator.phone(body.mobile, field: "mobile")
+            try rethrowingProblem { try validator.finish() }
+            do {
+                let record = try await EmployeeRepository(connection, logger: logger).create(
+                    resellerID: customer.resellerID, customerID: customerID, id: id, fullName: fullName!, email: email, mobile: mobile,
+                    extensionNumber: extensionNumber!
+                )
+                try await AuditLog.append(
+                    AuditEntry(action: "employee.create", targetID: id, fields: ["fullName", "extension", "email", "mobile"].filter {
+                        $0 != "email" || email != nil }.filter { $0 != "mobile" || mobile != nil },
+                        resellerID: customer.resellerID, customerID: customerID),
+                    by: principal, on: connection, logger: logger
+                )
+                return record
+            } catch {
+                // Only the DPA gate can refuse a row in one's own company.
+                if case StoreError.refusedByPolicy = StoreError.classify(error) { throw Self.dpaRequired }
+                throw error
+            }
+        }
+        return .created(.init(
+            headers: .init(eTag: RequestValues.etag(record.version), location: "/v1/employees/\(id.apiString)"),
+            body: .json(.init(record))
+        ))
+    }
+
+    static let dpaRequired = Problem.conflict(
+        "The reseller must accept the current data-processing agreement (POST /v1/dpa/acceptances) before people's data is stored.",
+        type: "dpa-required"
+    )
+
+    package func listEmployees(_ input: Operations.ListEmployees.Input) async throws -> Operations.ListEmployees.Output {
+        let principal = try await authenticate(Self.directoryRoles)
+        let customerID = try RequestValues.id(input.path.customerId, field: "customerId")
+        let cursor = try RequestValues.cursor(input.query.cursor)
+        let limit = try RequestValues.limit(input.query.limit)
+        let search = EmployeeSearch(input.query.q)
+        let page = try await transaction(principal) { connection in
+            guard try await CustomerRepository(connection, logger: logger, metadataOnly: false).get(customerID) != nil else {
+                throw Problem.notFound("No such customer.")
+            }
+            return try await EmployeeRepository(connection, logger: logger).list(customerID: customerID, search: search, after: cursor, limit: limit)
+        }
+        return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: page.nextCursor?.apiString))))
+    }
+
+    package func getEmployee(_ input: Operations.GetEmployee.Input) async throws -> Operations.GetEmployee.Output {
+        let principal = try await authenticate(Self.directoryRoles)
+        let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
+        let record = try await transaction(principal) { connection in
+            try await EmployeeRepository(connection, logger: logger).get(id)
+        }
+        guard let record else { throw Problem.notFound("No such employee.") }
+        return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
+    }
+
+    package func updateEmployee(_ input: Operations.UpdateEmployee.Input) async throws -> Operations.UpdateEmployee.Output {
+        let principal = try await authenticate(Self.directoryRoles)
+        let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
+        let expected = RequestValues.expectedVersion(input.headers.ifMatch)
+        let record = try await transaction(principal) { connection in
+            let employees = EmployeeRepository(connection, logger: logger)
+            let locked = try await lockForChange(employees, id)
+            var validator = Validator()
+            var changes = EmployeeChanges()
+            if let name = body.fullName { changes.fullName = validator.text(name, field: "fullName") }
+            if let email = body.email { changes.email = email.isEmpty ? "" : validator.email(email, field: "email") }
+            if let mobile = body.mobile { changes.mobile = mobile.isEmpty ? "" : validator.phone(mobile, field: "mobile") }
+            if let extensionNumber = body._extension {
+                let customer = try await CustomerRepository(connection, logger: logger, metadataOnly: false).get(locked.customerID)
+                changes.extensionNumber = validator.extensionNumber(extensionNumber, field: "extension", lengths: customer?.extensionLengths ?? 2...6)
+            }
+            changes.directoryListing = body.directoryListing?.rawValue
+            changes.marketingConsent = body.marketingConsent
+            try rethrowingProblem { try validator.finish() }
+            let record = try await employees.update(id, changes, expectedVersion: expected, locked: locked, by: principal.id, role: principal.role.databaseRole)
+            try await audit("employee.update", employee: id, fields: changes.changedFields, locked: locked, by: principal, on: connection)
+            return record
+        }
+        return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
+    }
+
+    package func deleteEmployee(_ input: Operations.DeleteEmployee.Input) async throws -> Operations.DeleteEmployee.Output {
+        let principal = try await authenticate(Self.directoryRoles)
+        let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
+        try await transaction(principal) { connection in
+            let employees = EmployeeRepository(connection, logger: logger)
+            let locked = try await employees.lock(id)  // erasure is allowed while restricted
+            guard try await employees.delete(id) else { throw StoreError.notFound }
+            try await audit("employee.delete", employee: id, fields: [], locked: locked, by: principal, on: connection)
+        }
+        return .noContent(.init())
+    }
+
+    // MARK: numbers, SIMs, fax-to-mail
+
+    package func assignNumber(_ input: Operations.AssignNumber.Input) async throws -> Operations.AssignNumber.Output {
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
+        var validator = Validator()
+        let number = validator.phone(body.number, field: "number")
+        try rethrowingProblem { try validator.finish() }
+        let record = try await changeEmployee(input.path.employeeId, action: "number.assign", fields: ["number"]) { employees, id, locked in
+            _ = try await employees.assignNumber(number!, to: id, locked: locked)
+        }
+        return .created(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
+    }
+
+    package func releaseNumber(_ input: Operations.ReleaseNumber.Input) async throws -> Operations.ReleaseNumber.Output {
+        let assignmentID = try RequestValues.id(input.path.assignmentId, field: "assignmentId")
+        _ = try await changeEmployee(input.path.employeeId, action: "number.release", fields: ["number"]) { employees, id, _ in
+            guard try await employees.releaseNumber(assignmentID, of: id) else { throw Problem.notFound("No such number assignment.") }
+        }
+        return .noContent(.init())
+    }
+
+    package func assignSim(_ input: Operations.AssignSim.Input) async throws -> Operations.AssignSim.Output {
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
+        var validator = Validator()
+        let iccid = validator.iccid(body.iccid, field: "iccid")
+        try rethrowingProblem { try validator.finish() }
+        let record = try await changeEmployee(input.path.employeeId, action: "sim.assign", fields: ["iccid"]) { employees, id, locked in
+            _ = try await employees.assignSIM(iccid!, to: id, locked: locked)
+        }
+        return .created(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
+    }
+
+    package func releaseSim(_ input: Operations.ReleaseSim.Input) async throws -> Operations.ReleaseSim.Output {
+        let simID = try RequestValues.id(input.path.assignmentId, field: "assignmentId")
+        _ = try await changeEmployee(input.path.employeeId, action: "sim.release", fields: ["iccid"]) { employees, id, _ in
+            guard try await employees.releaseSIM(simID, of: id) else { throw Problem.notFound("No such SIM assignment.") }
+        }
+        return .noContent(.init())
+    }
+
+    package func addFaxToMail(_ input: Operations.AddFaxToMail.Input) async throws -> Operations.AddFaxToMail.Output {
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
+        var validator = Validator()
+        let faxNumber = validator.phone(body.faxNumber, field: "faxNumber")
+        let deliveryEmail = validator.email(body.deliveryEmail, field: "deliveryEmail")
+        try rethrowingProblem { try validator.finish() }
+        let record = try await changeEmployee(input.path.employeeId, action: "fax_to_mail.add", fields: ["faxNumber", "deliveryEmail"]) { employees, id, locked in
+            _ = try await employees.addFaxToMail(faxNumber: faxNumber!, deliveryEmail: deliveryEmail!, to: id, locked: locked)
+        }
+        return .created(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
+    }
+
+    package func removeFaxToMail(_ input: Operations.RemoveFaxToMail.Input) async throws -> Operations.RemoveFaxToMail.Output {
+        let faxID = try RequestValues.id(input.path.assignmentId, field: "assignmentId")
+        _ = try await changeEmployee(input.path.employeeId, action: "fax_to_mail.remove", fields: ["faxNumber"]) { employees, id, _ in
+            guard try await employees.removeFaxToMail(faxID, of: id) else { throw Problem.notFound("No such fax-to-mail route.") }
+        }
+        return .noContent(.init())
+    }
+
+    // MARK: data-subject rights
+
+    package func restrictEmployee(_ input: Operations.RestrictEmployee.Input) async throws -> Operations.RestrictEmployee.Output {
+        let principal = try await authenticate(Self.directoryRoles)
+        let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
+        var validator = Validator()
+        let reason = validator.text(body.reason, field: "reason", maxLength: 500)
+        try rethrowingProblem { try validator.finish() }
+        let record = try await transaction(principal) { connection in
+            let employees = EmployeeRepository(connection, logger: logger)
+            let locked = try await employees.lock(id)
+            guard locked.anonymisedAt == nil else { throw Self.anonymised }
+            try await employees.restrict(id, reason: reason)
+            try await audit("employee.restrict", employee: id, fields: ["restriction"], locked: locked, by: principal, on: connection)
+            return try await employees.get(id)!
+        }
+        return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
+    }
+
+    package func liftRestriction(_ input: Operations.LiftRestriction.Input) async throws -> Operations.LiftRestriction.Output {
+        let principal = try await authenticate(Self.directoryRoles)
+        let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
+        let record = try await transaction(principal) { connection in
+            let employees = EmployeeRepository(connection, logger: logger)
+            let locked = try await employees.lock(id)
+            guard locked.anonymisedAt == nil else { throw Self.anonymised }
+            if locked.restrictedAt != nil {
+                try await employees.restrict(id, reason: nil)
+                try await audit("employee.lift_restriction", employee: id, fields: ["restriction"], locked: locked, by: principal, on: connection)
+            }
+            return try await employees.get(id)!
+        }
+        return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
+    }
+
+    package func anonymiseEmployee(_ input: Operations.AnonymiseEmployee.Input) async throws -> Operations.AnonymiseEmployee.Output {
+        let principal = try await authenticate(Self.directoryRoles)
+        let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
+        let result = try await transaction(principal) { connection in
+            let employees = EmployeeRepository(connection, logger: logger)
+            let locked = try await employees.lock(id)
+            let result = try await employees.anonymise(id, pseudonym: Pseudonym.make())
+            if !result.alreadyAnonymised {
+                try await audit("employee.anonymise", employee: id, fields: AnonymisationReceipt.erasedFields(result), locked: locked, by: principal, on: connection)
+            }
+            return result
+        }
+        return .ok(.init(body: .json(AnonymisationReceipt.make(employeeID: id, result: result))))
+    }
+
+    package func exportEmployee(_ input: Operations.ExportEmployee.Input) async throws -> Operations.ExportEmployee.Output {
+        let principal = try await authenticate(Self.directoryRoles)
+        let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
+        let (record, history, content) = try await transaction(principal) { connection in
+            let employees = EmployeeRepository(connection, logger: logger)
+            guard let record = try await employees.get(id) else { throw Problem.notFound("No such employee: nothing is held.") }
+            return (record, try await employees.preferenceHistory(id), try await employees.listContent(of: id))
+        }
+        try await transaction(principal) { connection in
+            try await audit("employee.export", employee: id, fields: [], resellerID: record.resellerID, customerID: record.customerID, by: principal, on: connection)
+        }
+        return .ok(.init(body: .json(.init(
+            exportedAt: Date(),
+            employee: .init(record),
+            preferenceHistory: history.map { .init($0) },
+            content: content.map { .init($0, employeeID: id) },
+            note: "Traffic data (CDRs) about this person's numbers is held by the platform as an independent controller under the statutory logging duty and is not part of this processor-scope export."
+        ))))
+    }
+
+    // MARK: shared steps
+
+    static let anonymised = Problem.conflict("This person has been anonymised; the record can no longer change.", type: "anonymised")
+    static let restricted = Problem.conflict(
+        "Processing of this person's data is restricted. Lift the restriction (DELETE /v1/employees/{id}/restriction) first; erasure is still possible.",
+        type: "restricted"
+    )
+
+    /// Locks the employee and refuses changes to anonymised or restricted people.
+    func lockForChange(_ employees: EmployeeRepository, _ id: UUID) async throws -> EmployeeLock {
+        let locked = try await employees.lock(id)
+        if locked.anonymisedAt != nil { throw Self.anonymised }
+        if locked.restrictedAt != nil { throw Self.restricted }
+        return locked
+    }
+
+    /// A change to a part of an employee: lock, check, change, bump the ETag, audit; one transaction.
+    func changeEmployee(
+        _ rawID: String, action: String, fields: [String],
+        _ change: (EmployeeRepository, UUID, EmployeeLock) async throws -> Void
+    ) async throws -> EmployeeRecord {
+        let principal = try await authenticate(Self.directoryRoles)
+        let id = try RequestValues.id(rawID, field: "employeeId")
+        return try await transaction(principal) { connection in
+            let employees = EmployeeRepository(connection, logger: logger)
+            let locked = try await lockForChange(employees, id)
+            try await change(employees, id, locked)
+            try await employees.touch(id)
+            try await audit(action, employee: id, fields: fields, locked: locked, by: principal, on: connection)
+            return try await employees.get(id)!
+        }
+    }
+
+    func audit(_ action: String, employee: UUID, fields: [String], locked: EmployeeLock, by principal: Principal, on connection: PostgresConnection) async throws {
+        try await audit(action, employee: employee, fields: fields, resellerID: locked.resellerID, customerID: locked.customerID, by: principal, on: connection)
+    }
+
+    func audit(_ action: String, employee: UUID, fields: [String], resellerID: UUID, customerID: UUID, by principal: Principal, on connection: PostgresConnection) async throws {
+        try await AuditLog.append(
+            AuditEntry(action: action, targetID: employee, fields: fields, resellerID: resellerID, customerID: customerID),
+            by: principal, on: connection, logger: logger
+        )
+    }
+}
+
+/// The receipt of an erasure: what is gone, what was released, and what others keep and why.
+enum AnonymisationReceipt {
+    static func erasedFields(_ result: AnonymisationResult) -> [String] {
+        var erased = ["fullName", "email", "mobile", "extension", "restrictionReason"]
+        if result.preferenceHistoryDeleted > 0 { erased.append("preferenceHistory") }
+        for kind in ["voicemail", "greeting", "recording", "picture"] where (result.contentDeleted[kind] ?? 0) > 0 {
+            erased.append(kind)
+        }
+        return erased
+    }
+
+    static func make(employeeID: UUID, result: AnonymisationResult) -> Components.Schemas.AnonymisationReceipt {
+        var erased = result.alreadyAnonymised ? [] : ["fullName", "email", "mobile", "extension", "picture", "restrictionReason"]
+        if result.preferenceHistoryDeleted > 0 { erased.append("directory-listing and marketing-consent history (\(result.preferenceHistoryDeleted) entries)") }
+        for kind in ["voicemail", "greeting", "recording"] {
+            if let count = result.contentDeleted[kind], count > 0 { erased.append("\(kind) (\(count))") }
+        }
+        let calendar = Calendar(identifier: .gregorian)
+        let loggingEnd = calendar.date(byAdding: .month, value: 12, to: result.anonymisedAt) ?? result.anonymisedAt
+        let auditEnd = calendar.date(byAdding: .year, value: 5, to: result.anonymisedAt) ?? result.anonymisedAt
+        let day = DateFormatter()
+        day.locale = Locale(identifier: "en_US_POSIX")
+        day.timeZone = TimeZone(identifier: "UTC")
+        day.dateFormat = "yyyy-MM-dd"
+        return .init(
+            employeeId: employeeID.apiString,
+            anonymisedAt: result.anonymisedAt,
+            pseudonym: result.pseudonym,
+            alreadyAnonymised: result.alreadyAnonymised,
+            erased: erased,
+            released: .init(numbers: result.numbersReleased, sims: result.simsReleased, faxToMail: result.faxToMailRemoved),
+            retained: [
+                .init(data: "Traffic data (CDRs) of the released numbers, not linkable to the person from the reseller's side",
+                      holder: "the platform, as independent controller", reason: "statutory logging duty for telecom traffic data",
+                      until: day.string(from: loggingEnd)),
+                .init(data: "Audit trail entries for this record (ids and field names, no values)",
+                      holder: "the platform", reason: "accountability for processing on the reseller's instructions",
+                      until: day.string(from: auditEnd)),
+            ]
+        )
+    }
+}
