@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import SwitchboardDomain
 
 /// An employee with the numbers, SIMs and fax-to-mail currently assigned.
 public struct EmployeeRecord: Sendable, Codable, Equatable {
@@ -253,7 +254,7 @@ public struct EmployeeRepository: Sendable {
             try await connection.query(
                 """
                 INSERT INTO sb.employee_preference_history (reseller_id, customer_id, employee_id, id, preference, value, changed_by, changed_by_role)
-                VALUES (\(locked.resellerID), \(locked.customerID), \(id), \(UUID()), \(preference), \(value), \(principalID), \(role))
+                VALUES (\(locked.resellerID), \(locked.customerID), \(id), \(TimeOrderedID.make()), \(preference), \(value), \(principalID), \(role))
                 """,
                 logger: logger
             )
@@ -299,7 +300,7 @@ public struct EmployeeRepository: Sendable {
     // MARK: numbers, SIMs, fax-to-mail
 
     public func assignNumber(_ number: String, to employeeID: UUID, locked: EmployeeLock) async throws -> UUID {
-        let id = UUID()
+        let id = TimeOrderedID.make()
         try await connection.query(
             """
             INSERT INTO sb.number_assignments (reseller_id, customer_id, employee_id, id, number)
@@ -318,7 +319,7 @@ public struct EmployeeRepository: Sendable {
     }
 
     public func assignSIM(_ iccid: String, to employeeID: UUID, locked: EmployeeLock) async throws -> UUID {
-        let id = UUID()
+        let id = TimeOrderedID.make()
         try await connection.query(
             """
             INSERT INTO sb.sim_cards (reseller_id, customer_id, employee_id, id, iccid)
@@ -337,7 +338,7 @@ public struct EmployeeRepository: Sendable {
     }
 
     public func addFaxToMail(faxNumber: String, deliveryEmail: String, to employeeID: UUID, locked: EmployeeLock) async throws -> UUID {
-        let id = UUID()
+        let id = TimeOrderedID.make()
         try await connection.query(
             """
             INSERT INTO sb.fax_to_mail (reseller_id, customer_id, employee_id, id, fax_number, delivery_email)

@@ -12,7 +12,11 @@ final class RawSQLIsolationTests: XCTestCase {
         ("sb.managers", "reseller_id"), ("sb.reseller_api_keys", "reseller_id"), ("sb.sessions", "reseller_id"),
         ("sb.audit_events", "reseller_id"),
     ]
-    static let allTables = tenantTables.map(\.table) + ["sb.platform_api_keys", "sb.dpa_versions", "sb.audit_chain_heads"]
+    /// Processor scope: customers' employees and everything about them.
+    static let directoryTables = ["sb.employees", "sb.employee_preference_history", "sb.number_assignments", "sb.sim_cards",
+                                  "sb.fax_to_mail", "sb.employee_content"]
+    static let allTables = tenantTables.map(\.table) + directoryTables
+        + ["sb.platform_api_keys", "sb.telephony_api_keys", "sb.dpa_versions", "sb.audit_chain_heads"]
 
     private func setUpTenants() async throws -> (RawSession, SeededTenants) {
         let database = try await TestCluster.shared.migratedDatabase()
@@ -32,6 +36,10 @@ final class RawSQLIsolationTests: XCTestCase {
             XCTAssertEqual(Set(seen), [tenants.a], "\(table): only reseller A's rows")
         }
         XCTAssertEqual(readable, 5, "resellers, customers, dpa_acceptances, managers, reseller_api_keys")
+        for table in Self.directoryTables {
+            let seen = try await raw.values("SELECT reseller_id::text FROM \(table)", role: "sb_reseller", settings: tenants.resellerSettingsA)
+            XCTAssertEqual(seen.map(Set.init), [tenants.a], "\(table): only reseller A's rows")
+        }
         // Tables outside its scope are not merely filtered but forbidden.
         for table in ["sb.sessions", "sb.audit_events", "sb.platform_api_keys", "sb.audit_chain_heads"] {
             let outcome = try await raw.run("SELECT 1::text FROM \(table)", role: "sb_reseller", settings: tenants.resellerSettingsA)
@@ -45,6 +53,10 @@ final class RawSQLIsolationTests: XCTestCase {
         XCTAssertEqual(customers, [tenants.customerA1.uuidString.lowercased()])
         let managers = try await raw.values("SELECT customer_id::text FROM sb.managers", role: "sb_customer", settings: tenants.customerSettingsA1)
         XCTAssertEqual(managers, [tenants.customerA1.uuidString.lowercased()])
+        for table in Self.directoryTables {
+            let seen = try await raw.values("SELECT customer_id::text FROM \(table)", role: "sb_customer", settings: tenants.customerSettingsA1)
+            XCTAssertEqual(seen.map(Set.init), [tenants.customerA1.uuidString.lowercased()], "\(table): only company A1's rows")
+        }
         let sessions = try await raw.values("SELECT id::text FROM sb.sessions", role: "sb_customer", settings: tenants.customerSettingsA1)
         XCTAssertEqual(sessions, [tenants.sessionA1.uuidString.lowercased()], "only the manager's own sessions")
         for table in ["sb.resellers", "sb.reseller_api_keys", "sb.dpa_acceptances", "sb.platform_api_keys", "sb.audit_events"] {
@@ -59,7 +71,7 @@ final class RawSQLIsolationTests: XCTestCase {
         XCTAssertEqual(names, ["A1", "A2", "B1"], "tenant metadata of every reseller")
         let cvr = try await raw.run("SELECT cvr FROM sb.customers", role: "sb_platform", settings: tenants.platformSettings)
         XCTAssertEqual(cvr.sqlState, "42501", "a reseller's business identifiers are not platform metadata")
-        for table in ["sb.managers", "sb.sessions"] {
+        for table in ["sb.managers", "sb.sessions"] + Self.directoryTables {
             let outcome = try await raw.run("SELECT 1::text FROM \(table)", role: "sb_platform", settings: tenants.platformSettings)
             XCTAssertEqual(outcome.sqlState, "42501", "processor-scope \(table) must be denied to sb_platform")
         }
@@ -69,7 +81,7 @@ final class RawSQLIsolationTests: XCTestCase {
 
     func testWithoutSettingsEveryRoleSeesNothing() async throws {
         let (raw, _) = try await setUpTenants()
-        for role in ["sb_platform", "sb_reseller", "sb_customer", "sb_authenticator"] {
+        for role in ["sb_platform", "sb_reseller", "sb_customer", "sb_authenticator", "sb_telephony"] {
             for table in Self.allTables {
                 let outcome = try await raw.run("SELECT 1::text FROM \(table)", role: role)
                 switch outcome {
@@ -120,6 +132,16 @@ final class RawSQLIsolationTests: XCTestCase {
             role: "sb_reseller", settings: tenants.resellerSettingsA
         )
         XCTAssertEqual(moved.sqlState, "42501", "a row cannot be moved into another tenant")
+        let employeeForB = try await raw.execute(
+            "INSERT INTO sb.employees (reseller_id, customer_id, id, full_name, extension) VALUES ('\(b)', '\(tenants.customerB1)', gen_random_uuid(), 'Planted', '99')",
+            role: "sb_reseller", settings: tenants.resellerSettingsA
+        )
+        XCTAssertEqual(employeeForB.sqlState, "42501")
+        let employeeForA2 = try await raw.execute(
+            "INSERT INTO sb.employees (reseller_id, customer_id, id, full_name, extension) VALUES ('\(tenants.a)', '\(tenants.customerA2)', gen_random_uuid(), 'Planted', '99')",
+            role: "sb_customer", settings: tenants.customerSettingsA1
+        )
+        XCTAssertEqual(employeeForA2.sqlState, "42501", "a manager cannot write into another company of the same reseller")
         let managerForB = try await raw.execute(
             "INSERT INTO sb.managers (reseller_id, customer_id, id, email, full_name, password_hash) VALUES ('\(b)', '\(tenants.customerB1)', gen_random_uuid(), 'x@y.example', 'X', 'x')",
             role: "sb_reseller", settings: tenants.resellerSettingsA

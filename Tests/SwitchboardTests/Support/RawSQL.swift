@@ -70,6 +70,7 @@ struct SeededTenants {
     let managerA1 = UUID(), managerA2 = UUID(), managerB1 = UUID()
     let keyA = UUID(), keyB = UUID(), platformKey = UUID()
     let sessionA1 = UUID(), sessionB1 = UUID()
+    let employeeA1 = UUID(), employeeB1 = UUID()
     let keyASecretHash = String(repeating: "ab", count: 32)
 
     var a: String { resellerA.uuidString.lowercased() }
@@ -107,8 +108,21 @@ struct SeededTenants {
               ('\(keyB)', 'api_key', 'sb_reseller', '\(resellerB)', '\(customerB1)', 'customer.create', '\(customerB1)')
             """,
         ]
+        var directory: [String] = []
+        for (reseller, customer, employee, suffix) in [(resellerA, customerA1, employeeA1, "1"), (resellerB, customerB1, employeeB1, "2")] {
+            let owner = "'\(reseller)', '\(customer)', '\(employee)'"
+            directory += [
+                "INSERT INTO sb.employees (reseller_id, customer_id, id, full_name, extension) VALUES (\(owner), 'Person \(suffix)', '1\(suffix)')",
+                "INSERT INTO sb.number_assignments (reseller_id, customer_id, employee_id, id, number) VALUES (\(owner), gen_random_uuid(), '+4511\(suffix)00000')",
+                "INSERT INTO sb.sim_cards (reseller_id, customer_id, employee_id, id, iccid) VALUES (\(owner), gen_random_uuid(), '894510000000000000\(suffix)')",
+                "INSERT INTO sb.fax_to_mail (reseller_id, customer_id, employee_id, id, fax_number, delivery_email) VALUES (\(owner), gen_random_uuid(), '+4522\(suffix)00000', 'f@x.example')",
+                "INSERT INTO sb.employee_preference_history (reseller_id, customer_id, employee_id, id, preference, value, changed_by, changed_by_role) VALUES (\(owner), gen_random_uuid(), 'marketingConsent', 'true', gen_random_uuid(), 'sb_reseller')",
+                "INSERT INTO sb.employee_content (employee_id, id, kind, content_type, byte_size, data) VALUES ('\(employee)', gen_random_uuid(), 'voicemail', 'audio/wav', 0, '\\x00')",
+            ]
+        }
+        let all = statements + directory
         try await database.withAdmin { connection in
-            for statement in statements {
+            for statement in all {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: TestCluster.logger)
             }
         }

@@ -23,6 +23,11 @@ struct Reply: Sendable {
     }
 
     var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
+
+    /// The problem's `errors` as `field/rule` pairs.
+    var fieldRules: Set<String> {
+        Set(((json["errors"] as? [[String: String]]) ?? []).map { "\($0["field"] ?? "")/\($0["rule"] ?? "")" })
+    }
 }
 
 extension World {
