@@ -9,17 +9,17 @@ extension APIService {
     static let maxPictureBytes = 2 << 20
 
     package func storeContent(_ input: Operations.StoreContent.Input) async throws -> Operations.StoreContent.Output {
-        let principal = try await authenticate([.telephony])
         let employeeID = try RequestValues.id(input.path.employeeId, field: "employeeId")
         let (contentType, body): (String, HTTPBody) = switch input.body {
         case .audioWav(let body): ("audio/wav", body)
         case .audioMpeg(let body): ("audio/mpeg", body)
         case .audioOgg(let body): ("audio/ogg", body)
         }
+        // Read before the transaction opens, so an upload never holds a pooled connection.
         let data = try await Self.collect(body, upTo: Self.maxAudioBytes)
         let id = TimeOrderedID.make()
         let kind = input.query.kind.rawValue
-        try await transaction(principal) { connection in
+        try await transaction([.telephony]) { principal, connection in
             try await EmployeeRepository(connection, logger: logger).storeContent(
                 id: id, employeeID: employeeID, kind: kind, contentType: contentType, data: data,
                 callerNumber: input.query.callerNumber, durationSeconds: input.query.durationSeconds, recordedAt: nil
@@ -52,9 +52,8 @@ extension APIService {
     }
 
     package func listContent(_ input: Operations.ListContent.Input) async throws -> Operations.ListContent.Output {
-        let principal = try await authenticate(Self.directoryRoles)
         let employeeID = try RequestValues.id(input.path.employeeId, field: "employeeId")
-        let items = try await transaction(principal) { connection in
+        let items = try await transaction(Self.directoryRoles) { _, connection in
             let employees = EmployeeRepository(connection, logger: logger)
             guard try await employees.get(employeeID) != nil else { throw Problem.notFound("No such employee.") }
             return try await employees.listContent(of: employeeID)
@@ -63,10 +62,9 @@ extension APIService {
     }
 
     package func downloadContent(_ input: Operations.DownloadContent.Input) async throws -> Operations.DownloadContent.Output {
-        let principal = try await authenticate(Self.directoryRoles)
         let employeeID = try RequestValues.id(input.path.employeeId, field: "employeeId")
         let contentID = try RequestValues.id(input.path.contentId, field: "contentId")
-        let item = try await transaction(principal) { connection in
+        let item = try await transaction(Self.directoryRoles) { _, connection in
             try await EmployeeRepository(connection, logger: logger).fetchContent(contentID, of: employeeID)
         }
         guard let item else { throw Problem.notFound("No such content.") }

@@ -6,18 +6,16 @@ import SwitchboardStore
 /// A reseller's customers, its agreement, and its customers' managers.
 extension APIService {
     package func getDpaStatus(_ input: Operations.GetDpaStatus.Input) async throws -> Operations.GetDpaStatus.Output {
-        let principal = try await authenticate([.reseller])
-        let status = try await transaction(principal) { connection in
+        let status = try await transaction([.reseller]) { principal, connection in
             try await DPARepository(connection, logger: logger).status(resellerID: principal.resellerID!)
         }
         return .ok(.init(body: .json(.init(status))))
     }
 
     package func acceptDpa(_ input: Operations.AcceptDpa.Input) async throws -> Operations.AcceptDpa.Output {
-        let principal = try await authenticate([.reseller])
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        let resellerID = principal.resellerID!
-        let status = try await transaction(principal) { connection in
+        let status = try await transaction([.reseller]) { principal, connection in
+            let resellerID = principal.resellerID!
             let repository = DPARepository(connection, logger: logger)
             let current = try await repository.status(resellerID: resellerID).currentVersion
             guard body.version == current else {
@@ -38,17 +36,16 @@ extension APIService {
     }
 
     package func createCustomer(_ input: Operations.CreateCustomer.Input) async throws -> Operations.CreateCustomer.Output {
-        let principal = try await authenticate([.reseller])
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        var validator = Validator()
-        let name = validator.text(body.name, field: "name")
-        let cvr = validator.cvr(body.cvr, field: "cvr")
-        let externalRef = validator.text(body.externalRef, field: "externalRef", required: false, maxLength: 100)
-        let lengths = Self.extensionLengths(body.extensionLength, validator: &validator) ?? 2...6
-        try rethrowingProblem { try validator.finish() }
-        let resellerID = principal.resellerID!
         let id = TimeOrderedID.make()
-        let record = try await transaction(principal) { connection in
+        let record = try await transaction([.reseller]) { principal, connection in
+            var validator = Validator()
+            let name = validator.text(body.name, field: "name")
+            let cvr = validator.cvr(body.cvr, field: "cvr")
+            let externalRef = validator.text(body.externalRef, field: "externalRef", required: false, maxLength: 100)
+            let lengths = Self.extensionLengths(body.extensionLength, validator: &validator) ?? 2...6
+            try rethrowingProblem { try validator.finish() }
+            let resellerID = principal.resellerID!
             let record = try await CustomerRepository(connection, logger: logger, metadataOnly: false)
                 .create(resellerID: resellerID, id: id, name: name!, cvr: cvr, externalRef: externalRef, extensionLengths: lengths)
             try await AuditLog.append(
@@ -64,40 +61,37 @@ extension APIService {
     }
 
     package func listCustomers(_ input: Operations.ListCustomers.Input) async throws -> Operations.ListCustomers.Output {
-        let principal = try await authenticate()
-        let cursor = try RequestValues.cursor(input.query.cursor)
-        let limit = try RequestValues.limit(input.query.limit)
-        let page = try await transaction(principal) { connection in
-            try await customers(connection, for: principal).list(after: cursor, limit: limit)
+        let page = try await transaction { principal, connection in
+            let cursor = try RequestValues.cursor(input.query.cursor)
+            let limit = try RequestValues.limit(input.query.limit)
+            return try await customers(connection, for: principal).list(after: cursor, limit: limit)
         }
         return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: page.nextCursor?.apiString))))
     }
 
     package func getCustomer(_ input: Operations.GetCustomer.Input) async throws -> Operations.GetCustomer.Output {
-        let principal = try await authenticate()
-        let id = try RequestValues.id(input.path.customerId, field: "customerId")
-        let record = try await transaction(principal) { connection in
-            try await customers(connection, for: principal).get(id)
+        let record = try await transaction { principal, connection in
+            let id = try RequestValues.id(input.path.customerId, field: "customerId")
+            return try await customers(connection, for: principal).get(id)
         }
         guard let record else { throw Problem.notFound("No such customer.") }
         return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
     }
 
     package func updateCustomer(_ input: Operations.UpdateCustomer.Input) async throws -> Operations.UpdateCustomer.Output {
-        let principal = try await authenticate([.reseller])
-        let id = try RequestValues.id(input.path.customerId, field: "customerId")
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        var validator = Validator()
-        var changes = CustomerChanges()
-        if let name = body.name { changes.name = validator.text(name, field: "name") }
-        if let cvr = body.cvr { changes.cvr = cvr.isEmpty ? "" : validator.cvr(cvr, field: "cvr") }
-        if let externalRef = body.externalRef {
-            changes.externalRef = externalRef.isEmpty ? "" : validator.text(externalRef, field: "externalRef", maxLength: 100)
-        }
-        changes.extensionLengths = Self.extensionLengths(body.extensionLength, validator: &validator)
-        try rethrowingProblem { try validator.finish() }
         let expected = RequestValues.expectedVersion(input.headers.ifMatch)
-        let record = try await transaction(principal) { connection in
+        let record = try await transaction([.reseller]) { principal, connection in
+            let id = try RequestValues.id(input.path.customerId, field: "customerId")
+            var validator = Validator()
+            var changes = CustomerChanges()
+            if let name = body.name { changes.name = validator.text(name, field: "name") }
+            if let cvr = body.cvr { changes.cvr = cvr.isEmpty ? "" : validator.cvr(cvr, field: "cvr") }
+            if let externalRef = body.externalRef {
+                changes.externalRef = externalRef.isEmpty ? "" : validator.text(externalRef, field: "externalRef", maxLength: 100)
+            }
+            changes.extensionLengths = Self.extensionLengths(body.extensionLength, validator: &validator)
+            try rethrowingProblem { try validator.finish() }
             let record = try await CustomerRepository(connection, logger: logger, metadataOnly: false).update(id, changes, expectedVersion: expected)
             try await AuditLog.append(
                 AuditEntry(action: "customer.update", targetID: id, fields: changes.changedFields, resellerID: record.resellerID, customerID: id),
@@ -109,9 +103,8 @@ extension APIService {
     }
 
     package func terminateCustomer(_ input: Operations.TerminateCustomer.Input) async throws -> Operations.TerminateCustomer.Output {
-        let principal = try await authenticate([.reseller])
-        let id = try RequestValues.id(input.path.customerId, field: "customerId")
-        let record = try await transaction(principal) { connection in
+        let record = try await transaction([.reseller]) { principal, connection in
+            let id = try RequestValues.id(input.path.customerId, field: "customerId")
             let (record, changed) = try await CustomerRepository(connection, logger: logger, metadataOnly: false).terminate(id)
             if changed {
                 try await AuditLog.append(
@@ -125,18 +118,17 @@ extension APIService {
     }
 
     package func createManager(_ input: Operations.CreateManager.Input) async throws -> Operations.CreateManager.Output {
-        let principal = try await authenticate([.reseller])
-        let customerID = try RequestValues.id(input.path.customerId, field: "customerId")
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        var validator = Validator()
-        let email = validator.email(body.email, field: "email")
-        let fullName = validator.text(body.fullName, field: "fullName")
-        validator.password(body.password, field: "password")
-        try rethrowingProblem { try validator.finish() }
-        let resellerID = principal.resellerID!
-
-        // Check what can be checked before spending a bcrypt hash on the request.
-        try await transaction(principal) { connection in
+        // Everything checkable is checked before a bcrypt hash is spent, and the hash is computed
+        // outside any transaction so it never holds a pooled connection.
+        let (principal, customerID, email, fullName) = try await transaction([.reseller]) { principal, connection in
+            let customerID = try RequestValues.id(input.path.customerId, field: "customerId")
+            var validator = Validator()
+            let email = validator.email(body.email, field: "email")
+            let fullName = validator.text(body.fullName, field: "fullName")
+            validator.password(body.password, field: "password")
+            try rethrowingProblem { try validator.finish() }
+            let resellerID = principal.resellerID!
             guard let customer = try await CustomerRepository(connection, logger: logger, metadataOnly: false).get(customerID) else {
                 throw Problem.notFound("No such customer.")
             }
@@ -144,14 +136,16 @@ extension APIService {
                 throw Problem.conflict("The customer is terminated; it can get no new managers.", type: "customer-terminated")
             }
             guard try await DPARepository(connection, logger: logger).status(resellerID: resellerID).acceptedAt != nil else {
-                throw Problem.conflict("Accept the current data-processing agreement (POST /v1/dpa/acceptances) before storing people's data.", type: "dpa-required")
+                throw Self.dpaRequired
             }
+            return (principal, customerID, email!, fullName!)
         }
+        let resellerID = principal.resellerID!
         let passwordHash = try await passwords.hash(body.password)
         let id = TimeOrderedID.make()
         let record = try await transaction(principal) { connection in
             let record = try await ManagerRepository(connection, logger: logger)
-                .create(resellerID: resellerID, customerID: customerID, id: id, email: email!, fullName: fullName!, passwordHash: passwordHash)
+                .create(resellerID: resellerID, customerID: customerID, id: id, email: email, fullName: fullName, passwordHash: passwordHash)
             try await AuditLog.append(
                 AuditEntry(action: "manager.create", targetID: id, fields: ["email", "fullName", "password"], resellerID: resellerID, customerID: customerID),
                 by: principal, on: connection, logger: logger

@@ -8,11 +8,10 @@ extension APIService {
     static let directoryRoles: Set<Role> = [.reseller, .customer]
 
     package func createEmployee(_ input: Operations.CreateEmployee.Input) async throws -> Operations.CreateEmployee.Output {
-        let principal = try await authenticate(Self.directoryRoles)
-        let customerID = try RequestValues.id(input.path.customerId, field: "customerId")
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         let id = TimeOrderedID.make()
-        let record = try await transaction(principal) { connection in
+        let record = try await transaction(Self.directoryRoles) { principal, connection in
+            let customerID = try RequestValues.id(input.path.customerId, field: "customerId")
             guard let customer = try await CustomerRepository(connection, logger: logger, metadataOnly: false).get(customerID) else {
                 throw Problem.notFound("No such customer.")
             }
@@ -55,12 +54,11 @@ extension APIService {
     )
 
     package func listEmployees(_ input: Operations.ListEmployees.Input) async throws -> Operations.ListEmployees.Output {
-        let principal = try await authenticate(Self.directoryRoles)
-        let customerID = try RequestValues.id(input.path.customerId, field: "customerId")
-        let cursor = try RequestValues.cursor(input.query.cursor)
-        let limit = try RequestValues.limit(input.query.limit)
-        let search = EmployeeSearch(input.query.q)
-        let page = try await transaction(principal) { connection in
+        let page = try await transaction(Self.directoryRoles) { principal, connection in
+            let customerID = try RequestValues.id(input.path.customerId, field: "customerId")
+            let cursor = try RequestValues.cursor(input.query.cursor)
+            let limit = try RequestValues.limit(input.query.limit)
+            let search = EmployeeSearch(input.query.q)
             guard try await CustomerRepository(connection, logger: logger, metadataOnly: false).get(customerID) != nil else {
                 throw Problem.notFound("No such customer.")
             }
@@ -70,21 +68,19 @@ extension APIService {
     }
 
     package func getEmployee(_ input: Operations.GetEmployee.Input) async throws -> Operations.GetEmployee.Output {
-        let principal = try await authenticate(Self.directoryRoles)
-        let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
-        let record = try await transaction(principal) { connection in
-            try await EmployeeRepository(connection, logger: logger).get(id)
+        let record = try await transaction(Self.directoryRoles) { principal, connection in
+            let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
+            return try await EmployeeRepository(connection, logger: logger).get(id)
         }
         guard let record else { throw Problem.notFound("No such employee.") }
         return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
     }
 
     package func updateEmployee(_ input: Operations.UpdateEmployee.Input) async throws -> Operations.UpdateEmployee.Output {
-        let principal = try await authenticate(Self.directoryRoles)
-        let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         let expected = RequestValues.expectedVersion(input.headers.ifMatch)
-        let record = try await transaction(principal) { connection in
+        let record = try await transaction(Self.directoryRoles) { principal, connection in
+            let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await lockForChange(employees, id)
             var validator = Validator()
@@ -107,9 +103,8 @@ extension APIService {
     }
 
     package func deleteEmployee(_ input: Operations.DeleteEmployee.Input) async throws -> Operations.DeleteEmployee.Output {
-        let principal = try await authenticate(Self.directoryRoles)
-        let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
-        try await transaction(principal) { connection in
+        try await transaction(Self.directoryRoles) { principal, connection in
+            let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await employees.lock(id)  // erasure is allowed while restricted
             guard try await employees.delete(id) else { throw StoreError.notFound }
@@ -181,13 +176,12 @@ extension APIService {
     // MARK: data-subject rights
 
     package func restrictEmployee(_ input: Operations.RestrictEmployee.Input) async throws -> Operations.RestrictEmployee.Output {
-        let principal = try await authenticate(Self.directoryRoles)
-        let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        var validator = Validator()
-        let reason = validator.text(body.reason, field: "reason", maxLength: 500)
-        try rethrowingProblem { try validator.finish() }
-        let record = try await transaction(principal) { connection in
+        let record = try await transaction(Self.directoryRoles) { principal, connection in
+            let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
+            var validator = Validator()
+            let reason = validator.text(body.reason, field: "reason", maxLength: 500)
+            try rethrowingProblem { try validator.finish() }
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await employees.lock(id)
             guard locked.anonymisedAt == nil else { throw Self.anonymised }
@@ -199,9 +193,8 @@ extension APIService {
     }
 
     package func liftRestriction(_ input: Operations.LiftRestriction.Input) async throws -> Operations.LiftRestriction.Output {
-        let principal = try await authenticate(Self.directoryRoles)
-        let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
-        let record = try await transaction(principal) { connection in
+        let record = try await transaction(Self.directoryRoles) { principal, connection in
+            let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await employees.lock(id)
             guard locked.anonymisedAt == nil else { throw Self.anonymised }
@@ -215,9 +208,8 @@ extension APIService {
     }
 
     package func anonymiseEmployee(_ input: Operations.AnonymiseEmployee.Input) async throws -> Operations.AnonymiseEmployee.Output {
-        let principal = try await authenticate(Self.directoryRoles)
         let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
-        let result = try await transaction(principal) { connection in
+        let result = try await transaction(Self.directoryRoles) { principal, connection in
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await employees.lock(id)
             let result = try await employees.anonymise(id, pseudonym: Pseudonym.make())
@@ -230,15 +222,12 @@ extension APIService {
     }
 
     package func exportEmployee(_ input: Operations.ExportEmployee.Input) async throws -> Operations.ExportEmployee.Output {
-        let principal = try await authenticate(Self.directoryRoles)
         let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
-        let (record, history, content) = try await transaction(principal) { connection in
+        let (record, history, content) = try await transaction(Self.directoryRoles) { principal, connection in
             let employees = EmployeeRepository(connection, logger: logger)
             guard let record = try await employees.get(id) else { throw Problem.notFound("No such employee: nothing is held.") }
-            return (record, try await employees.preferenceHistory(id), try await employees.listContent(of: id))
-        }
-        try await transaction(principal) { connection in
             try await audit("employee.export", employee: id, fields: [], resellerID: record.resellerID, customerID: record.customerID, by: principal, on: connection)
+            return (record, try await employees.preferenceHistory(id), try await employees.listContent(of: id))
         }
         return .ok(.init(body: .json(.init(
             exportedAt: Date(),
@@ -270,9 +259,8 @@ extension APIService {
         _ rawID: String, action: String, fields: [String],
         _ change: (EmployeeRepository, UUID, EmployeeLock) async throws -> Void
     ) async throws -> EmployeeRecord {
-        let principal = try await authenticate(Self.directoryRoles)
-        let id = try RequestValues.id(rawID, field: "employeeId")
-        return try await transaction(principal) { connection in
+        try await transaction(Self.directoryRoles) { principal, connection in
+            let id = try RequestValues.id(rawID, field: "employeeId")
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await lockForChange(employees, id)
             try await change(employees, id, locked)

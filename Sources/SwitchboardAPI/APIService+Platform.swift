@@ -6,17 +6,15 @@ import PostgresNIO
 /// Resellers and API keys.
 extension APIService {
     package func createReseller(_ input: Operations.CreateReseller.Input) async throws -> Operations.CreateReseller.Output {
-        let principal = try await authenticate([.platform])
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        var validator = Validator()
-        let name = validator.text(body.name, field: "name")
-        let contactName = validator.text(body.contact?.name, field: "contact.name", required: false)
-        let contactEmail = validator.email(body.contact?.email, field: "contact.email", required: false)
-        let contactPhone = validator.phone(body.contact?.phone, field: "contact.phone")
-        try rethrowingProblem { try validator.finish() }
-
         let id = TimeOrderedID.make()
-        let record = try await transaction(principal) { connection in
+        let record = try await transaction([.platform]) { principal, connection in
+            var validator = Validator()
+            let name = validator.text(body.name, field: "name")
+            let contactName = validator.text(body.contact?.name, field: "contact.name", required: false)
+            let contactEmail = validator.email(body.contact?.email, field: "contact.email", required: false)
+            let contactPhone = validator.phone(body.contact?.phone, field: "contact.phone")
+            try rethrowingProblem { try validator.finish() }
             let record = try await ResellerRepository(connection, logger: logger)
                 .create(id: id, name: name!, contactName: contactName, contactEmail: contactEmail, contactPhone: contactPhone)
             try await AuditLog.append(
@@ -32,41 +30,37 @@ extension APIService {
     }
 
     package func listResellers(_ input: Operations.ListResellers.Input) async throws -> Operations.ListResellers.Output {
-        let principal = try await authenticate([.platform])
-        let cursor = try RequestValues.cursor(input.query.cursor)
-        let limit = try RequestValues.limit(input.query.limit)
-        let page = try await transaction(principal) { connection in
-            try await ResellerRepository(connection, logger: logger).list(after: cursor, limit: limit)
+        let page = try await transaction([.platform]) { _, connection in
+            let cursor = try RequestValues.cursor(input.query.cursor)
+            let limit = try RequestValues.limit(input.query.limit)
+            return try await ResellerRepository(connection, logger: logger).list(after: cursor, limit: limit)
         }
         return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: page.nextCursor?.apiString))))
     }
 
     package func getReseller(_ input: Operations.GetReseller.Input) async throws -> Operations.GetReseller.Output {
-        let principal = try await authenticate([.platform])
-        let id = try RequestValues.id(input.path.resellerId, field: "resellerId")
-        let record = try await transaction(principal) { connection in
-            try await ResellerRepository(connection, logger: logger).get(id)
+        let record = try await transaction([.platform]) { _, connection in
+            try await ResellerRepository(connection, logger: logger).get(try RequestValues.id(input.path.resellerId, field: "resellerId"))
         }
         guard let record else { throw Problem.notFound("No such reseller.") }
         return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
     }
 
     package func updateReseller(_ input: Operations.UpdateReseller.Input) async throws -> Operations.UpdateReseller.Output {
-        let principal = try await authenticate([.platform])
-        let id = try RequestValues.id(input.path.resellerId, field: "resellerId")
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        var validator = Validator()
-        var changes = ResellerChanges()
-        if let name = body.name { changes.name = validator.text(name, field: "name") }
-        changes.status = body.status?.rawValue
-        if let contact = body.contact {
-            changes.contactName = contact.name.flatMap { $0.isEmpty ? "" : validator.text($0, field: "contact.name") }
-            changes.contactEmail = contact.email.flatMap { $0.isEmpty ? "" : validator.email($0, field: "contact.email") }
-            changes.contactPhone = contact.phone.flatMap { $0.isEmpty ? "" : validator.phone($0, field: "contact.phone") }
-        }
-        try rethrowingProblem { try validator.finish() }
         let expected = RequestValues.expectedVersion(input.headers.ifMatch)
-        let record = try await transaction(principal) { connection in
+        let record = try await transaction([.platform]) { principal, connection in
+            let id = try RequestValues.id(input.path.resellerId, field: "resellerId")
+            var validator = Validator()
+            var changes = ResellerChanges()
+            if let name = body.name { changes.name = validator.text(name, field: "name") }
+            changes.status = body.status?.rawValue
+            if let contact = body.contact {
+                changes.contactName = contact.name.flatMap { $0.isEmpty ? "" : validator.text($0, field: "contact.name") }
+                changes.contactEmail = contact.email.flatMap { $0.isEmpty ? "" : validator.email($0, field: "contact.email") }
+                changes.contactPhone = contact.phone.flatMap { $0.isEmpty ? "" : validator.phone($0, field: "contact.phone") }
+            }
+            try rethrowingProblem { try validator.finish() }
             let record = try await ResellerRepository(connection, logger: logger).update(id, changes, expectedVersion: expected)
             try await AuditLog.append(
                 AuditEntry(action: "reseller.update", targetID: id, fields: changes.changedFields, resellerID: id),
@@ -78,11 +72,10 @@ extension APIService {
     }
 
     package func createResellerApiKey(_ input: Operations.CreateResellerApiKey.Input) async throws -> Operations.CreateResellerApiKey.Output {
-        let principal = try await authenticate([.platform])
-        let resellerID = try RequestValues.id(input.path.resellerId, field: "resellerId")
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        let name = try validatedKeyName(body.name)
-        let (record, secret) = try await transaction(principal) { connection in
+        let (record, secret) = try await transaction([.platform]) { principal, connection in
+            let resellerID = try RequestValues.id(input.path.resellerId, field: "resellerId")
+            let name = try validatedKeyName(body.name)
             // Locked, so two onboarding calls cannot both see "no key yet".
             guard try await ResellerRepository(connection, logger: logger).lock(resellerID) else { throw StoreError.notFound }
             guard try await !APIKeyRepository(connection, logger: logger).resellerHasKey(resellerID) else {
@@ -97,22 +90,20 @@ extension APIService {
     }
 
     package func createApiKey(_ input: Operations.CreateApiKey.Input) async throws -> Operations.CreateApiKey.Output {
-        let principal = try await authenticate([.platform, .reseller])
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        let name = try validatedKeyName(body.name)
-        let (record, secret) = try await transaction(principal) { connection in
-            try await issueKey(name: name, resellerID: principal.resellerID, by: principal, on: connection)
+        let (record, secret) = try await transaction([.platform, .reseller]) { principal, connection in
+            let name = try validatedKeyName(body.name)
+            return try await issueKey(name: name, resellerID: principal.resellerID, by: principal, on: connection)
         }
         return .created(.init(body: .json(.init(record, secret: secret))))
     }
 
     package func createTelephonyKey(_ input: Operations.CreateTelephonyKey.Input) async throws -> Operations.CreateTelephonyKey.Output {
-        let principal = try await authenticate([.platform])
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        let name = try validatedKeyName(body.name)
         let secret = Credentials.issue(.telephonyKey)
         let id = TimeOrderedID.make()
-        let record = try await transaction(principal) { connection in
+        let record = try await transaction([.platform]) { principal, connection in
+            let name = try validatedKeyName(body.name)
             let record = try await APIKeyRepository(connection, logger: logger).createTelephonyKey(id: id, name: name, secret: secret, createdBy: principal.id)
             try await AuditLog.append(
                 AuditEntry(action: "telephony_key.create", targetID: id, fields: ["name"], resellerID: nil),
@@ -124,17 +115,15 @@ extension APIService {
     }
 
     package func listApiKeys(_ input: Operations.ListApiKeys.Input) async throws -> Operations.ListApiKeys.Output {
-        let principal = try await authenticate([.platform, .reseller])
-        let keys = try await transaction(principal) { connection in
+        let keys = try await transaction([.platform, .reseller]) { principal, connection in
             try await APIKeyRepository(connection, logger: logger).list(reseller: principal.role == .reseller)
         }
         return .ok(.init(body: .json(.init(items: keys.map { .init($0) }))))
     }
 
     package func revokeApiKey(_ input: Operations.RevokeApiKey.Input) async throws -> Operations.RevokeApiKey.Output {
-        let principal = try await authenticate([.platform, .reseller])
-        let keyID = try RequestValues.id(input.path.keyId, field: "keyId")
-        try await transaction(principal) { connection in
+        try await transaction([.platform, .reseller]) { principal, connection in
+            let keyID = try RequestValues.id(input.path.keyId, field: "keyId")
             guard try await APIKeyRepository(connection, logger: logger).revoke(keyID, reseller: principal.role == .reseller) else {
                 throw StoreError.notFound
             }

@@ -22,16 +22,33 @@ package struct APIService: APIProtocol {
 
     var logger: Logger { RequestInfo.current.logger }
 
-    /// The caller, restricted to `roles`: 401 without a valid credential, 403 for another role.
-    func authenticate(_ roles: Set<Role> = Set(Role.allCases)) async throws -> Principal {
-        let principal = try await authenticator.authenticate(RequestInfo.current.authorization, logger: logger)
-        guard roles.contains(principal.role) else {
-            throw Problem.forbidden("This operation is not available to the \(principal.role.rawValue) role.")
+    /// The request's one transaction as the authenticated caller, restricted to `roles`:
+    /// 401 without a valid credential, 403 for another role; store outcomes become problems.
+    func transaction<T: Sendable>(
+        _ roles: Set<Role> = Set(Role.allCases),
+        _ body: (Principal, PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let credential = try authenticator.credential(from: RequestInfo.current.authorization)
+        do {
+            return try await database.transaction(presenting: credential.hash, kind: credential.kind, logger: logger) { principal, connection in
+                guard roles.contains(principal.role) else {
+                    throw Problem.forbidden("This operation is not available to the \(principal.role.rawValue) role.")
+                }
+                return try await body(principal, connection)
+            }
+        } catch is AuthenticationFailure {
+            throw Authenticator.unknownCredential
+        } catch {
+            throw Self.problem(for: StoreError.classify(error))
         }
-        return principal
     }
 
-    /// Runs `body` in the principal's scoped transaction, turning store outcomes into problems.
+    /// The authenticated caller alone, for handlers that must do work between transactions.
+    func authenticate(_ roles: Set<Role> = Set(Role.allCases)) async throws -> Principal {
+        try await transaction(roles) { principal, _ in principal }
+    }
+
+    /// A further transaction for a principal already authenticated in this request.
     func transaction<T: Sendable>(_ principal: Principal, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
             return try await database.transaction(.principal(principal), logger: logger, body)
@@ -55,7 +72,7 @@ package struct APIService: APIProtocol {
                 return Problem.forbidden("The database's access policy refused this change.")
             }
         case let validation as ValidationFailure:
-            return Problem.validation(validation.violations.map { .init(field: $0.field, rule: $0.rule, message: $0.message) })
+            return Problem.validation(validation.violations)
         default:
             return error
         }
@@ -107,11 +124,10 @@ package struct APIService: APIProtocol {
     }
 
     package func deleteCurrentSession(_ input: Operations.DeleteCurrentSession.Input) async throws -> Operations.DeleteCurrentSession.Output {
-        let principal = try await authenticate()
-        guard let sessionID = principal.sessionID else {
-            throw Problem.forbidden("Only a session token can be logged out; revoke an API key with DELETE /v1/api-keys/{keyId}.")
-        }
-        try await transaction(principal) { connection in
+        try await transaction { principal, connection in
+            guard let sessionID = principal.sessionID else {
+                throw Problem.forbidden("Only a session token can be logged out; revoke an API key with DELETE /v1/api-keys/{keyId}.")
+            }
             if try await SessionRepository(connection, logger: logger).revoke(sessionID) {
                 try await AuditLog.append(
                     AuditEntry(action: "session.revoke", targetID: sessionID, resellerID: principal.resellerID, customerID: principal.customerID),

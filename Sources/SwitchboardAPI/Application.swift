@@ -39,12 +39,14 @@ package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRe
 package func buildApplication(
     _ dependencies: AppDependencies,
     configuration: ApplicationConfiguration,
-    logger: Logger
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     Application(
         router: try buildRouter(dependencies),
         configuration: configuration,
         services: [dependencies.database],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger
     )
 }

@@ -16,7 +16,8 @@ package struct Authenticator: Sendable {
         self.passwords = passwords
     }
 
-    package func authenticate(_ header: String?, logger: Logger) async throws -> Principal {
+    /// The bearer secret's hash and claimed kind, or a 401 for a missing or malformed header.
+    package func credential(from header: String?) throws -> (hash: String, kind: CredentialKind?) {
         guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw Problem.unauthorized("Send 'Authorization: Bearer <API key or session token>'.")
         }
@@ -24,29 +25,10 @@ package struct Authenticator: Sendable {
         guard (16...512).contains(secret.utf8.count) else {
             throw Problem.unauthorized("The credential is malformed.")
         }
-        let hash = Credentials.hash(secret)
-        let principal = try await database.transaction(.authenticator(credentialHash: hash, loginEmail: nil), logger: logger) { connection in
-            let repository = AuthenticationRepository(connection, logger: logger)
-            switch Credentials.kind(of: secret) {
-            case .session:
-                return try await repository.resolveSession(hash: hash).map {
-                    Principal.manager($0.managerID, reseller: $0.resellerID, customer: $0.customerID, session: $0.sessionID)
-                }
-            case .resellerKey:
-                return try await repository.resolveKey(hash: hash, in: .reseller).flatMap { owner in
-                    owner.resellerID.map { Principal.resellerKey(owner.keyID, reseller: $0) }
-                }
-            case .telephonyKey:
-                return try await repository.resolveKey(hash: hash, in: .telephony).map { Principal.telephonyKey($0.keyID) }
-            case .platformKey, nil:
-                return try await repository.resolveKey(hash: hash, in: .platform).map { Principal.platformKey($0.keyID) }
-            }
-        }
-        guard let principal else {
-            throw Problem.unauthorized("The credential is unknown, revoked or expired.")
-        }
-        return principal
+        return (Credentials.hash(secret), Credentials.kind(of: secret))
     }
+
+    static let unknownCredential = Problem.unauthorized("The credential is unknown, revoked or expired.")
 
     /// Checks an e-mail and password. An unknown e-mail, a wrong password, a locked login and an
     /// inactive company all answer the same 401 after the same bcrypt work.

@@ -1,19 +1,11 @@
 package import Foundation
 import HTTPTypes
+import SwitchboardDomain
 
 /// An RFC 9457 problem document, and the one error type handlers throw to answer a client.
 package struct Problem: Error, Sendable, Equatable {
-    package struct FieldError: Sendable, Equatable, Codable {
-        package var field: String
-        package var rule: String
-        package var message: String
-
-        package init(field: String, rule: String, message: String) {
-            self.field = field
-            self.rule = rule
-            self.message = message
-        }
-    }
+    /// One broken rule on one field: the domain's own type, rendered as it is.
+    package typealias FieldError = FieldViolation
 
     package var status: HTTPResponse.Status
     package var type: String

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One broken rule on one field, e.g. `email` / `format`.
-public struct FieldViolation: Sendable, Equatable {
+public struct FieldViolation: Sendable, Equatable, Codable {
     public let field: String
     public let rule: String
     public let message: String

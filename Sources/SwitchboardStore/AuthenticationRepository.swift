@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import SwitchboardDomain
 
 /// Reads and writes of the authenticator scope, which sees only the credential being presented.
 public struct AuthenticationRepository: Sendable {
@@ -10,6 +11,24 @@ public struct AuthenticationRepository: Sendable {
     public init(_ connection: PostgresConnection, logger: Logger) {
         self.connection = connection
         self.logger = logger
+    }
+
+    /// The principal a credential stands for, looked up in the table its prefix names.
+    public func resolve(hash: String, kind: CredentialKind?) async throws -> Principal? {
+        switch kind {
+        case .session:
+            return try await resolveSession(hash: hash).map {
+                Principal.manager($0.managerID, reseller: $0.resellerID, customer: $0.customerID, session: $0.sessionID)
+            }
+        case .resellerKey:
+            return try await resolveKey(hash: hash, in: .reseller).flatMap { owner in
+                owner.resellerID.map { Principal.resellerKey(owner.keyID, reseller: $0) }
+            }
+        case .telephonyKey:
+            return try await resolveKey(hash: hash, in: .telephony).map { Principal.telephonyKey($0.keyID) }
+        case .platformKey, nil:
+            return try await resolveKey(hash: hash, in: .platform).map { Principal.platformKey($0.keyID) }
+        }
     }
 
     public struct KeyOwner: Sendable, Equatable {

@@ -58,11 +58,11 @@ public struct CustomerRepository: Sendable {
         self.metadataOnly = metadataOnly
     }
 
-    var columns: String {
-        metadataOnly
-            ? "reseller_id, id, name, NULL::text, NULL::text, status, terminated_at, NULL::int, NULL::int, created_at, updated_at, version"
-            : "reseller_id, id, name, cvr, external_ref, status, terminated_at, extension_min_length::int, extension_max_length::int, created_at, updated_at, version"
-    }
+    /// Everything (the reseller and its customers), or metadata only (the platform's column grants).
+    public static let fullColumns = "reseller_id, id, name, cvr, external_ref, status, terminated_at, extension_min_length::int, extension_max_length::int, created_at, updated_at, version"
+    public static let metadataColumns = "reseller_id, id, name, NULL::text, NULL::text, status, terminated_at, NULL::int, NULL::int, created_at, updated_at, version"
+
+    var columns: String { metadataOnly ? Self.metadataColumns : Self.fullColumns }
 
     public func create(resellerID: UUID, id: UUID, name: String, cvr: String?, externalRef: String?, extensionLengths: ClosedRange<Int> = 2...6) async throws -> CustomerRecord {
         let rows = try await connection.query(

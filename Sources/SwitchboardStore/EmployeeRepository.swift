@@ -134,7 +134,7 @@ public struct EmployeeRepository: Sendable {
     }
 
     /// One JSON document per employee, built by PostgreSQL so a page is one round trip.
-    static let document = """
+    public static let document = """
         json_build_object(
             'id', e.id, 'resellerID', e.reseller_id, 'customerID', e.customer_id, 'fullName', e.full_name,
             'email', e.email, 'mobile', e.mobile, 'extensionNumber', e.extension,

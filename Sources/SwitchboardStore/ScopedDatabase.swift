@@ -11,6 +11,9 @@ public enum DatabaseScope: Sendable {
     case authenticator(credentialHash: String?, loginEmail: String?)
 }
 
+/// The presented credential is unknown, revoked, expired, or its tenant is no longer active.
+public struct AuthenticationFailure: Error {}
+
 /// The one place that opens a request's transaction and switches role and tenant settings.
 ///
 /// Everything is set with `set_config(…, true)`, which is transaction-local: when the transaction
@@ -27,26 +30,58 @@ public struct ScopedDatabase: Sendable {
         logger: Logger,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
-        let settings = Settings(scope)
         do {
             return try await client.withTransaction(logger: logger) { connection in
-            try await connection.query(
-                """
-                SELECT set_config('role', \(settings.role), true),
-                       set_config('sb.principal_id', \(settings.principalID), true),
-                       set_config('sb.reseller_id', \(settings.resellerID), true),
-                       set_config('sb.customer_id', \(settings.customerID), true),
-                       set_config('sb.credential_hash', \(settings.credentialHash), true),
-                       set_config('sb.login_email', \(settings.loginEmail), true)
-                """,
-                logger: logger
-            )
-            return try await body(connection)
+                try await Self.enter(scope, on: connection, logger: logger)
+                return try await body(connection)
             }
         } catch let error as PostgresTransactionError {
-            // Callers handle what their own code threw; the wrapper only says where it happened.
-            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+            throw Self.unwrap(error)
         }
+    }
+
+    /// A request's whole transaction: resolves the presented credential in the authenticator
+    /// scope, then switches to the principal's scope for `body`, so a request costs one
+    /// transaction. Throws ``AuthenticationFailure`` for an unknown, revoked or expired credential.
+    public func transaction<T: Sendable>(
+        presenting credentialHash: String,
+        kind: CredentialKind?,
+        logger: Logger,
+        _ body: (Principal, PostgresConnection) async throws -> T
+    ) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await Self.enter(.authenticator(credentialHash: credentialHash, loginEmail: nil), on: connection, logger: logger)
+                guard let principal = try await AuthenticationRepository(connection, logger: logger).resolve(hash: credentialHash, kind: kind) else {
+                    throw AuthenticationFailure()
+                }
+                try await Self.enter(.principal(principal), on: connection, logger: logger)
+                return try await body(principal, connection)
+            }
+        } catch let error as PostgresTransactionError {
+            throw Self.unwrap(error)
+        }
+    }
+
+    /// Sets role and every setting at once, so nothing of a previous scope survives a switch.
+    private static func enter(_ scope: DatabaseScope, on connection: PostgresConnection, logger: Logger) async throws {
+        let settings = Settings(scope)
+        try await connection.query(
+            """
+            SELECT set_config('role', \(settings.role), true),
+                   set_config('sb.principal_id', \(settings.principalID), true),
+                   set_config('sb.reseller_id', \(settings.resellerID), true),
+                   set_config('sb.customer_id', \(settings.customerID), true),
+                   set_config('sb.credential_hash', \(settings.credentialHash), true),
+                   set_config('sb.login_email', \(settings.loginEmail), true)
+            """,
+            logger: logger
+        )
+    }
+
+    /// Callers handle what their own code threw; the wrapper only says where it happened.
+    private static func unwrap(_ error: PostgresTransactionError) -> any Error {
+        error.closureError ?? error.beginError ?? error.commitError ?? error
     }
 
     /// The values of the transaction-local settings; an empty string reads as "not set" in the policies.

@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SwitchboardStore
+
+/// The benchmark's data, inserted as the superuser with set-based SQL. Ids are derived from
+/// numbers so pgbench scripts can pick any tenant: reseller i is 00000000-0000-4000-8000-<i>,
+/// its customer 00000000-0000-4000-9000-<i>.
+enum Dataset {
+    struct Plan {
+        var resellers: Int
+        var employeesPerReseller: Int
+        var anonymiseSamples: Int
+        var contentItems: Int
+    }
+
+    struct Seeded {
+        let resellerKey: String
+        let keyID: String
+        let measuredReseller: String
+        let measuredCustomer: String
+        let anonymiseTargets: [String]
+        let resellers: Int
+
+        /// The transaction-local settings exactly as ScopedDatabase sets them.
+        func settings(role: String?, reseller: String) -> String {
+            let roleSetting = role.map { "set_config('role', '\($0)', true), " } ?? ""
+            return """
+                SELECT \(roleSetting)set_config('sb.principal_id', '\(keyID)', true), set_config('sb.reseller_id', \(reseller), true), \
+                set_config('sb.customer_id', '', true), set_config('sb.credential_hash', '', true), set_config('sb.login_email', '', true);
+                """
+        }
+
+        /// What GET /v1/customers runs per request after authentication.
+        var customerListScript: String {
+            """
+            BEGIN;
+            \(settings(role: "sb_reseller", reseller: "'\(measuredReseller)'"))
+            SELECT \(CustomerRepository.fullColumns) FROM sb.customers WHERE NULL::uuid IS NULL OR id > NULL ORDER BY id LIMIT 51;
+            COMMIT;
+            """
+        }
+
+        /// What GET /v1/customers/{id}/employees runs per request after authentication.
+        var employeeListScript: String {
+            """
+            BEGIN;
+            \(settings(role: "sb_reseller", reseller: "'\(measuredReseller)'"))
+            SELECT \(CustomerRepository.fullColumns) FROM sb.customers WHERE id = '\(measuredCustomer)';
+            SELECT \(EmployeeRepository.document.replacingOccurrences(of: "\n", with: " ")) FROM sb.employees e WHERE e.customer_id = '\(measuredCustomer)' ORDER BY e.id LIMIT 51;
+            COMMIT;
+            """
+        }
+
+        private var randomReseller: String { "'00000000-0000-4000-8000-' || lpad(:r::text, 12, '0')" }
+        private var randomCustomer: String { "('00000000-0000-4000-9000-' || lpad(:r::text, 12, '0'))::uuid" }
+
+        /// A page of a random reseller's employees, filtered by the policy alone.
+        var rlsOnScript: String {
+            """
+            \\set r random(1, \(resellers))
+            BEGIN;
+            \(settings(role: "sb_reseller", reseller: randomReseller))
+            SELECT \(EmployeeRepository.document.replacingOccurrences(of: "\n", with: " ")) FROM sb.employees e WHERE e.customer_id = \(randomCustomer) ORDER BY e.id LIMIT 51;
+            COMMIT;
+            """
+        }
+
+        /// The same page as the superuser (RLS bypassed) with the tenant filter written out.
+        var rlsOffScript: String {
+            """
+            \\set r random(1, \(resellers))
+            BEGIN;
+            \(settings(role: nil, reseller: randomReseller))
+            SELECT \(EmployeeRepository.document.replacingOccurrences(of: "\n", with: " ")) FROM sb.employees e WHERE e.reseller_id = (\(randomReseller))::uuid AND e.customer_id = \(randomCustomer) ORDER BY e.id LIMIT 51;
+            COMMIT;
+            """
+        }
+    }
+
+    static func seed(_ plan: Plan, on connection: PostgresConnection, logger: Logger) async throws -> Seeded {
+        func exec(_ sql: String) async throws {
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        }
+        let reseller = { (i: String) in "('00000000-0000-4000-8000-' || lpad(\(i)::text, 12, '0'))::uuid" }
+        let customer = { (i: String) in "('00000000-0000-4000-9000-' || lpad(\(i)::text, 12, '0'))::uuid" }
+        let measuredReseller = "00000000-0000-4000-8000-000000000001"
+        let measuredCustomer = "00000000-0000-4000-9000-000000000001"
+        try await exec("INSERT INTO sb.resellers (id, name) SELECT \(reseller("i")), 'Reseller ' || i FROM generate_series(1, \(plan.resellers)) i")
+        try await exec("INSERT INTO sb.dpa_acceptances (reseller_id, id, version, accepted_by) SELECT id, gen_random_uuid(), sb.current_dpa_version(), gen_random_uuid() FROM sb.resellers")
+        try await exec("INSERT INTO sb.customers (reseller_id, id, name) SELECT \(reseller("i")), \(customer("i")), 'Customer ' || i FROM generate_series(1, \(plan.resellers)) i")
+        try await exec("INSERT INTO sb.customers (reseller_id, id, name) SELECT '\(measuredReseller)', gen_random_uuid(), 'Extra customer ' || i FROM generate_series(1, 199) i")
+        try await exec("""
+            INSERT INTO sb.employees (reseller_id, customer_id, id, full_name, extension, email)
+            SELECT \(reseller("r")), \(customer("r")), gen_random_uuid(), 'Employee ' || r || '-' || e, lpad(e::text, 6, '0'), 'e' || e || '@r' || r || '.example'
+            FROM generate_series(1, \(plan.resellers)) r, generate_series(1, \(plan.employeesPerReseller)) e
+            """)
+        try await exec("""
+            INSERT INTO sb.number_assignments (reseller_id, customer_id, employee_id, id, number)
+            SELECT reseller_id, customer_id, id, gen_random_uuid(), '+4530' || lpad((row_number() OVER ())::text, 6, '0')
+            FROM sb.employees WHERE customer_id = '\(measuredCustomer)'
+            """)
+        try await exec("""
+            INSERT INTO sb.employees (reseller_id, customer_id, id, full_name, extension)
+            SELECT '\(measuredReseller)', '\(measuredCustomer)', gen_random_uuid(), 'Anonymise target ' || i, '9' || lpad(i::text, 4, '0')
+            FROM generate_series(1, \(plan.anonymiseSamples)) i
+            """)
+        try await exec("""
+            INSERT INTO sb.employee_content (employee_id, id, kind, content_type, byte_size, data, caller_number)
+            SELECT t.id, gen_random_uuid(), (ARRAY['voicemail', 'greeting', 'recording'])[1 + i % 3], 'audio/wav', 1024,
+                   decode(repeat('ab', 1024), 'hex'), '+4512345678'
+            FROM sb.employees t, generate_series(1, \(plan.contentItems)) i
+            WHERE t.customer_id = '\(measuredCustomer)' AND t.full_name LIKE 'Anonymise target %'
+            """)
+        let secret = "sbr_benchmark_key_" + UUID().uuidString.lowercased()
+        let keyID = UUID().uuidString.lowercased()
+        try await exec("""
+            INSERT INTO sb.reseller_api_keys (reseller_id, id, name, secret_hash, display_prefix, created_by)
+            VALUES ('\(measuredReseller)', '\(keyID)', 'bench', '\\x\(Credentials.hash(secret))', 'sbr_bench', gen_random_uuid())
+            """)
+        try await exec("ANALYZE")
+        let targets = try await connection.query(
+            "SELECT id::text FROM sb.employees WHERE customer_id = \(UUID(uuidString: measuredCustomer)!) AND full_name LIKE 'Anonymise target %' ORDER BY id",
+            logger: logger
+        ).collect().map { try $0.decode(String.self) }
+        return Seeded(resellerKey: secret, keyID: keyID, measuredReseller: measuredReseller, measuredCustomer: measuredCustomer,
+                      anonymiseTargets: targets, resellers: plan.resellers)
+    }
+}

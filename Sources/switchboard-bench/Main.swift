@@ -1,0 +1,183 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Hummingbird
+import Logging
+import PostgresNIO
+import SwitchboardAPI
+import SwitchboardStore
+
+/// Builds its own data set in a private PostgreSQL cluster, runs the real server in-process and
+/// prints every figure as a ratio against a limit measured in the same run on this machine.
+///
+///     swift run -c release switchboard-bench
+///
+/// Environment: BENCH_RESELLERS (1000), BENCH_EMPLOYEES_PER_RESELLER (1000), BENCH_SECONDS (10),
+/// BENCH_CONNECTIONS (16), BENCH_ANONYMISE_SAMPLES (100), BENCH_CONTENT_ITEMS (1000).
+@main
+struct SwitchboardBench {
+    static func main() async throws {
+        try await Benchmark.run()
+    }
+}
+
+enum Benchmark {
+    nonisolated static func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        func setting(_ name: String, _ fallback: Int) -> Int { environment[name].flatMap(Int.init) ?? fallback }
+        let plan = Dataset.Plan(
+            resellers: setting("BENCH_RESELLERS", 1000), employeesPerReseller: setting("BENCH_EMPLOYEES_PER_RESELLER", 1000),
+            anonymiseSamples: setting("BENCH_ANONYMISE_SAMPLES", 100), contentItems: setting("BENCH_CONTENT_ITEMS", 1000)
+        )
+        let seconds = setting("BENCH_SECONDS", 10)
+        let connections = setting("BENCH_CONNECTIONS", 16)
+
+        var logger = Logger(label: "switchboard-bench")
+        logger.logLevel = .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        guard Wrk.available() != nil else { throw BenchError("wrk is not installed: apt-get install wrk") }
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(getpid())")
+        let cluster = try await LocalPostgresCluster.start(.init(dataDirectory: directory, durability: .throwaway), logger: logger)
+        defer {
+            cluster.stopBlocking()
+            try? FileManager.default.removeItem(at: directory)
+        }
+        let binaries = try PostgresBinaries.locate()
+        let socketDirectory = URL(fileURLWithPath: cluster.socketPath).deletingLastPathComponent().path
+        let databaseName = "switchboard_bench"
+        try await cluster.target(database: "postgres").withAdminConnection(logger: logger) { connection in
+            try await DatabasePlacement.createDatabaseIfMissing(databaseName, on: connection, logger: logger)
+        }
+        let placement = DatabasePlacement(target: cluster.target(database: databaseName), privateCluster: nil)
+        let migrations = try MigrationSet.load(from: MigrationSet.defaultDirectory())
+        try await placement.migrate(migrations, applicationPassword: nil, logger: logger)
+
+        let started = ContinuousClock.now
+        print("seeding \(plan.resellers) resellers × \(plan.employeesPerReseller) employees, \(plan.anonymiseSamples) employees × \(plan.contentItems) content items …")
+        let dataset = try await placement.target.withAdminConnection(logger: logger) { connection in
+            try await Dataset.seed(plan, on: connection, logger: logger)
+        }
+        print("seeded in \(ContinuousClock.now - started)")
+
+        let client = PostgresClient(configuration: try placement.applicationClientConfiguration(password: nil, maxConnections: 20), backgroundLogger: logger)
+        let portBox = PortBox()
+        let app = try buildApplication(
+            AppDependencies(database: client, migrations: migrations, passwords: PasswordHasher(cost: 4)),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            logger: logger,
+            onServerRunning: { await portBox.set($0) }
+        )
+        var rows: [Row] = []
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            let port = await portBox.wait()
+            let base = "http://127.0.0.1:\(port)"
+            func pgbench(_ script: String, user: String = DatabaseTarget.applicationRole) throws -> LoadResult {
+                try Pgbench.measure(binaries: binaries.directory, socketDirectory: socketDirectory, user: user, database: databaseName,
+                                    script: script, clients: connections, seconds: seconds)
+            }
+
+            // 1. Tenant-scoped customer list: HTTP (auth + RLS + JSON) ÷ the same scoped SQL through pgbench.
+            let customersHTTP = try Wrk.measure(url: "\(base)/v1/customers?limit=50", token: dataset.resellerKey, connections: connections, seconds: seconds)
+            let customersSQL = try pgbench(dataset.customerListScript)
+            rows.append(Row(name: "customer list (50/page) over HTTP ÷ same SQL via pgbench", http: customersHTTP, limit: customersSQL, goal: "≥ 0.60, p99 ≤ 10 ms",
+                            ok: customersHTTP.perSecond / customersSQL.perSecond >= 0.6 && (customersHTTP.p99 ?? .infinity) <= 10))
+
+            // 2. Employee list page of 50 (the directory's everyday read).
+            let employeesHTTP = try Wrk.measure(url: "\(base)/v1/customers/\(dataset.measuredCustomer)/employees?limit=50", token: dataset.resellerKey, connections: connections, seconds: seconds)
+            let employeesSQL = try pgbench(dataset.employeeListScript)
+            rows.append(Row(name: "employee list (50/page) over HTTP ÷ same SQL via pgbench", http: employeesHTTP, limit: employeesSQL, goal: "≥ 0.60, p99 ≤ 10 ms",
+                            ok: employeesHTTP.perSecond / employeesSQL.perSecond >= 0.6 && (employeesHTTP.p99 ?? .infinity) <= 10))
+
+            // 3. Row-level security's own cost on 1M employees over 1,000 resellers: RLS on ÷ an explicit filter with RLS bypassed.
+            let rlsOn = try pgbench(dataset.rlsOnScript)
+            let rlsOff = try pgbench(dataset.rlsOffScript, user: LocalPostgresCluster.superuser)
+            let rlsRatio = rlsOff.perSecond / rlsOn.perSecond
+            rows.append(Row(name: "employee page, RLS on ÷ RLS off (latency), 1M employees", text: String(format: "%.0f tps on, %.0f tps off", rlsOn.perSecond, rlsOff.perSecond),
+                            ratio: rlsRatio, goal: "≤ 1.05", ok: rlsRatio <= 1.05))
+
+            // 4. Anonymise an employee holding 1,000 content items, through the API.
+            var samples: [Double] = []
+            for employee in dataset.anonymiseTargets {
+                var request = URLRequest(url: URL(string: "\(base)/v1/employees/\(employee)/anonymise")!)
+                request.httpMethod = "POST"
+                request.setValue("Bearer \(dataset.resellerKey)", forHTTPHeaderField: "Authorization")
+                let begin = ContinuousClock.now
+                let (_, response) = try await URLSession.shared.data(for: request)
+                let elapsed = ContinuousClock.now - begin
+                guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw BenchError("anonymise answered \(String(describing: response))") }
+                samples.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+            }
+            let p99 = percentile(samples, 0.99)
+            rows.append(Row(name: "anonymise, \(plan.contentItems) content items each (\(samples.count) samples)",
+                            text: String(format: "p50 %.1f ms, p99 %.1f ms", percentile(samples, 0.5), p99),
+                            ratio: p99 / 50, goal: "p99 < 50 ms (ratio = p99 ÷ 50 ms)", ok: p99 < 50))
+            group.cancelAll()
+        }
+
+        let memory = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8))?.split(separator: "\n").first ?? "?"
+        let version = try runCommand(binaries.postgres.path, ["--version"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        print("""
+
+            Switchboard benchmarks — \(Date()) — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(memory.replacingOccurrences(of: "  ", with: "")), \(version)
+            load: wrk and pgbench with \(connections) connections for \(seconds) s each; private cluster with fsync off (the same for both sides of every ratio)
+
+            | measurement | measured | limit in the same run | ratio | goal | |
+            |---|---|---|---|---|---|
+            """)
+        for row in rows { print(row.markdown) }
+    }
+}
+
+struct Row {
+    var name: String
+    var measured: String
+    var limit: String
+    var ratio: Double
+    var goal: String
+    var ok: Bool
+
+    init(name: String, http: LoadResult, limit: LoadResult, goal: String, ok: Bool) {
+        self.name = name
+        self.measured = String(format: "%.0f req/s, p50 %.1f ms, p99 %.1f ms", http.perSecond, http.p50 ?? .nan, http.p99 ?? .nan)
+        self.limit = String(format: "%.0f tps", limit.perSecond)
+        self.ratio = http.perSecond / limit.perSecond
+        self.goal = goal
+        self.ok = ok
+    }
+
+    init(name: String, text: String, ratio: Double, goal: String, ok: Bool) {
+        self.name = name
+        self.measured = text
+        self.limit = "—"
+        self.ratio = ratio
+        self.goal = goal
+        self.ok = ok
+    }
+
+    var markdown: String {
+        "| \(name) | \(measured) | \(limit) | \(String(format: "%.2f", ratio)) | \(goal) | \(ok ? "met" : "NOT met") |"
+    }
+}
+
+actor PortBox {
+    private var port: Int?
+    private var waiters: [CheckedContinuation<Int, Never>] = []
+
+    func set(_ port: Int) {
+        self.port = port
+        for waiter in waiters { waiter.resume(returning: port) }
+        waiters = []
+    }
+
+    func wait() async -> Int {
+        if let port { return port }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
+}
