@@ -30,9 +30,9 @@ extension APIService {
                     extensionNumber: extensionNumber!
                 )
                 try await AuditLog.append(
-                    AuditEntry(action: "employee.create", targetID: id, fields: ["fullName", "extension", "email", "mobile"].filter {
-                        $0 != "email" || email != nil }.filter { $0 != "mobile" || mobile != nil },
-                        resellerID: customer.resellerID, customerID: customerID),
+                    AuditEntry(action: "employee.create", targetID: id,
+                               fields: ["fullName", "extension"] + (email == nil ? [] : ["email"]) + (mobile == nil ? [] : ["mobile"]),
+                               resellerID: customer.resellerID, customerID: customerID),
                     by: principal, on: connection, logger: logger
                 )
                 return record
