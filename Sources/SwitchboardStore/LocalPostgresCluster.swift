@@ -85,7 +85,7 @@ public final class LocalPostgresCluster: Sendable {
 
         let logFile = root.appendingPathComponent("postgres.log")
         if !fileManager.fileExists(atPath: logFile.path) {
-            fileManager.createFile(atPath: logFile.path, contents: nil)
+            _ = fileManager.createFile(atPath: logFile.path, contents: nil)
         }
         try owner.adopt(logFile, mode: 0o600)
 
