@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Value types and rules: no I/O, no framework dependencies.
@@ -51,13 +52,24 @@ let package = Package(
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+        // Scheduled work of the server (retention), leader-elected through PostgreSQL advisory locks.
+        .target(
+            name: "SwitchboardJobs",
+            dependencies: [
+                "SwitchboardStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .executableTarget(
             name: "switchboard",
             dependencies: [
                 "SwitchboardAPI",
+                "SwitchboardJobs",
                 "SwitchboardStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -81,6 +93,7 @@ let package = Package(
             name: "SwitchboardTests",
             dependencies: [
                 "SwitchboardAPI",
+                "SwitchboardJobs",
                 "SwitchboardStore",
                 "SwitchboardDomain",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -12,12 +12,16 @@ package struct APIService: APIProtocol {
     let migrations: MigrationRunner
     let authenticator: Authenticator
     let passwords: PasswordHasher
+    let traffic: TrafficSettings
+    let batchAdmission: AdmissionGate
 
-    package init(database: ScopedDatabase, migrations: MigrationRunner, authenticator: Authenticator, passwords: PasswordHasher) {
+    package init(database: ScopedDatabase, migrations: MigrationRunner, authenticator: Authenticator, passwords: PasswordHasher, traffic: TrafficSettings = .init()) {
         self.database = database
         self.migrations = migrations
         self.authenticator = authenticator
         self.passwords = passwords
+        self.traffic = traffic
+        self.batchAdmission = AdmissionGate(limit: traffic.concurrentBatches)
     }
 
     var logger: Logger { RequestInfo.current.logger }

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 package import OpenAPIRuntime
 import PostgresNIO
+package import ServiceLifecycle
 import SwitchboardStore
 
 /// Everything the HTTP application needs from outside.
@@ -10,25 +11,28 @@ package struct AppDependencies: Sendable {
     package var migrations: MigrationSet
     package var maxBodyBytes: Int
     package var passwords: PasswordHasher
+    package var traffic: TrafficSettings
 
-    package init(database: PostgresClient, migrations: MigrationSet, passwords: PasswordHasher, maxBodyBytes: Int = 1 << 20) {
+    package init(database: PostgresClient, migrations: MigrationSet, passwords: PasswordHasher, maxBodyBytes: Int = 1 << 20, traffic: TrafficSettings = .init()) {
         self.database = database
         self.migrations = migrations
         self.passwords = passwords
         self.maxBodyBytes = maxBodyBytes
+        self.traffic = traffic
     }
 }
 
 package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    router.middlewares.add(RequestBoundaryMiddleware(maxBodyBytes: dependencies.maxBodyBytes))
+    router.middlewares.add(RequestBoundaryMiddleware(maxBodyBytes: dependencies.maxBodyBytes, maxBatchBytes: dependencies.traffic.maxBatchBytes))
     let transport = MethodAwareTransport(router: router)
     let database = ScopedDatabase(client: dependencies.database)
     let service = APIService(
         database: database,
         migrations: MigrationRunner(migrations: dependencies.migrations),
         authenticator: Authenticator(database: database, passwords: dependencies.passwords),
-        passwords: dependencies.passwords
+        passwords: dependencies.passwords,
+        traffic: dependencies.traffic
     )
     try service.registerHandlers(on: transport)
     transport.registerMethodNotAllowedFallbacks()
@@ -40,12 +44,13 @@ package func buildApplication(
     _ dependencies: AppDependencies,
     configuration: ApplicationConfiguration,
     logger: Logger,
+    jobs: [any Service] = [],
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     Application(
         router: try buildRouter(dependencies),
         configuration: configuration,
-        services: [dependencies.database],
+        services: [dependencies.database] + jobs,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger
     )

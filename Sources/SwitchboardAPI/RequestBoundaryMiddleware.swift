@@ -13,14 +13,20 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
     let maxBodyBytes: Int
     /// Uploads of recordings and pictures; their handlers apply their own, tighter limits.
     let maxContentBytes: Int
+    /// CDR batches: streamed, so a chunked body is counted by the ingest itself, never collected here.
+    let maxBatchBytes: Int
 
-    package init(maxBodyBytes: Int, maxContentBytes: Int = 10 << 20) {
+    package init(maxBodyBytes: Int, maxContentBytes: Int = 10 << 20, maxBatchBytes: Int = 512 << 20) {
         self.maxBodyBytes = maxBodyBytes
         self.maxContentBytes = maxContentBytes
+        self.maxBatchBytes = maxBatchBytes
     }
 
+    static let batchPath = "/v1/platform/cdrs"
+
     func limit(for path: String) -> Int {
-        path.hasPrefix("/v1/telephony/") || path.hasSuffix("/picture") ? maxContentBytes : maxBodyBytes
+        if path == Self.batchPath { return maxBatchBytes }
+        return path.hasPrefix("/v1/telephony/") || path.hasSuffix("/picture") ? maxContentBytes : maxBodyBytes
     }
 
     package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -63,7 +69,7 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
             throw Problem(status: .contentTooLarge, type: Problem.typeURI("too-large"), title: "Payload too large",
                           detail: "The request body may be at most \(maxBodyBytes) bytes.")
         }
-        if request.headers[.contentLength] == nil, request.headers[.transferEncoding] != nil {
+        if request.headers[.contentLength] == nil, request.headers[.transferEncoding] != nil, request.uri.path != Self.batchPath {
             var request = request
             do {
                 _ = try await request.collectBody(upTo: maxBodyBytes)

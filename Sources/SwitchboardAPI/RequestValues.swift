@@ -1,4 +1,5 @@
 package import Foundation
+import SwitchboardDomain
 
 /// Parsing of path, query and header values the generated code leaves as strings.
 enum RequestValues {
@@ -21,6 +22,14 @@ enum RequestValues {
             throw Problem.badRequest("limit must be between 1 and 200.", errors: [.init(field: "limit", rule: "range", message: "must be between 1 and 200")])
         }
         return value
+    }
+
+    /// A calendar day `YYYY-MM-DD` as midnight UTC.
+    static func day(_ value: String, field: String) throws -> Date {
+        guard value.utf8.count == 10, let instant = UTCInstant(rfc3339: value + "T00:00:00Z") else {
+            throw Problem.badRequest("\(field) must be a date (YYYY-MM-DD).", errors: [.init(field: field, rule: "format", message: "must be a date (YYYY-MM-DD)")])
+        }
+        return Date(timeIntervalSince1970: Double(instant.microseconds) / 1_000_000)
     }
 
     static func etag(_ version: Int) -> String { "\"\(version)\"" }

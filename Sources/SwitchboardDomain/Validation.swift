@@ -5,11 +5,14 @@ public struct FieldViolation: Sendable, Equatable, Codable {
     public let field: String
     public let rule: String
     public let message: String
+    /// For line-oriented bodies (NDJSON batches): the 1-based line the field is on.
+    public let line: Int?
 
-    public init(field: String, rule: String, message: String) {
+    public init(field: String, rule: String, message: String, line: Int? = nil) {
         self.field = field
         self.rule = rule
         self.message = message
+        self.line = line
     }
 }
 
@@ -68,7 +71,7 @@ public struct Validator: Sendable {
     /// An international phone number in E.164 form (`+` and 8–15 digits).
     public mutating func phone(_ value: String?, field: String) -> String? {
         guard let value else { return nil }
-        guard value.hasPrefix("+"), (8...15).contains(value.count - 1), value.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }) else {
+        guard E164.isValid(value) else {
             violations.append(.init(field: field, rule: "format", message: "must be an E.164 number such as +4512345678"))
             return nil
         }
@@ -124,6 +127,16 @@ public struct Validator: Sendable {
 }
 
 /// The Luhn (mod 10) check used by ICCIDs.
+/// International numbers as the schema stores them: `+`, a non-zero digit, 8–15 digits in all.
+public enum E164 {
+    public static func isValid(_ value: String) -> Bool {
+        let utf8 = value.utf8
+        guard utf8.first == UInt8(ascii: "+"), (9...16).contains(utf8.count) else { return false }
+        let digits = utf8.dropFirst()
+        return digits.first != UInt8(ascii: "0") && digits.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+    }
+}
+
 public enum Luhn {
     public static func isValid(_ digits: String) -> Bool {
         var sum = 0

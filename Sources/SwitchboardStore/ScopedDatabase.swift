@@ -9,6 +9,8 @@ public enum DatabaseScope: Sendable {
     case principal(Principal)
     /// Checking one presented credential: only the rows matching that hash or login e-mail are visible.
     case authenticator(credentialHash: String?, loginEmail: String?)
+    /// The retention job (server or `switchboard retention run`): may run platform.run_retention, nothing else.
+    case retention
 }
 
 /// The presented credential is unknown, revoked, expired, or its tenant is no longer active.
@@ -104,6 +106,8 @@ public struct ScopedDatabase: Sendable {
                 role = "sb_authenticator"
                 credentialHash = hash ?? ""
                 loginEmail = email ?? ""
+            case .retention:
+                role = "sb_retention"
             }
         }
     }

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import SwitchboardAPI
+import SwitchboardJobs
 import SwitchboardStore
 
 @main
@@ -12,7 +13,7 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Multi-tenant, white-label telecom backend.",
-        subcommands: [Serve.self, Migrate.self, Audit.self]
+        subcommands: [Serve.self, Migrate.self, Audit.self, Retention.self]
     )
 }
 
@@ -65,6 +66,11 @@ struct Serve: AsyncParsableCommand {
             return port
         } ?? 8080
         let migrate = !noMigrate && environment["SWITCHBOARD_MIGRATE"]?.lowercased() != "false"
+        let retentionInterval = try positiveInteger(environment, "SWITCHBOARD_RETENTION_INTERVAL_SECONDS", default: 3600, allowZero: true)
+        let traffic = TrafficSettings(
+            maxBatchBytes: try positiveInteger(environment, "SWITCHBOARD_CDR_BATCH_MAX_BYTES", default: 512 << 20),
+            analyticsMinimumSubscribers: try positiveInteger(environment, "SWITCHBOARD_ANALYTICS_MIN_SUBSCRIBERS", default: 10)
+        )
 
         try await reportingFailures(logger: logger) {
             let migrations = try database.loadMigrations()
@@ -77,10 +83,12 @@ struct Serve: AsyncParsableCommand {
                     configuration: try placement.applicationClientConfiguration(password: database.applicationPassword, maxConnections: 20),
                     backgroundLogger: logger
                 )
+                let jobs = retentionInterval == 0 ? [] : [RetentionJob(database: ScopedDatabase(client: client), interval: .seconds(retentionInterval), logger: logger)]
                 let app = try buildApplication(
-                    AppDependencies(database: client, migrations: migrations, passwords: PasswordHasher()),
+                    AppDependencies(database: client, migrations: migrations, passwords: PasswordHasher(), traffic: traffic),
                     configuration: .init(address: .hostname(host, port: port), serverName: "switchboard"),
-                    logger: logger
+                    logger: logger,
+                    jobs: jobs
                 )
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await app.runService() }
@@ -117,6 +125,70 @@ struct Migrate: AsyncParsableCommand {
                 throw error
             }
             await placement.shutdown()
+        }
+    }
+}
+
+/// An integer setting from the environment, or a clear error naming it.
+func positiveInteger(_ environment: [String: String], _ name: String, default fallback: Int, allowZero: Bool = false) throws -> Int {
+    guard let text = environment[name] else { return fallback }
+    guard let value = Int(text), value > 0 || (allowZero && value == 0) else {
+        throw ValidationError("\(name) must be a whole number\(allowZero ? " (0 to disable)" : " above 0"), not '\(text)'")
+    }
+    return value
+}
+
+struct Retention: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "CDR partitions and retention (DESIGN §3).", subcommands: [Run.self])
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create CDR partitions ahead, drop months past the 12-month logging duty, purge expired records; logged in platform.retention_runs."
+        )
+
+        @Flag(help: "Report what would be created, dropped and purged, and change nothing.")
+        var dryRun = false
+
+        @Option(help: "Judge ages by this instant instead of the current time (RFC 3339, e.g. 2027-12-01T00:00:00Z).")
+        var now: String?
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let logger = makeLogger()
+            let clock: Date
+            if let now {
+                guard let instant = ISO8601DateFormatter().date(from: now) else { throw ValidationError("--now must be an RFC 3339 date-time such as 2027-12-01T00:00:00Z") }
+                clock = instant
+            } else {
+                clock = Date()
+            }
+            var skipped = false
+            try await reportingFailures(logger: logger) {
+                let placement = try await database.placement(logger: logger)
+                do {
+                    let client = PostgresClient(
+                        configuration: try placement.applicationClientConfiguration(password: database.applicationPassword, maxConnections: 1),
+                        backgroundLogger: logger
+                    )
+                    let run = try await withThrowingTaskGroup(of: RetentionRun?.self) { group in
+                        group.addTask { await client.run(); return nil }
+                        defer { group.cancelAll() }
+                        return try await RetentionRunner(database: ScopedDatabase(client: client)).run(clock: clock, dryRun: dryRun, trigger: .command, logger: logger)
+                    }
+                    if let run {
+                        print(RetentionReport.text(run))
+                    } else {
+                        print("another retention run holds the lock (a server replica?); nothing done")
+                        skipped = true
+                    }
+                } catch {
+                    await placement.shutdown()
+                    throw error
+                }
+                await placement.shutdown()
+            }
+            if skipped { throw ExitCode(75) }  // EX_TEMPFAIL: try again later
         }
     }
 }

@@ -140,6 +140,16 @@ final class AccessMatrixTests: XCTestCase {
              body: { _ in "RIFF-recording" }, expected: only([.telephony: 201]), contentType: "audio/wav"),
         Cell(operation: "storeContent (unknown employee)", method: .post, path: { _, _ in "/v1/telephony/employees/\(UUID().uuidString.lowercased())/content?kind=voicemail" },
              body: { _ in "RIFF" }, expected: only([.telephony: 404]), contentType: "audio/wav"),
+        // Platform traffic data: platform staff only; usage totals: the reseller and its managers.
+        Cell(operation: "ingestCdrs", method: .post, path: { _, _ in "/v1/platform/cdrs" },
+             body: { _ in #"{"kind":"data","aNumber":"+4512345678","startedAt":"\#(ISO8601DateFormatter().string(from: Date()))","bytes":1}"# },
+             expected: only([.platform: 201]), contentType: "application/x-ndjson"),
+        Cell(operation: "listCdrs", method: .get, path: { _, _ in "/v1/platform/cdrs?number=%2B4512345678" }, body: nil,
+             expected: only([.platform: 200])),
+        Cell(operation: "getTrafficAnalytics", method: .get, path: { _, _ in "/v1/platform/analytics/traffic?from=2026-11-01&to=2026-11-30" }, body: nil,
+             expected: only([.platform: 200])),
+        Cell(operation: "getUsage", method: .get, path: { _, _ in "/v1/usage?month=2026-11" }, body: nil,
+             expected: only([.resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200])),
     ]
 
     func testEveryOperationForEveryCaller() async throws {

@@ -5,7 +5,7 @@ import XCTest
 
 /// Invariants of the schema itself, so a future table or role cannot quietly skip isolation.
 final class CatalogTests: XCTestCase {
-    static let applicationRoles = ["sb_app", "sb_platform", "sb_reseller", "sb_customer", "sb_authenticator"]
+    static let applicationRoles = ["sb_app", "sb_platform", "sb_reseller", "sb_customer", "sb_authenticator", "sb_telephony", "sb_retention"]
 
     /// Tables the migrations declare as holding no tenant data (`-- not tenant data: <table>`).
     static func declaredNonTenantTables() throws -> Set<String> {
@@ -57,17 +57,55 @@ final class CatalogTests: XCTestCase {
             let owned = try await self.strings(connection, """
                 SELECT c.relname::text FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
                 JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = 'sb' AND r.rolname = ANY(\(Self.applicationRoles))
+                WHERE n.nspname IN ('sb', 'platform') AND r.rolname = ANY(\(Self.applicationRoles))
                 """)
             XCTAssertEqual(owned, [], "relations owned by an application role")
             let ownedFunctions = try await self.strings(connection, """
                 SELECT p.proname::text FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
                 JOIN pg_namespace n ON n.oid = p.pronamespace
-                WHERE n.nspname = 'sb' AND r.rolname = ANY(\(Self.applicationRoles))
+                WHERE n.nspname IN ('sb', 'platform') AND r.rolname = ANY(\(Self.applicationRoles))
                 """)
             XCTAssertEqual(ownedFunctions, [])
             let inheriting = try await self.strings(connection, "SELECT rolname::text FROM pg_roles WHERE rolname = 'sb_app' AND rolinherit")
             XCTAssertEqual(inheriting, [], "sb_app must be NOINHERIT so it holds no privilege until it switches role")
+        }
+    }
+
+    /// The platform schema is sealed by privileges: only sb_platform (and the retention job, for
+    /// its one function) may use it, no other role holds any grant on its tables or partitions,
+    /// and each table says why it has no row-level security.
+    func testPlatformSchemaIsSealedFromEveryOtherRole() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        let exempt = try Self.declaredNonTenantTables()
+        try await database.withAdmin { connection in
+            let users = try await self.strings(connection, """
+                SELECT rolname::text FROM pg_roles WHERE rolname LIKE 'sb\\_%' AND rolname <> 'sb_owner'
+                AND has_schema_privilege(oid, 'platform', 'USAGE') ORDER BY 1
+                """)
+            XCTAssertEqual(users, ["sb_platform", "sb_retention"])
+            let grants = try await self.strings(connection, """
+                SELECT c.relname::text || ' to ' || a.grantee::regrole::text
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a
+                WHERE n.nspname = 'platform' AND a.grantee::regrole::text NOT IN ('sb_owner', 'sb_platform')
+                """)
+            XCTAssertEqual(grants, [], "grants on platform tables to roles other than sb_platform")
+            let partitions = try await self.strings(connection, """
+                SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'platform' AND c.relispartition AND c.relacl IS NOT NULL
+                """)
+            XCTAssertEqual(partitions, [], "partitions are reached only through their parent")
+            let tables = try await self.strings(connection, """
+                SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'platform' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+                """)
+            XCTAssertEqual(Set(tables), ["cdrs", "ingest_batches", "retention_runs"])
+            XCTAssertEqual(Set(tables).subtracting(exempt), [], "platform tables must say why they hold no tenant data")
+            let executable = try await self.strings(connection, """
+                SELECT p.proname::text || ' by ' || a.grantee::regrole::text
+                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, aclexplode(p.proacl) a
+                WHERE n.nspname = 'platform' AND a.grantee::regrole::text <> 'sb_owner' ORDER BY 1
+                """)
+            XCTAssertEqual(executable, ["number_holders by sb_platform", "run_retention by sb_retention"])
         }
     }
 

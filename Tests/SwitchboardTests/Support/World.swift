@@ -26,7 +26,7 @@ struct Reply: Sendable {
 
     /// The problem's `errors` as `field/rule` pairs.
     var fieldRules: Set<String> {
-        Set(((json["errors"] as? [[String: String]]) ?? []).map { "\($0["field"] ?? "")/\($0["rule"] ?? "")" })
+        Set(((json["errors"] as? [[String: Any]]) ?? []).map { "\($0["field"] as? String ?? "")/\($0["rule"] as? String ?? "")" })
     }
 }
 

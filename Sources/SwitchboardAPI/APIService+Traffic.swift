@@ -1,0 +1,201 @@
+internal import Foundation
+import SwitchboardDomain
+import SwitchboardStore
+
+/// Limits of the platform's traffic endpoints, set by the operator.
+package struct TrafficSettings: Sendable {
+    /// Largest CDR batch body, counted while it streams.
+    package var maxBatchBytes: Int
+    /// Analytics groups with fewer distinct subscribers are suppressed.
+    package var analyticsMinimumSubscribers: Int
+    /// Batches ingested at once. Each holds one pooled connection for its COPY and briefly borrows
+    /// another to resolve numbers, so this must stay well below the pool size.
+    package var concurrentBatches: Int
+
+    package init(maxBatchBytes: Int = 512 << 20, analyticsMinimumSubscribers: Int = 10, concurrentBatches: Int = 4) {
+        self.maxBatchBytes = maxBatchBytes
+        self.analyticsMinimumSubscribers = analyticsMinimumSubscribers
+        self.concurrentBatches = concurrentBatches
+    }
+}
+
+/// CDR ingest and reads (platform), traffic analytics (platform), usage totals (reseller, manager).
+extension APIService {
+    package func ingestCdrs(_ input: Operations.IngestCdrs.Input) async throws -> Operations.IngestCdrs.Output {
+        guard case .applicationXNdjson(let body) = input.body else { throw Problem.badRequest("Expected an application/x-ndjson body.") }
+        let key = input.headers.idempotencyKey
+        if let key, !(1...200).contains(key.utf8.count) || !key.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x21 && $0.value < 0x7F }) {
+            throw Problem.badRequest("Idempotency-Key must be 1–200 visible ASCII characters.",
+                                     errors: [.init(field: "Idempotency-Key", rule: "format", message: "must be 1–200 visible ASCII characters")])
+        }
+        let outcome: CDRBatchOutcome
+        do {
+            outcome = try await batchAdmission.withPermit {
+                try await transaction([.platform]) { principal, connection in
+                    try await CDRBatchIngest(database: database, principal: principal, logger: logger, maxBodyBytes: traffic.maxBatchBytes)
+                        .ingest(body, idempotencyKey: key, now: Date(), on: connection)
+                }
+            }
+        } catch let refusal as CDRBatchRefusal {
+            throw Self.problem(for: refusal)
+        }
+        let result = Components.Schemas.CdrBatchResult(
+            batchId: outcome.batchID.apiString, records: outcome.records, unknownNumbers: outcome.unknownNumbers, replayed: outcome.replayed
+        )
+        return outcome.replayed ? .ok(.init(body: .json(result))) : .created(.init(body: .json(result)))
+    }
+
+    static func problem(for refusal: CDRBatchRefusal) -> Problem {
+        switch refusal {
+        case .invalidLine(let violation):
+            Problem(status: .unprocessableContent, type: Problem.typeURI("invalid-line"), title: "Invalid record",
+                    detail: "Line \(violation.line ?? 0) of the batch is invalid; nothing was stored.", errors: [violation])
+        case .empty:
+            Problem(status: .unprocessableContent, type: Problem.typeURI("empty-batch"), title: "Empty batch",
+                    detail: "The batch holds no records.", errors: [.init(field: "(body)", rule: "required", message: "must hold at least one record")])
+        case .tooLarge(let limit):
+            Problem(status: .contentTooLarge, type: Problem.typeURI("too-large"), title: "Payload too large",
+                    detail: "A CDR batch may be at most \(limit) bytes; nothing was stored. Split it.")
+        case .idempotencyKeyReused:
+            Problem(status: .unprocessableContent, type: Problem.typeURI("idempotency-key-reused"), title: "Idempotency-Key reused",
+                    detail: "This Idempotency-Key was used for a batch with a different body; nothing was stored.",
+                    errors: [.init(field: "Idempotency-Key", rule: "unique", message: "was used for a different batch")])
+        case .partitionMissing:
+            Problem.serviceUnavailable("No CDR partition exists yet for a record's month; the retention job creates them (run `switchboard retention run`). Nothing was stored.")
+        }
+    }
+
+    package func listCdrs(_ input: Operations.ListCdrs.Input) async throws -> Operations.ListCdrs.Output {
+        let to = input.query.to ?? Date()
+        let from = input.query.from ?? to.addingTimeInterval(-31 * 86_400)
+        guard from < to else {
+            throw Problem.validation([.init(field: "from", rule: "range", message: "must be before `to`")])
+        }
+        let cursor: CDRCursor? = try input.query.cursor.map { token in
+            guard let cursor = CDRCursor(token: token) else {
+                throw Problem.badRequest("cursor is not one this server issued.", errors: [.init(field: "cursor", rule: "format", message: "must be a nextCursor value")])
+            }
+            return cursor
+        }
+        let limit = try RequestValues.limit(input.query.limit)
+        let page = try await transaction([.platform]) { principal, connection in
+            let page = try await TrafficRepository(connection, logger: logger)
+                .records(servedNumber: input.query.number, from: from, to: to, after: cursor, limit: limit)
+            // Traffic data read by platform staff is always on record (who, when, which fields of the query).
+            try await AuditLog.append(AuditEntry(action: "cdrs.read", targetID: nil, fields: ["number", "from", "to"], resellerID: nil),
+                                      by: principal, on: connection, logger: logger)
+            return page
+        }
+        return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: page.next?.token))))
+    }
+
+    package func getTrafficAnalytics(_ input: Operations.GetTrafficAnalytics.Input) async throws -> Operations.GetTrafficAnalytics.Output {
+        let from = try RequestValues.day(input.query.from, field: "from")
+        let lastDay = try RequestValues.day(input.query.to, field: "to")
+        let days = Int(lastDay.timeIntervalSince(from) / 86_400)
+        guard (0...92).contains(days) else {
+            throw Problem.validation([.init(field: "to", rule: "range", message: "must be on or after `from` and at most 92 days later")])
+        }
+        let dimensions = (input.query.groupBy ?? []).compactMap { TrafficDimension(rawValue: $0.rawValue) }
+        let minimum = traffic.analyticsMinimumSubscribers
+        let report = try await transaction([.platform]) { _, connection in
+            try await TrafficRepository(connection, logger: logger)
+                .traffic(from: from, to: lastDay.addingTimeInterval(86_400), by: dimensions, minimumSubscribers: minimum)
+        }
+        return .ok(.init(body: .json(.init(
+            from: input.query.from, to: input.query.to, groupBy: dimensions.map(\.rawValue), minimumSubscribers: minimum,
+            groups: report.groups.map { .init($0) }, suppressedGroups: report.suppressed
+        ))))
+    }
+
+    package func getUsage(_ input: Operations.GetUsage.Input) async throws -> Operations.GetUsage.Output {
+        let month = input.query.month
+        guard month.utf8.count == 7, let year = Int(month.prefix(4)), let monthNumber = Int(month.suffix(2)), year >= 1970, (1...12).contains(monthNumber) else {
+            throw Problem.badRequest("month must be YYYY-MM.", errors: [.init(field: "month", rule: "format", message: "must be YYYY-MM")])
+        }
+        let lines = try await transaction([.reseller, .customer]) { principal, connection in
+            let lines = try await TrafficRepository(connection, logger: logger).usage(month: "\(month)-01")
+            try await AuditLog.append(AuditEntry(action: "usage.read", targetID: principal.customerID, fields: ["month"],
+                                                 resellerID: principal.resellerID, customerID: principal.customerID),
+                                      by: principal, on: connection, logger: logger)
+            return lines
+        }
+        var customers: [Components.Schemas.CustomerUsage] = []
+        for line in lines {
+            let number = Components.Schemas.NumberUsage(number: line.number, totals: .init(line))
+            if let last = customers.last, last.customerId == line.customerID.apiString {
+                customers[customers.count - 1].numbers.append(number)
+                customers[customers.count - 1].totals = customers[customers.count - 1].totals.adding(number.totals)
+            } else {
+                customers.append(.init(customerId: line.customerID.apiString, totals: number.totals, numbers: [number]))
+            }
+        }
+        return .ok(.init(body: .json(.init(month: month, customers: customers))))
+    }
+}
+
+extension Components.Schemas.Cdr {
+    init(_ record: StoredCDR) {
+        self.init(
+            batchId: record.batchID.apiString, line: record.line, kind: .init(rawValue: record.kind) ?? .call,
+            direction: .init(rawValue: record.direction) ?? .outgoing, aNumber: record.aNumber, bNumber: record.bNumber,
+            startedAt: record.startedAt, durationSeconds: record.durationSeconds, bytes: record.bytes, ip: record.ip, cell: record.cell,
+            country: record.country, charge: record.charge, numberKnown: record.resellerID != nil,
+            resellerId: record.resellerID?.apiString, customerId: record.customerID?.apiString
+        )
+    }
+}
+
+extension Components.Schemas.TrafficGroup {
+    init(_ group: TrafficGroup) {
+        self.init(day: group.day, resellerId: group.resellerID?.apiString, country: group.country, kind: group.kind,
+                  subscribers: group.subscribers, records: group.records, callSeconds: group.callSeconds, sms: group.sms, dataBytes: group.dataBytes)
+    }
+}
+
+extension Components.Schemas.UsageTotals {
+    init(_ line: UsageLine) {
+        self.init(calls: line.calls, callSeconds: line.callSeconds, billedMinutes: line.billedMinutes, sms: line.sms,
+                  dataBytes: line.dataBytes, charge: line.charge)
+    }
+
+    func adding(_ other: Self) -> Self {
+        let charge = (FixedPoint4(self.charge) ?? .init(tenThousandths: 0)) + (FixedPoint4(other.charge) ?? .init(tenThousandths: 0))
+        return .init(calls: calls + other.calls, callSeconds: callSeconds + other.callSeconds, billedMinutes: billedMinutes + other.billedMinutes,
+                     sms: sms + other.sms, dataBytes: dataBytes + other.dataBytes, charge: charge.description)
+    }
+}
+
+/// Admits at most `limit` callers at once; the rest wait their turn in order.
+package actor AdmissionGate {
+    private let limit: Int
+    private var admitted = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    package init(limit: Int) {
+        self.limit = max(1, limit)
+    }
+
+    package func withPermit<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        await acquire()
+        defer { release() }
+        return try await body()
+    }
+
+    private func acquire() async {
+        if admitted < limit {
+            admitted += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    private func release() {
+        if waiting.isEmpty {
+            admitted -= 1
+        } else {
+            // The permit passes straight to the next in line.
+            waiting.removeFirst().resume()
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SwitchboardStore
+
+/// The server's retention schedule: runs at start and then every `interval` until shutdown.
+/// Every replica runs it; the database's advisory lock lets only one act at a time, and the
+/// others log that they skipped.
+public struct RetentionJob: Service {
+    let runner: RetentionRunner
+    let interval: Duration
+    let logger: Logger
+
+    public init(database: ScopedDatabase, interval: Duration, logger: Logger) {
+        self.runner = RetentionRunner(database: database)
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await runOnce()
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    func runOnce() async {
+        do {
+            guard let run = try await runner.run(clock: Date(), dryRun: false, trigger: .job, logger: logger) else {
+                logger.info("retention: another replica holds the retention lock; skipped")
+                return
+            }
+            logger.notice("retention run", metadata: RetentionReport.metadata(run))
+        } catch is CancellationError {
+            return
+        } catch {
+            // A failed run changes nothing (one transaction); the next tick tries again.
+            logger.error("retention run failed; retrying at the next interval", metadata: ["error": "\(PostgresErrorDescription.describe(error))"])
+        }
+    }
+}
+
+/// How a retention run is shown to an operator, in logs and on the command line.
+public enum RetentionReport {
+    public static func metadata(_ run: RetentionRun) -> Logger.Metadata {
+        [
+            "run": "\(run.id)", "dry_run": "\(run.dryRun)",
+            "created": "\(run.createdPartitions.joined(separator: ","))", "dropped": "\(run.droppedPartitions.joined(separator: ","))",
+            "dropped_rows_estimate": "\(run.droppedRowsEstimate)", "purged_batches": "\(run.purgedBatches)",
+            "purged_usage_rows": "\(run.purgedUsageRows)", "ms": "\(run.elapsed.components.seconds * 1000 + run.elapsed.components.attoseconds / 1_000_000_000_000_000)",
+        ]
+    }
+
+    public static func text(_ run: RetentionRun) -> String {
+        let verb = run.dryRun ? "would" : "did"
+        let clock = ISO8601DateFormatter().string(from: run.clock)
+        return """
+            retention run \(run.id)\(run.dryRun ? " (dry run, nothing changed)" : "") judged by clock \(clock):
+              \(verb) create partitions: \(run.createdPartitions.isEmpty ? "none" : run.createdPartitions.joined(separator: ", "))
+              \(verb) drop partitions:   \(run.droppedPartitions.isEmpty ? "none" : run.droppedPartitions.joined(separator: ", ")) (about \(run.droppedRowsEstimate) rows)
+              \(verb) purge \(run.purgedBatches) ingest batch record(s) and \(run.purgedUsageRows) usage row(s) past their retention
+              took \(run.elapsed)
+            """
+    }
+}
