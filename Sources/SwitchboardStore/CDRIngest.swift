@@ -130,7 +130,8 @@ public struct CDRBatchIngest: Sendable {
             do {
                 pending.append((line, try CallDetailRecord.parse(bytes, accepted: accepted)))
             } catch let violation as FieldViolation {
-                throw CDRBatchRefusal.invalidLine(FieldViolation(field: violation.field, rule: violation.rule, message: "line \(line): \(violation.message)", line: line))
+                let subject = violation.field.hasPrefix("(") ? "the line" : violation.field
+                throw CDRBatchRefusal.invalidLine(FieldViolation(field: violation.field, rule: violation.rule, message: "line \(line): \(subject) \(violation.message)", line: line))
             }
         }
         func send() async throws {

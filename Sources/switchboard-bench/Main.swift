@@ -14,7 +14,8 @@ import SwitchboardStore
 ///     swift run -c release switchboard-bench
 ///
 /// Environment: BENCH_RESELLERS (1000), BENCH_EMPLOYEES_PER_RESELLER (1000), BENCH_SECONDS (10),
-/// BENCH_CONNECTIONS (16), BENCH_ANONYMISE_SAMPLES (100), BENCH_CONTENT_ITEMS (1000).
+/// BENCH_CONNECTIONS (16), BENCH_ANONYMISE_SAMPLES (100), BENCH_CONTENT_ITEMS (1000), BENCH_CDR_ROWS (500000),
+/// BENCH_EXPIRY_ROWS (10000000).
 @main
 struct SwitchboardBench {
     static func main() async throws {
@@ -118,6 +119,12 @@ enum Benchmark {
             rows.append(Row(name: "anonymise, \(plan.contentItems) content items each (\(samples.count) samples)",
                             text: String(format: "p50 %.1f ms, p99 %.1f ms", percentile(samples, 0.5), p99),
                             ratio: p99 / 50, goal: "p99 < 50 ms (ratio = p99 ÷ 50 ms)", ok: p99 < 50))
+
+            // 5–6. Platform traffic: CDR ingest against raw COPY, and expiring a month of CDRs.
+            let traffic = TrafficBenchmark.Environment(base: base, binaries: binaries.directory, socketDirectory: socketDirectory, database: databaseName,
+                                                       target: placement.target, client: client, logger: logger)
+            rows.append(try await TrafficBenchmark.ingest(rows: setting("BENCH_CDR_ROWS", 500_000), in: traffic))
+            rows.append(try await TrafficBenchmark.expiry(rows: setting("BENCH_EXPIRY_ROWS", 10_000_000), in: traffic))
             group.cancelAll()
         }
 
