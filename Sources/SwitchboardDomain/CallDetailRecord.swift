@@ -32,75 +32,101 @@ public struct CallDetailRecord: Sendable, Equatable {
         return (durationSeconds + 59) / 60
     }
 
+    /// The members a CDR line may have.
+    enum Field: Int, CaseIterable {
+        case kind, direction, aNumber, bNumber, startedAt, durationSeconds, bytes, ip, cell, country, charge
+
+        init?(name: String) {
+            switch name {
+            case "kind": self = .kind
+            case "direction": self = .direction
+            case "aNumber": self = .aNumber
+            case "bNumber": self = .bNumber
+            case "startedAt": self = .startedAt
+            case "durationSeconds": self = .durationSeconds
+            case "bytes": self = .bytes
+            case "ip": self = .ip
+            case "cell": self = .cell
+            case "country": self = .country
+            case "charge": self = .charge
+            default: return nil
+            }
+        }
+
+        var name: String { CallDetailRecord.fields[rawValue] }
+    }
+
     public static let fields = ["kind", "direction", "aNumber", "bNumber", "startedAt", "durationSeconds", "bytes", "ip", "cell", "country", "charge"]
 
     /// Parses and checks one line. `accepted` is the window of start times the platform takes:
     /// records older than the retention period or from the future are refused.
-    public static func parse(_ line: some Collection<UInt8>, accepted: ClosedRange<UTCInstant>) throws(FieldViolation) -> CallDetailRecord {
+    public static func parse(_ line: ArraySlice<UInt8>, accepted: ClosedRange<UTCInstant>) throws(FieldViolation) -> CallDetailRecord {
         let members: [(key: String, value: FlatJSON.Value)]
         do {
-            members = try FlatJSON.parseObject(Array(line))
+            members = try FlatJSON.parseObject(line)
         } catch {
             throw FieldViolation(field: "(line)", rule: "json", message: "is not a flat JSON object: \(error.reason)")
         }
-        var values: [String: FlatJSON.Value] = [:]
+        // Indexed by Field.rawValue: a fixed table, not a dictionary, since this runs once per record.
+        var values = [FlatJSON.Value?](repeating: nil, count: Field.allCases.count)
         for (key, value) in members {
-            guard fields.contains(key) else {
+            guard let field = Field(name: key) else {
                 throw FieldViolation(field: key, rule: "unknown-field", message: "is not a CDR field (expected one of \(fields.joined(separator: ", ")))")
             }
-            guard values.updateValue(value, forKey: key) == nil else {
+            guard values[field.rawValue] == nil else {
                 throw FieldViolation(field: key, rule: "duplicate", message: "appears twice")
             }
+            values[field.rawValue] = value
         }
 
-        func string(_ field: String, required: Bool) throws(FieldViolation) -> String? {
-            switch values[field] {
+        func string(_ field: Field, required: Bool) throws(FieldViolation) -> String? {
+            switch values[field.rawValue] {
             case .string(let text)?: return text
             case nil, .null?:
-                if required { throw FieldViolation(field: field, rule: "required", message: "is required") }
+                if required { throw FieldViolation(field: field.name, rule: "required", message: "is required") }
                 return nil
-            default: throw FieldViolation(field: field, rule: "type", message: "must be a string")
+            default: throw FieldViolation(field: field.name, rule: "type", message: "must be a string")
             }
         }
-        func integer(_ field: String, range: ClosedRange<Int64>) throws(FieldViolation) -> Int64? {
-            switch values[field] {
+        func integer(_ field: Field, range: ClosedRange<Int64>) throws(FieldViolation) -> Int64? {
+            switch values[field.rawValue] {
             case nil, .null?: return nil
             case .number(let text)?:
                 guard let value = Int64(text), range.contains(value) else {
-                    throw FieldViolation(field: field, rule: "range", message: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+                    throw FieldViolation(field: field.name, rule: "range", message: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
                 }
                 return value
-            default: throw FieldViolation(field: field, rule: "type", message: "must be a number")
+            default: throw FieldViolation(field: field.name, rule: "type", message: "must be a number")
             }
         }
-        func number(_ field: String, required: Bool) throws(FieldViolation) -> String? {
+        func number(_ field: Field, required: Bool) throws(FieldViolation) -> String? {
             guard let value = try string(field, required: required) else { return nil }
-            guard E164.isValid(value) else { throw FieldViolation(field: field, rule: "format", message: "must be an E.164 number such as +4512345678") }
+            guard E164.isValid(value) else { throw FieldViolation(field: field.name, rule: "format", message: "must be an E.164 number such as +4512345678") }
             return value
         }
 
-        guard let kindText = try string("kind", required: true), let kind = Kind(rawValue: kindText) else {
+        guard let kindText = try string(.kind, required: true), let kind = Kind(rawValue: kindText) else {
             throw FieldViolation(field: "kind", rule: "enum", message: "must be one of call, sms, data")
         }
-        let directionText = try string("direction", required: false) ?? "outgoing"
+        let directionText = try string(.direction, required: false) ?? "outgoing"
         guard let direction = Direction(rawValue: directionText) else {
             throw FieldViolation(field: "direction", rule: "enum", message: "must be outgoing or incoming")
         }
-        let aNumber = try number("aNumber", required: true)!
-        let bNumber = try number("bNumber", required: kind != .data)
+        let aNumber = try number(.aNumber, required: true)!
+        let bNumber = try number(.bNumber, required: kind != .data)
         if direction == .incoming, bNumber == nil {
             throw FieldViolation(field: "bNumber", rule: "required", message: "is required for an incoming record (it is the served subscriber)")
         }
-        let startedAtText = try string("startedAt", required: true)!
+        let startedAtText = try string(.startedAt, required: true)!
         guard let startedAt = UTCInstant(rfc3339: startedAtText) else {
             throw FieldViolation(field: "startedAt", rule: "format", message: "must be an RFC 3339 date-time such as 2026-11-21T08:15:39Z")
         }
         guard accepted.contains(startedAt) else {
             throw FieldViolation(field: "startedAt", rule: "range", message: "must lie within the last 12 months and not in the future")
         }
-        let duration = try integer("durationSeconds", range: 0...Int64(Int32.max))
+        let duration = try integer(.durationSeconds, range: 0...Int64(Int32.max))
         // One petabyte per session is far beyond any real record and keeps monthly sums exact in 64 bits.
-        let bytes = try integer("bytes", range: 0...1_000_000_000_000_000)
+        let bytes = try integer(.bytes, range: 0...1_000_000_000_000_000)
         switch kind {
         case .call:
             guard duration != nil else { throw FieldViolation(field: "durationSeconds", rule: "required", message: "is required for a call") }
@@ -112,20 +138,20 @@ public struct CallDetailRecord: Sendable, Equatable {
             // A data session may carry its length as well.
             guard bytes != nil else { throw FieldViolation(field: "bytes", rule: "required", message: "is required for a data session") }
         }
-        let ip = try string("ip", required: false)
+        let ip = try string(.ip, required: false)
         if let ip, !IPAddressText.isValid(ip) {
             throw FieldViolation(field: "ip", rule: "format", message: "must be an IPv4 or IPv6 address")
         }
-        let cell = try string("cell", required: false)
+        let cell = try string(.cell, required: false)
         if let cell, !(1...64).contains(cell.utf8.count) || !cell.utf8.allSatisfy(Self.isCellCharacter) {
             throw FieldViolation(field: "cell", rule: "format", message: "must be 1–64 letters, digits or - _ . :")
         }
-        let country = try string("country", required: false)
+        let country = try string(.country, required: false)
         if let country, country.utf8.count != 2 || !country.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) {
             throw FieldViolation(field: "country", rule: "format", message: "must be an ISO 3166-1 alpha-2 code such as DK")
         }
         let charge: FixedPoint4
-        switch values["charge"] {
+        switch values[Field.charge.rawValue] {
         case nil, .null?: charge = FixedPoint4(tenThousandths: 0)
         case .number(let text)?, .string(let text)?:
             guard let parsed = FixedPoint4(text), parsed.tenThousandths >= 0 else {

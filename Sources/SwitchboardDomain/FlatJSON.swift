@@ -19,18 +19,22 @@ public enum FlatJSON {
         public let reason: String
     }
 
-    public static func parseObject(_ bytes: [UInt8]) throws(SyntaxError) -> [(key: String, value: Value)] {
+    public static func parseObject(_ bytes: ArraySlice<UInt8>) throws(SyntaxError) -> [(key: String, value: Value)] {
         var parser = Parser(bytes: bytes)
         return try parser.object()
     }
 
     private struct Parser {
-        let bytes: [UInt8]
-        var index = 0
+        let bytes: ArraySlice<UInt8>
+        var index: Int
 
-        init(bytes: [UInt8]) {
+        init(bytes: ArraySlice<UInt8>) {
             self.bytes = bytes
+            self.index = bytes.startIndex
         }
+
+        /// 1-based position within the line, for messages.
+        var position: Int { index - bytes.startIndex + 1 }
 
         mutating func object() throws(SyntaxError) -> [(key: String, value: Value)] {
             skipWhitespace()
@@ -51,22 +55,22 @@ public enum FlatJSON {
                     guard let next = peek() else { throw SyntaxError(reason: "unterminated object") }
                     index += 1
                     if next == UInt8(ascii: "}") { break }
-                    guard next == UInt8(ascii: ",") else { throw SyntaxError(reason: "expected ',' or '}' at byte \(index)") }
+                    guard next == UInt8(ascii: ",") else { throw SyntaxError(reason: "expected ',' or '}' at byte \(position - 1)") }
                 }
             }
             skipWhitespace()
-            guard index == bytes.count else { throw SyntaxError(reason: "unexpected content after the object at byte \(index + 1)") }
+            guard index == bytes.endIndex else { throw SyntaxError(reason: "unexpected content after the object at byte \(position)") }
             return members
         }
 
-        func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
+        func peek() -> UInt8? { index < bytes.endIndex ? bytes[index] : nil }
 
         mutating func skipWhitespace() {
             while let byte = peek(), byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { index += 1 }
         }
 
         mutating func expect(_ byte: UInt8) throws(SyntaxError) {
-            guard peek() == byte else { throw SyntaxError(reason: "expected '\(Character(Unicode.Scalar(byte)))' at byte \(index + 1)") }
+            guard peek() == byte else { throw SyntaxError(reason: "expected '\(Character(Unicode.Scalar(byte)))' at byte \(position)") }
             index += 1
         }
 
@@ -76,17 +80,17 @@ public enum FlatJSON {
             case UInt8(ascii: "t")?: try literal("true"); return .bool(true)
             case UInt8(ascii: "f")?: try literal("false"); return .bool(false)
             case UInt8(ascii: "n")?: try literal("null"); return .null
-            case UInt8(ascii: "{")?, UInt8(ascii: "[")?: throw SyntaxError(reason: "nested objects and arrays are not accepted (byte \(index + 1))")
+            case UInt8(ascii: "{")?, UInt8(ascii: "[")?: throw SyntaxError(reason: "nested objects and arrays are not accepted (byte \(position))")
             case let byte? where byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte): return .number(try number())
-            default: throw SyntaxError(reason: "expected a value at byte \(index + 1)")
+            default: throw SyntaxError(reason: "expected a value at byte \(position)")
             }
         }
 
         mutating func literal(_ word: StaticString) throws(SyntaxError) {
             let length = word.utf8CodeUnitCount
-            guard index + length <= bytes.count else { throw SyntaxError(reason: "unexpected end of line") }
+            guard index + length <= bytes.endIndex else { throw SyntaxError(reason: "unexpected end of line") }
             for offset in 0..<length where bytes[index + offset] != word.utf8Start[offset] {
-                throw SyntaxError(reason: "invalid literal at byte \(index + 1)")
+                throw SyntaxError(reason: "invalid literal at byte \(position)")
             }
             index += length
         }
@@ -96,17 +100,17 @@ public enum FlatJSON {
             let start = index
             func isDigit(_ byte: UInt8?) -> Bool { byte.map { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } ?? false }
             if peek() == UInt8(ascii: "-") { index += 1 }
-            guard isDigit(peek()) else { throw SyntaxError(reason: "invalid number at byte \(start + 1)") }
+            guard isDigit(peek()) else { throw SyntaxError(reason: "invalid number at byte \(start - bytes.startIndex + 1)") }
             if peek() == UInt8(ascii: "0") { index += 1 } else { while isDigit(peek()) { index += 1 } }
             if peek() == UInt8(ascii: ".") {
                 index += 1
-                guard isDigit(peek()) else { throw SyntaxError(reason: "invalid number at byte \(start + 1)") }
+                guard isDigit(peek()) else { throw SyntaxError(reason: "invalid number at byte \(start - bytes.startIndex + 1)") }
                 while isDigit(peek()) { index += 1 }
             }
             if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
                 index += 1
                 if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { index += 1 }
-                guard isDigit(peek()) else { throw SyntaxError(reason: "invalid number at byte \(start + 1)") }
+                guard isDigit(peek()) else { throw SyntaxError(reason: "invalid number at byte \(start - bytes.startIndex + 1)") }
                 while isDigit(peek()) { index += 1 }
             }
             return String(decoding: bytes[start..<index], as: UTF8.self)
@@ -117,7 +121,7 @@ public enum FlatJSON {
             let start = index
             // The common case, no escapes: one copy of the bytes.
             while let byte = peek(), byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
-                guard byte >= 0x20 else { throw SyntaxError(reason: "control character in a string at byte \(index + 1)") }
+                guard byte >= 0x20 else { throw SyntaxError(reason: "control character in a string at byte \(position)") }
                 index += 1
             }
             var scalars = bytes[start..<index]
@@ -145,20 +149,20 @@ public enum FlatJSON {
                     case UInt8(ascii: "u"):
                         var scalar = try hex4()
                         if (0xD800...0xDBFF).contains(scalar) {
-                            guard peek() == UInt8(ascii: "\\") else { throw SyntaxError(reason: "unpaired surrogate at byte \(index)") }
+                            guard peek() == UInt8(ascii: "\\") else { throw SyntaxError(reason: "unpaired surrogate at byte \(position - 1)") }
                             index += 1
                             try expect(UInt8(ascii: "u"))
                             let low = try hex4()
-                            guard (0xDC00...0xDFFF).contains(low) else { throw SyntaxError(reason: "unpaired surrogate at byte \(index)") }
+                            guard (0xDC00...0xDFFF).contains(low) else { throw SyntaxError(reason: "unpaired surrogate at byte \(position - 1)") }
                             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                         }
-                        guard let unicode = Unicode.Scalar(scalar) else { throw SyntaxError(reason: "invalid \\u escape at byte \(index)") }
+                        guard let unicode = Unicode.Scalar(scalar) else { throw SyntaxError(reason: "invalid \\u escape at byte \(position - 1)") }
                         unescaped.append(contentsOf: String(Character(unicode)).utf8)
                     default:
-                        throw SyntaxError(reason: "invalid escape at byte \(index)")
+                        throw SyntaxError(reason: "invalid escape at byte \(position - 1)")
                     }
                 default:
-                    guard byte >= 0x20 else { throw SyntaxError(reason: "control character in a string at byte \(index)") }
+                    guard byte >= 0x20 else { throw SyntaxError(reason: "control character in a string at byte \(position - 1)") }
                     unescaped.append(byte)
                 }
             }
@@ -166,7 +170,7 @@ public enum FlatJSON {
         }
 
         mutating func hex4() throws(SyntaxError) -> UInt32 {
-            guard index + 4 <= bytes.count else { throw SyntaxError(reason: "unterminated \\u escape") }
+            guard index + 4 <= bytes.endIndex else { throw SyntaxError(reason: "unterminated \\u escape") }
             var value: UInt32 = 0
             for _ in 0..<4 {
                 let byte = bytes[index]
@@ -175,7 +179,7 @@ public enum FlatJSON {
                 case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
                 case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
                 case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-                default: throw SyntaxError(reason: "invalid \\u escape at byte \(index + 1)")
+                default: throw SyntaxError(reason: "invalid \\u escape at byte \(position)")
                 }
                 value = value << 4 | UInt32(digit)
                 index += 1

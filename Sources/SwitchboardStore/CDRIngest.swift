@@ -195,6 +195,10 @@ struct NumberResolver {
         var assignmentID: UUID
         var from: UTCInstant
         var until: UTCInstant?
+        /// As COPY writes them, rendered once per number rather than once per record.
+        var resellerText: String
+        var customerText: String
+        var assignmentText: String
     }
 
     private var holders: [String: [Holder]] = [:]
@@ -218,7 +222,8 @@ struct NumberResolver {
             holders[number, default: []].append(Holder(
                 resellerID: reseller, customerID: customer, assignmentID: assignment,
                 from: UTCInstant(secondsSince1970: from.timeIntervalSince1970),
-                until: until.map { UTCInstant(secondsSince1970: $0.timeIntervalSince1970) }
+                until: until.map { UTCInstant(secondsSince1970: $0.timeIntervalSince1970) },
+                resellerText: reseller.uuidString.lowercased(), customerText: customer.uuidString.lowercased(), assignmentText: assignment.uuidString.lowercased()
             ))
         }
     }
@@ -241,19 +246,28 @@ struct CopyRowWriter {
     }
 
     mutating func append(_ record: CallDetailRecord, line: Int, holder: NumberResolver.Holder?) {
-        let null = "\\N"
-        let fields: [String] = [
-            record.startedAtText, batchID, String(line), record.kind.rawValue, record.direction.rawValue, record.aNumber,
-            record.bNumber ?? null, record.servedNumber, record.durationSeconds.map(String.init) ?? null, record.bytes.map(String.init) ?? null,
-            record.ip ?? null, record.cell ?? null, record.country ?? null, record.charge.description,
-            holder?.resellerID.uuidString.lowercased() ?? null, holder?.customerID.uuidString.lowercased() ?? null,
-            holder?.assignmentID.uuidString.lowercased() ?? null,
-        ]
-        for (index, field) in fields.enumerated() {
-            if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
-            buffer.writeString(field)
+        // Written field by field into one buffer: this runs once per record of every batch.
+        func field(_ value: String?, last: Bool = false) {
+            if let value { buffer.writeString(value) } else { buffer.writeStaticString("\\N") }
+            buffer.writeInteger(last ? UInt8(ascii: "\n") : UInt8(ascii: "\t"))
         }
-        buffer.writeInteger(UInt8(ascii: "\n"))
+        field(record.startedAtText)
+        field(batchID)
+        field(String(line))
+        field(record.kind.rawValue)
+        field(record.direction.rawValue)
+        field(record.aNumber)
+        field(record.bNumber)
+        field(record.servedNumber)
+        field(record.durationSeconds.map(String.init))
+        field(record.bytes.map(String.init))
+        field(record.ip)
+        field(record.cell)
+        field(record.country)
+        field(record.charge.description)
+        field(holder?.resellerText)
+        field(holder?.customerText)
+        field(holder?.assignmentText, last: true)
         rows += 1
         if holder == nil { unknownNumbers += 1 }
     }

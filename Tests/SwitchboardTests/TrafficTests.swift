@@ -346,7 +346,7 @@ final class CallDetailRecordTests: XCTestCase {
     let window = UTCInstant(rfc3339: "2025-11-21T00:00:00Z")!...UTCInstant(rfc3339: "2026-11-22T00:00:00Z")!
 
     func parse(_ line: String) throws -> CallDetailRecord {
-        try CallDetailRecord.parse(Array(line.utf8), accepted: window)
+        try CallDetailRecord.parse(Array(line.utf8)[...], accepted: window)
     }
 
     func testParsesAFullRecord() throws {
@@ -383,7 +383,7 @@ final class CallDetailRecordTests: XCTestCase {
     }
 
     func testJSONStringsAndMonthArithmetic() throws {
-        let members = try FlatJSON.parseObject(Array(#"{"a":"x\"y\\z\u00e6\ud83d\ude00","b":-1.5e3,"c":true,"d":null}"#.utf8))
+        let members = try FlatJSON.parseObject(Array(#"{"a":"x\"y\\z\u00e6\ud83d\ude00","b":-1.5e3,"c":true,"d":null}"#.utf8)[...])
         XCTAssertEqual(members.map(\.key), ["a", "b", "c", "d"])
         XCTAssertEqual(members[0].value, .string("x\"y\\zæ😀"))
         XCTAssertEqual(members[1].value, .number("-1.5e3"))
