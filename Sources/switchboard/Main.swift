@@ -149,7 +149,7 @@ struct Retention: AsyncParsableCommand {
         @Flag(help: "Report what would be created, dropped and purged, and change nothing.")
         var dryRun = false
 
-        @Option(help: "Judge ages by this instant instead of the current time (RFC 3339, e.g. 2027-12-01T00:00:00Z).")
+        @Option(help: "Judge ages by this date or instant instead of the current time (2027-12-01 or 2027-12-01T06:00:00Z, UTC).")
         var now: String?
 
         @OptionGroup var database: DatabaseOptions
@@ -158,7 +158,10 @@ struct Retention: AsyncParsableCommand {
             let logger = makeLogger()
             let clock: Date
             if let now {
-                guard let instant = ISO8601DateFormatter().date(from: now) else { throw ValidationError("--now must be an RFC 3339 date-time such as 2027-12-01T00:00:00Z") }
+                let text = now.count == 10 ? now + "T00:00:00Z" : now
+                guard let instant = ISO8601DateFormatter().date(from: text) else {
+                    throw ValidationError("--now must be a date such as 2027-12-01 or an RFC 3339 date-time such as 2027-12-01T06:00:00Z")
+                }
                 clock = instant
             } else {
                 clock = Date()
