@@ -1,5 +1,5 @@
--- Platform scope (DESIGN §1 and §3): call detail records under the logging duty, their ingest
--- batches and the retention run log, in schema `platform`. The platform is the only controller
+-- Platform scope (DESIGN §1 and §3): call detail records under the logging duty, network
+-- telemetry, their ingest batches and the retention run log, in schema `platform`. The platform is the only controller
 -- of these rows, so the schema itself is the boundary: only sb_platform may use its tables; the
 -- reseller, customer, telephony and authenticator roles have no USAGE on the schema at all.
 -- Resellers get usage totals through sb.usage_monthly, a summary table under row-level
@@ -23,9 +23,10 @@ GRANT USAGE ON SCHEMA sb TO sb_retention;
 SET LOCAL ROLE sb_owner;
 
 -- ---------------------------------------------------------------- ingest batches
--- not tenant data: ingest_batches (platform controller data: one row per CDR batch, the Idempotency-Key record; only sb_platform may use the schema)
+-- not tenant data: ingest_batches (platform controller data: one row per CDR or telemetry batch, the Idempotency-Key record; only sb_platform may use the schema)
 CREATE TABLE platform.ingest_batches (
     id uuid PRIMARY KEY,
+    kind text NOT NULL CHECK (kind IN ('cdr', 'telemetry')),
     idempotency_key text UNIQUE CHECK (length(idempotency_key) BETWEEN 1 AND 200),
     received_by uuid NOT NULL,
     received_at timestamptz NOT NULL DEFAULT now(),
@@ -64,6 +65,23 @@ CREATE TABLE platform.cdrs (
 ) PARTITION BY RANGE (started_at);
 CREATE INDEX cdrs_by_served_number ON platform.cdrs (served_number, started_at);
 GRANT SELECT, INSERT ON platform.cdrs TO sb_platform;
+
+-- ---------------------------------------------------------------- network telemetry
+-- not tenant data: telemetry_events (platform controller data: network events about numbers and SIMs, partitioned and expired like cdrs; COPY FROM refuses tables under row-level security)
+CREATE TABLE platform.telemetry_events (
+    occurred_at timestamptz NOT NULL,
+    batch_id uuid NOT NULL,
+    line integer NOT NULL,
+    type text NOT NULL,
+    node text NOT NULL,
+    subject_number text,
+    subject_iccid text,
+    attributes jsonb NOT NULL,
+    PRIMARY KEY (batch_id, line, occurred_at)
+) PARTITION BY RANGE (occurred_at);
+CREATE INDEX telemetry_events_by_number ON platform.telemetry_events (subject_number, occurred_at) WHERE subject_number IS NOT NULL;
+CREATE INDEX telemetry_events_by_iccid ON platform.telemetry_events (subject_iccid, occurred_at) WHERE subject_iccid IS NOT NULL;
+GRANT SELECT, INSERT ON platform.telemetry_events TO sb_platform;
 
 -- ---------------------------------------------------------------- retention run log
 -- not tenant data: retention_runs (the platform's record of every retention run: partitions created and dropped)
@@ -134,28 +152,32 @@ GRANT EXECUTE ON FUNCTION platform.number_holders(text[]) TO sb_platform;
 CREATE INDEX number_assignments_by_number ON sb.number_assignments (number, assigned_at);
 
 -- ---------------------------------------------------------------- partitions and retention
--- Partitions exist from the oldest month still under the logging duty to three months ahead.
-CREATE FUNCTION platform.prepare_cdr_partitions(clock timestamptz)
+-- Partitions of cdrs and telemetry_events exist from the oldest month still under the logging
+-- duty to three months ahead.
+CREATE FUNCTION platform.prepare_partitions(clock timestamptz)
     RETURNS SETOF text
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, platform SET timezone = 'UTC'
     AS $$
     DECLARE
+        parent text;
         month timestamptz;
         partition_name text;
     BEGIN
-        FOR month IN SELECT generate_series(date_trunc('month', clock) - interval '12 months', date_trunc('month', clock) + interval '3 months', interval '1 month') LOOP
-            partition_name := 'cdrs_' || to_char(month, 'YYYY_MM');
-            IF to_regclass('platform.' || quote_ident(partition_name)) IS NULL THEN
-                EXECUTE format('CREATE TABLE platform.%I PARTITION OF platform.cdrs FOR VALUES FROM (%L) TO (%L)',
-                               partition_name, month, month + interval '1 month');
-                RETURN NEXT partition_name;
-            END IF;
+        FOREACH parent IN ARRAY ARRAY['cdrs', 'telemetry_events'] LOOP
+            FOR month IN SELECT generate_series(date_trunc('month', clock) - interval '12 months', date_trunc('month', clock) + interval '3 months', interval '1 month') LOOP
+                partition_name := parent || '_' || to_char(month, 'YYYY_MM');
+                IF to_regclass('platform.' || quote_ident(partition_name)) IS NULL THEN
+                    EXECUTE format('CREATE TABLE platform.%I PARTITION OF platform.%I FOR VALUES FROM (%L) TO (%L)',
+                                   partition_name, parent, month, month + interval '1 month');
+                    RETURN NEXT partition_name;
+                END IF;
+            END LOOP;
         END LOOP;
     END
     $$;
-REVOKE ALL ON FUNCTION platform.prepare_cdr_partitions(timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION platform.prepare_partitions(timestamptz) FROM PUBLIC;
 
--- One run: create partitions ahead, drop every month whose newest possible record is 12 months
+-- One run: create partitions ahead, drop every month (of CDRs and of telemetry) whose newest possible record is 12 months
 -- old (never row by row), purge batch records of the same age and usage totals past the 5-year
 -- bookkeeping period, and log it. Only one run at a time across all replicas: a run that cannot
 -- take the advisory lock returns no row and changes nothing.
@@ -174,24 +196,25 @@ CREATE FUNCTION platform.run_retention(clock timestamptz, dry_run boolean, trigg
         INSERT INTO platform.retention_runs (clock, dry_run, trigger) VALUES (clock, dry_run, trigger) RETURNING * INTO run;
 
         IF dry_run THEN
-            SELECT coalesce(array_agg('cdrs_' || to_char(m, 'YYYY_MM')), '{}') INTO run.created_partitions
-            FROM generate_series(date_trunc('month', clock) - interval '12 months', date_trunc('month', clock) + interval '3 months', interval '1 month') AS m
-            WHERE to_regclass('platform.' || quote_ident('cdrs_' || to_char(m, 'YYYY_MM'))) IS NULL;
+            SELECT coalesce(array_agg(parent || '_' || to_char(m, 'YYYY_MM')), '{}') INTO run.created_partitions
+            FROM unnest(ARRAY['cdrs', 'telemetry_events']) AS parent,
+                 generate_series(date_trunc('month', clock) - interval '12 months', date_trunc('month', clock) + interval '3 months', interval '1 month') AS m
+            WHERE to_regclass('platform.' || quote_ident(parent || '_' || to_char(m, 'YYYY_MM'))) IS NULL;
         ELSE
-            SELECT coalesce(array_agg(p), '{}') INTO run.created_partitions FROM platform.prepare_cdr_partitions(clock) AS p;
+            SELECT coalesce(array_agg(p), '{}') INTO run.created_partitions FROM platform.prepare_partitions(clock) AS p;
         END IF;
 
         FOR part IN
-            SELECT c.relname::text AS name, greatest(c.reltuples, 0)::bigint AS rows,
+            SELECT i.inhparent::regclass::text AS parent, c.relname::text AS name, greatest(c.reltuples, 0)::bigint AS rows,
                    (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']+)''\)'))[1]::timestamptz AS range_end
             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-            WHERE i.inhparent = 'platform.cdrs'::regclass
-            ORDER BY range_end
+            WHERE i.inhparent IN ('platform.cdrs'::regclass, 'platform.telemetry_events'::regclass)
+            ORDER BY range_end, name
         LOOP
             -- range_end + 12 months <= clock also keeps the current month and the eleven before it.
             CONTINUE WHEN part.range_end IS NULL OR part.range_end + interval '12 months' > clock;
             IF NOT dry_run THEN
-                EXECUTE format('ALTER TABLE platform.cdrs DETACH PARTITION platform.%I', part.name);
+                EXECUTE format('ALTER TABLE %s DETACH PARTITION platform.%I', part.parent, part.name);
                 EXECUTE format('DROP TABLE platform.%I', part.name);
             END IF;
             run.dropped_partitions := run.dropped_partitions || part.name;
@@ -222,4 +245,4 @@ REVOKE ALL ON FUNCTION platform.run_retention(timestamptz, boolean, text) FROM P
 GRANT EXECUTE ON FUNCTION platform.run_retention(timestamptz, boolean, text) TO sb_retention;
 
 -- The months around the migration exist at once; the job keeps them ahead from then on.
-SELECT platform.prepare_cdr_partitions(now());
+SELECT platform.prepare_partitions(now());

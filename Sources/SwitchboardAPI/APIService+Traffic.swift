@@ -1,4 +1,5 @@
 internal import Foundation
+import PostgresNIO
 import SwitchboardDomain
 import SwitchboardStore
 
@@ -23,29 +24,41 @@ package struct TrafficSettings: Sendable {
 extension APIService {
     package func ingestCdrs(_ input: Operations.IngestCdrs.Input) async throws -> Operations.IngestCdrs.Output {
         guard case .applicationXNdjson(let body) = input.body else { throw Problem.badRequest("Expected an application/x-ndjson body.") }
-        let key = input.headers.idempotencyKey
+        let outcome = try await ingestBatch(idempotencyKey: input.headers.idempotencyKey) { principal, connection in
+            try await CDRBatchIngest(database: database, principal: principal, logger: logger, maxBodyBytes: traffic.maxBatchBytes)
+                .ingest(body, idempotencyKey: input.headers.idempotencyKey, now: Date(), on: connection)
+        }
+        return outcome.replayed ? .ok(.init(body: .json(.init(outcome)))) : .created(.init(body: .json(.init(outcome))))
+    }
+
+    package func ingestTelemetry(_ input: Operations.IngestTelemetry.Input) async throws -> Operations.IngestTelemetry.Output {
+        guard case .applicationXNdjson(let body) = input.body else { throw Problem.badRequest("Expected an application/x-ndjson body.") }
+        let outcome = try await ingestBatch(idempotencyKey: input.headers.idempotencyKey) { principal, connection in
+            try await TelemetryBatchIngest(principal: principal, logger: logger, maxBodyBytes: traffic.maxBatchBytes)
+                .ingest(body, idempotencyKey: input.headers.idempotencyKey, now: Date(), on: connection)
+        }
+        return outcome.replayed ? .ok(.init(body: .json(.init(outcome)))) : .created(.init(body: .json(.init(outcome))))
+    }
+
+    /// A platform batch in its own transaction, admitted through the batch gate; refusals become problems.
+    private func ingestBatch(
+        idempotencyKey key: String?,
+        _ ingest: @escaping @Sendable (Principal, PostgresConnection) async throws -> BatchOutcome
+    ) async throws -> BatchOutcome {
         if let key, !(1...200).contains(key.utf8.count) || !key.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x21 && $0.value < 0x7F }) {
             throw Problem.badRequest("Idempotency-Key must be 1–200 visible ASCII characters.",
                                      errors: [.init(field: "Idempotency-Key", rule: "format", message: "must be 1–200 visible ASCII characters")])
         }
-        let outcome: CDRBatchOutcome
         do {
-            outcome = try await batchAdmission.withPermit {
-                try await transaction([.platform]) { principal, connection in
-                    try await CDRBatchIngest(database: database, principal: principal, logger: logger, maxBodyBytes: traffic.maxBatchBytes)
-                        .ingest(body, idempotencyKey: key, now: Date(), on: connection)
-                }
+            return try await batchAdmission.withPermit {
+                try await transaction([.platform], ingest)
             }
-        } catch let refusal as CDRBatchRefusal {
+        } catch let refusal as BatchRefusal {
             throw Self.problem(for: refusal)
         }
-        let result = Components.Schemas.CdrBatchResult(
-            batchId: outcome.batchID.apiString, records: outcome.records, unknownNumbers: outcome.unknownNumbers, replayed: outcome.replayed
-        )
-        return outcome.replayed ? .ok(.init(body: .json(result))) : .created(.init(body: .json(result)))
     }
 
-    static func problem(for refusal: CDRBatchRefusal) -> Problem {
+    static func problem(for refusal: BatchRefusal) -> Problem {
         switch refusal {
         case .invalidLine(let violation):
             Problem(status: .unprocessableContent, type: Problem.typeURI("invalid-line"), title: "Invalid record",
@@ -55,7 +68,7 @@ extension APIService {
                     detail: "The batch holds no records.", errors: [.init(field: "(body)", rule: "required", message: "must hold at least one record")])
         case .tooLarge(let limit):
             Problem(status: .contentTooLarge, type: Problem.typeURI("too-large"), title: "Payload too large",
-                    detail: "A CDR batch may be at most \(limit) bytes; nothing was stored. Split it.")
+                    detail: "A batch may be at most \(limit) bytes; nothing was stored. Split it.")
         case .idempotencyKeyReused:
             Problem(status: .unprocessableContent, type: Problem.typeURI("idempotency-key-reused"), title: "Idempotency-Key reused",
                     detail: "This Idempotency-Key was used for a batch with a different body; nothing was stored.",
@@ -131,6 +144,12 @@ extension APIService {
             }
         }
         return .ok(.init(body: .json(.init(month: month, customers: customers))))
+    }
+}
+
+extension Components.Schemas.BatchResult {
+    init(_ outcome: BatchOutcome) {
+        self.init(batchId: outcome.batchID.apiString, records: outcome.records, unknownNumbers: outcome.unknownNumbers, replayed: outcome.replayed)
     }
 }
 

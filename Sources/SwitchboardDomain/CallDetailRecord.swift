@@ -166,7 +166,7 @@ public struct CallDetailRecord: Sendable, Equatable {
         )
     }
 
-    private static func isCellCharacter(_ byte: UInt8) -> Bool {
+    static func isCellCharacter(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
              UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: ":"): true
@@ -352,3 +352,83 @@ public struct UTCInstant: Sendable, Comparable, Hashable {
 
 /// A record's first broken rule is thrown as is.
 extension FieldViolation: Error {}
+
+/// One network telemetry event: what happened (`type`), where (`node`), when, to which number
+/// or SIM, with a flat object of scalar attributes.
+public struct TelemetryEvent: Sendable, Equatable {
+    public var type: String
+    public var occurredAtText: String
+    public var occurredAt: UTCInstant
+    public var node: String
+    public var subjectNumber: String?
+    public var subjectICCID: String?
+    /// Compact JSON of the attributes object (`{}` when none were sent).
+    public var attributesJSON: String
+
+    public static let fields = ["type", "occurredAt", "node", "subjectNumber", "subjectIccid", "attributes"]
+
+    public static func parse(_ line: ArraySlice<UInt8>, accepted: ClosedRange<UTCInstant>) throws(FieldViolation) -> TelemetryEvent {
+        let members: [(key: String, value: FlatJSON.Value)]
+        do {
+            members = try FlatJSON.parseObject(line)
+        } catch {
+            throw FieldViolation(field: "(line)", rule: "json", message: "is not a JSON object of scalars and one attributes object: \(error.reason)")
+        }
+        var values: [String: FlatJSON.Value] = [:]
+        for (key, value) in members {
+            guard fields.contains(key) else {
+                throw FieldViolation(field: key, rule: "unknown-field", message: "is not a telemetry field (expected one of \(fields.joined(separator: ", ")))")
+            }
+            guard values.updateValue(value, forKey: key) == nil else { throw FieldViolation(field: key, rule: "duplicate", message: "appears twice") }
+        }
+        func string(_ field: String, required: Bool) throws(FieldViolation) -> String? {
+            switch values[field] {
+            case .string(let text)?: return text
+            case nil, .null?:
+                if required { throw FieldViolation(field: field, rule: "required", message: "is required") }
+                return nil
+            default: throw FieldViolation(field: field, rule: "type", message: "must be a string")
+            }
+        }
+        let type = try string("type", required: true)!
+        guard (1...64).contains(type.utf8.count), type.utf8.first.map({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }) == true,
+              type.utf8.allSatisfy({ CallDetailRecord.isCellCharacter($0) && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) && $0 != UInt8(ascii: ":") })
+        else { throw FieldViolation(field: "type", rule: "format", message: "must be 1–64 lower-case letters, digits or - _ . starting with a letter, e.g. cell.handover") }
+        let occurredAtText = try string("occurredAt", required: true)!
+        guard let occurredAt = UTCInstant(rfc3339: occurredAtText) else {
+            throw FieldViolation(field: "occurredAt", rule: "format", message: "must be an RFC 3339 date-time such as 2026-11-21T08:15:39Z")
+        }
+        guard accepted.contains(occurredAt) else {
+            throw FieldViolation(field: "occurredAt", rule: "range", message: "must lie within the last 12 months and not in the future")
+        }
+        let node = try string("node", required: true)!
+        guard (1...64).contains(node.utf8.count), node.utf8.allSatisfy(CallDetailRecord.isCellCharacter) else {
+            throw FieldViolation(field: "node", rule: "format", message: "must be 1–64 letters, digits or - _ . :")
+        }
+        let number = try string("subjectNumber", required: false)
+        if let number, !E164.isValid(number) {
+            throw FieldViolation(field: "subjectNumber", rule: "format", message: "must be an E.164 number such as +4512345678")
+        }
+        let iccid = try string("subjectIccid", required: false)
+        if let iccid, !((19...20).contains(iccid.count) && Luhn.isValid(iccid)) {
+            throw FieldViolation(field: "subjectIccid", rule: "format", message: "must be a 19–20 digit ICCID with a valid check digit")
+        }
+        let attributes: String
+        switch values["attributes"] {
+        case nil, .null?: attributes = "{}"
+        case .object(let members)?:
+            guard members.count <= 32, members.allSatisfy({ (1...64).contains($0.key.utf8.count) }) else {
+                throw FieldViolation(field: "attributes", rule: "maxItems", message: "may hold at most 32 members with names of 1–64 characters")
+            }
+            guard Set(members.map(\.key)).count == members.count else {
+                throw FieldViolation(field: "attributes", rule: "duplicate", message: "has a member twice")
+            }
+            attributes = FlatJSON.Value.object(members).json
+            guard attributes.utf8.count <= 4096 else { throw FieldViolation(field: "attributes", rule: "maxLength", message: "may be at most 4096 bytes") }
+        default:
+            throw FieldViolation(field: "attributes", rule: "type", message: "must be an object")
+        }
+        return TelemetryEvent(type: type, occurredAtText: occurredAtText, occurredAt: occurredAt, node: node, subjectNumber: number,
+                              subjectICCID: iccid, attributesJSON: attributes)
+    }
+}

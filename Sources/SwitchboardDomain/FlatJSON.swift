@@ -4,8 +4,9 @@ import Glibc
 import Darwin
 #endif
 
-/// A strict parser for one flat JSON object (string, number, boolean and null members only), the
-/// shape of an NDJSON record. Nested values are refused: a record is a row, not a document.
+/// A strict parser for one flat JSON object, the shape of an NDJSON record: string, number,
+/// boolean and null members, and at most one level of nested object (telemetry attributes).
+/// Arrays and deeper nesting are refused: a record is a row, not a document.
 public enum FlatJSON {
     public enum Value: Sendable, Equatable {
         case string(String)
@@ -13,6 +14,40 @@ public enum FlatJSON {
         case number(String)
         case bool(Bool)
         case null
+        /// A nested object of scalars.
+        case object([Member])
+
+        /// Compact JSON text of the value.
+        public var json: String {
+            switch self {
+            case .string(let text): FlatJSON.quoted(text)
+            case .number(let text): text
+            case .bool(let value): value ? "true" : "false"
+            case .null: "null"
+            case .object(let members): "{" + members.map { FlatJSON.quoted($0.key) + ":" + $0.value.json }.joined(separator: ",") + "}"
+            }
+        }
+    }
+
+    public struct Member: Sendable, Equatable {
+        public let key: String
+        public let value: Value
+    }
+
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20: result += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
     }
 
     public struct SyntaxError: Error, Sendable {
@@ -28,6 +63,9 @@ public enum FlatJSON {
         let bytes: ArraySlice<UInt8>
         var index: Int
 
+        /// 0 in the record, 1 inside a nested object.
+        var depth = 0
+
         init(bytes: ArraySlice<UInt8>) {
             self.bytes = bytes
             self.index = bytes.startIndex
@@ -36,7 +74,15 @@ public enum FlatJSON {
         /// 1-based position within the line, for messages.
         var position: Int { index - bytes.startIndex + 1 }
 
+        /// The whole line: one object and nothing after it.
         mutating func object() throws(SyntaxError) -> [(key: String, value: Value)] {
+            let result = try members()
+            skipWhitespace()
+            guard index == bytes.endIndex else { throw SyntaxError(reason: "unexpected content after the object at byte \(position)") }
+            return result
+        }
+
+        mutating func members() throws(SyntaxError) -> [(key: String, value: Value)] {
             skipWhitespace()
             try expect(UInt8(ascii: "{"))
             var members: [(key: String, value: Value)] = []
@@ -58,8 +104,6 @@ public enum FlatJSON {
                     guard next == UInt8(ascii: ",") else { throw SyntaxError(reason: "expected ',' or '}' at byte \(position - 1)") }
                 }
             }
-            skipWhitespace()
-            guard index == bytes.endIndex else { throw SyntaxError(reason: "unexpected content after the object at byte \(position)") }
             return members
         }
 
@@ -80,7 +124,11 @@ public enum FlatJSON {
             case UInt8(ascii: "t")?: try literal("true"); return .bool(true)
             case UInt8(ascii: "f")?: try literal("false"); return .bool(false)
             case UInt8(ascii: "n")?: try literal("null"); return .null
-            case UInt8(ascii: "{")?, UInt8(ascii: "[")?: throw SyntaxError(reason: "nested objects and arrays are not accepted (byte \(position))")
+            case UInt8(ascii: "{")? where depth == 0:
+                depth += 1
+                defer { depth -= 1 }
+                return .object(try members().map { Member(key: $0.key, value: $0.value) })
+            case UInt8(ascii: "{")?, UInt8(ascii: "[")?: throw SyntaxError(reason: "arrays and deeper nesting are not accepted (byte \(position))")
             case let byte? where byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte): return .number(try number())
             default: throw SyntaxError(reason: "expected a value at byte \(position)")
             }

@@ -4,8 +4,8 @@ import Logging
 import PostgresNIO
 import SwitchboardDomain
 
-/// What a CDR batch came to.
-public struct CDRBatchOutcome: Sendable, Equatable {
+/// What an NDJSON batch (CDRs or telemetry) came to.
+public struct BatchOutcome: Sendable, Equatable {
     public var batchID: UUID
     public var records: Int
     public var unknownNumbers: Int
@@ -14,7 +14,7 @@ public struct CDRBatchOutcome: Sendable, Equatable {
 }
 
 /// Why a batch was refused; nothing of it is stored.
-public enum CDRBatchRefusal: Error, Sendable, Equatable {
+public enum BatchRefusal: Error, Sendable, Equatable {
     /// A line broke a rule; the violation names the line and field.
     case invalidLine(FieldViolation)
     case empty
@@ -56,51 +56,24 @@ public struct CDRBatchIngest: Sendable {
         idempotencyKey: String?,
         now: Date,
         on connection: PostgresConnection
-    ) async throws -> CDRBatchOutcome {
+    ) async throws -> BatchOutcome {
+        let ledger = BatchLedger(kind: .cdr, principal: principal, connection: connection, logger: logger)
         let batchID = TimeOrderedID.make()
-        let claimed = try await connection.query(
-            """
-            INSERT INTO platform.ingest_batches (id, idempotency_key, received_by) VALUES (\(batchID), \(idempotencyKey), \(principal.id))
-            ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
-            """,
-            logger: logger
-        ).collect()
-        // Only a key can conflict (NULL keys never do): the batch was stored before.
-        if claimed.isEmpty, let idempotencyKey {
-            return try await replay(body, key: idempotencyKey, on: connection)
+        if let replayed = try await ledger.claim(batchID, key: idempotencyKey, retriedBody: body, maxBodyBytes: maxBodyBytes) {
+            return replayed
         }
-
-        let nowInstant = UTCInstant(secondsSince1970: now.timeIntervalSince1970)
-        let accepted = nowInstant.subtracting(months: 12)...nowInstant.adding(seconds: 86_400)
-        // COPY names an unqualified table; the search path is transaction-local like every setting.
-        try await connection.query("SELECT set_config('search_path', 'platform', true)", logger: logger)
+        let accepted = BatchLedger.acceptedWindow(now: now)
         var streamed: StreamedBatch?
-        do {
-            try await connection.copyFrom(table: "cdrs", columns: Self.columns, logger: logger) { copy in
-                streamed = try await stream(body, into: copy, batchID: batchID, accepted: accepted)
-            }
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23514" && error.serverInfo?[.message]?.contains("no partition") == true {
-            throw CDRBatchRefusal.partitionMissing
+        try await BatchLedger.copy(into: "cdrs", columns: Self.columns, on: connection, logger: logger) { copy in
+            streamed = try await stream(body, into: copy, batchID: batchID, accepted: accepted)
         }
-        guard let streamed, streamed.rows > 0 else { throw CDRBatchRefusal.empty }
-        let (usage, digest) = (streamed.usage, streamed.digest)
-        let writer = (rows: streamed.rows, unknownNumbers: streamed.unknownNumbers)
-
+        guard let streamed, streamed.rows > 0 else { throw BatchRefusal.empty }
         do {
-            try await usage.save(on: connection, logger: logger)
+            try await streamed.usage.save(on: connection, logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "22003" {
-            throw CDRBatchRefusal.invalidLine(FieldViolation(field: "(body)", rule: "range", message: "the batch would overflow a stored monthly total"))
+            throw BatchRefusal.invalidLine(FieldViolation(field: "(body)", rule: "range", message: "the batch would overflow a stored monthly total"))
         }
-        let hash = digest
-        try await connection.query(
-            """
-            UPDATE platform.ingest_batches SET body_sha256 = \(hash), records = \(writer.rows), unknown_numbers = \(writer.unknownNumbers)
-            WHERE id = \(batchID)
-            """,
-            logger: logger
-        )
-        logger.info("cdr batch stored", metadata: ["batch": "\(batchID)", "records": "\(writer.rows)", "unknown_numbers": "\(writer.unknownNumbers)"])
-        return CDRBatchOutcome(batchID: batchID, records: writer.rows, unknownNumbers: writer.unknownNumbers, replayed: false)
+        return try await ledger.complete(batchID, digest: streamed.digest, records: streamed.rows, unknownNumbers: streamed.unknownNumbers)
     }
 
     struct StreamedBatch: Sendable {
@@ -118,21 +91,14 @@ public struct CDRBatchIngest: Sendable {
         batchID: UUID,
         accepted: ClosedRange<UTCInstant>
     ) async throws -> StreamedBatch {
-        var digest = SHA256()
-        var splitter = LineSplitter()
+        var reader = NDJSONReader(maxBodyBytes: maxBodyBytes)
         var writer = CopyRowWriter(batchID: batchID)
         var resolver = NumberResolver()
         var pending: [(line: Int, record: CallDetailRecord)] = []
         var usage = UsageTotals()
-        var receivedBytes = 0
 
         func parse(_ line: Int, _ bytes: ArraySlice<UInt8>) throws {
-            do {
-                pending.append((line, try CallDetailRecord.parse(bytes, accepted: accepted)))
-            } catch let violation as FieldViolation {
-                let subject = violation.field.hasPrefix("(") ? "the line" : violation.field
-                throw CDRBatchRefusal.invalidLine(FieldViolation(field: violation.field, rule: violation.rule, message: "line \(line): \(subject) \(violation.message)", line: line))
-            }
+            pending.append((line, try NDJSONReader.checking(line) { () throws(FieldViolation) in try CallDetailRecord.parse(bytes, accepted: accepted) }))
         }
         func send() async throws {
             guard !pending.isEmpty else { return }
@@ -147,43 +113,185 @@ public struct CDRBatchIngest: Sendable {
         }
 
         for try await chunk in body {
-            receivedBytes += chunk.count
-            guard receivedBytes <= maxBodyBytes else { throw CDRBatchRefusal.tooLarge(limit: maxBodyBytes) }
-            digest.update(data: chunk)
-            try Self.splitting(&splitter) { try $0.feed(chunk, parse) }
+            try reader.consume(chunk, parse)
             if pending.count >= chunkLines { try await send() }
         }
-        try Self.splitting(&splitter) { try $0.finish(parse) }
+        let digest = try reader.finish(parse)
         try await send()
-        return StreamedBatch(rows: writer.rows, unknownNumbers: writer.unknownNumbers, usage: usage, digest: Data(digest.finalize()))
+        return StreamedBatch(rows: writer.rows, unknownNumbers: writer.unknownNumbers, usage: usage, digest: digest)
+    }
+}
+
+/// Network telemetry batches: the same NDJSON, atomicity and Idempotency-Key rules as CDRs,
+/// stored in `platform.telemetry_events`.
+public struct TelemetryBatchIngest: Sendable {
+    let principal: Principal
+    let logger: Logger
+    public var maxBodyBytes: Int
+    public var chunkLines = 4096
+
+    public init(principal: Principal, logger: Logger, maxBodyBytes: Int) {
+        self.principal = principal
+        self.logger = logger
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    static let columns = ["occurred_at", "batch_id", "line", "type", "node", "subject_number", "subject_iccid", "attributes"]
+
+    public func ingest(
+        _ body: some AsyncSequence<ArraySlice<UInt8>, any Error> & Sendable,
+        idempotencyKey: String?,
+        now: Date,
+        on connection: PostgresConnection
+    ) async throws -> BatchOutcome {
+        let ledger = BatchLedger(kind: .telemetry, principal: principal, connection: connection, logger: logger)
+        let batchID = TimeOrderedID.make()
+        if let replayed = try await ledger.claim(batchID, key: idempotencyKey, retriedBody: body, maxBodyBytes: maxBodyBytes) {
+            return replayed
+        }
+        let accepted = BatchLedger.acceptedWindow(now: now)
+        var streamed: (rows: Int, digest: Data)?
+        try await BatchLedger.copy(into: "telemetry_events", columns: Self.columns, on: connection, logger: logger) { copy in
+            streamed = try await stream(body, into: copy, batchID: batchID, accepted: accepted)
+        }
+        guard let streamed, streamed.rows > 0 else { throw BatchRefusal.empty }
+        return try await ledger.complete(batchID, digest: streamed.digest, records: streamed.rows, unknownNumbers: 0)
+    }
+
+    private func stream(
+        _ body: some AsyncSequence<ArraySlice<UInt8>, any Error> & Sendable,
+        into copy: PostgresCopyFromWriter,
+        batchID: UUID,
+        accepted: ClosedRange<UTCInstant>
+    ) async throws -> (rows: Int, digest: Data) {
+        var reader = NDJSONReader(maxBodyBytes: maxBodyBytes)
+        var writer = CopyRowWriter(batchID: batchID)
+        var pending = 0
+
+        func parse(_ line: Int, _ bytes: ArraySlice<UInt8>) throws {
+            writer.append(try NDJSONReader.checking(line) { () throws(FieldViolation) in try TelemetryEvent.parse(bytes, accepted: accepted) }, line: line)
+            pending += 1
+        }
+        for try await chunk in body {
+            try reader.consume(chunk, parse)
+            if pending >= chunkLines {
+                try await copy.write(writer.take())
+                pending = 0
+            }
+        }
+        let digest = try reader.finish(parse)
+        try await copy.write(writer.take())
+        return (writer.rows, digest)
+    }
+}
+
+/// Reads an NDJSON body as it streams: counts it against the limit, hashes it for the
+/// Idempotency-Key check, and hands out its lines.
+struct NDJSONReader {
+    let maxBodyBytes: Int
+    private var received = 0
+    private var digest = SHA256()
+    private var splitter = LineSplitter()
+
+    init(maxBodyBytes: Int) {
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    mutating func consume(_ chunk: ArraySlice<UInt8>, _ line: (Int, ArraySlice<UInt8>) throws -> Void) throws {
+        received += chunk.count
+        guard received <= maxBodyBytes else { throw BatchRefusal.tooLarge(limit: maxBodyBytes) }
+        digest.update(data: chunk)
+        try splitting { try $0.feed(chunk, line) }
+    }
+
+    /// The last line, then the body's SHA-256.
+    mutating func finish(_ line: (Int, ArraySlice<UInt8>) throws -> Void) throws -> Data {
+        try splitting { try $0.finish(line) }
+        return Data(digest.finalize())
     }
 
     /// An over-long line is a bad line like any other.
-    private static func splitting(_ splitter: inout LineSplitter, _ body: (inout LineSplitter) throws -> Void) throws {
+    private mutating func splitting(_ body: (inout LineSplitter) throws -> Void) throws {
         do {
             try body(&splitter)
         } catch let error as LineSplitter.LineTooLong {
-            throw CDRBatchRefusal.invalidLine(FieldViolation(field: "(line)", rule: "maxLength", message: "line \(error.line): is longer than \(splitter.maxLineBytes) bytes", line: error.line))
+            throw BatchRefusal.invalidLine(FieldViolation(field: "(line)", rule: "maxLength", message: "line \(error.line): is longer than \(splitter.maxLineBytes) bytes", line: error.line))
         }
     }
 
-    /// A retried batch: the stored outcome if the body is the same, a refusal if it is not.
-    private func replay(_ body: some AsyncSequence<ArraySlice<UInt8>, any Error> & Sendable, key: String, on connection: PostgresConnection) async throws -> CDRBatchOutcome {
-        var digest = SHA256()
-        var receivedBytes = 0
-        for try await chunk in body {
-            receivedBytes += chunk.count
-            guard receivedBytes <= maxBodyBytes else { throw CDRBatchRefusal.tooLarge(limit: maxBodyBytes) }
-            digest.update(data: chunk)
+    /// A record's broken rule, as the batch's refusal naming the line.
+    static func checking<T>(_ line: Int, _ parse: () throws(FieldViolation) -> T) throws -> T {
+        do {
+            return try parse()
+        } catch {
+            let subject = error.field.hasPrefix("(") ? "the line" : error.field
+            throw BatchRefusal.invalidLine(FieldViolation(field: error.field, rule: error.rule, message: "line \(line): \(subject) \(error.message)", line: line))
         }
+    }
+}
+
+/// The batch record in platform.ingest_batches: claims the Idempotency-Key, answers retries,
+/// and records the outcome in the batch's own transaction.
+struct BatchLedger {
+    enum Kind: String { case cdr, telemetry }
+
+    let kind: Kind
+    let principal: Principal
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// Start times accepted: the last 12 months (the logging duty) up to a day ahead (clock skew).
+    static func acceptedWindow(now: Date) -> ClosedRange<UTCInstant> {
+        let instant = UTCInstant(secondsSince1970: now.timeIntervalSince1970)
+        return instant.subtracting(months: 12)...instant.adding(seconds: 86_400)
+    }
+
+    /// Nil when the batch is new; the stored outcome when the key names a batch already stored.
+    func claim(_ batchID: UUID, key: String?, retriedBody body: some AsyncSequence<ArraySlice<UInt8>, any Error> & Sendable, maxBodyBytes: Int) async throws -> BatchOutcome? {
+        let claimed = try await connection.query(
+            """
+            INSERT INTO platform.ingest_batches (id, kind, idempotency_key, received_by) VALUES (\(batchID), \(kind.rawValue), \(key), \(principal.id))
+            ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
+            """,
+            logger: logger
+        ).collect()
+        // Only a key can conflict (NULL keys never do).
+        guard claimed.isEmpty, let key else { return nil }
+        var reader = NDJSONReader(maxBodyBytes: maxBodyBytes)
+        for try await chunk in body { try reader.consume(chunk) { _, _ in } }
+        let digest = try reader.finish { _, _ in }
         let rows = try await connection.query(
-            "SELECT id, records, unknown_numbers, body_sha256 FROM platform.ingest_batches WHERE idempotency_key = \(key)", logger: logger
+            "SELECT id, kind, records, unknown_numbers, body_sha256 FROM platform.ingest_batches WHERE idempotency_key = \(key)", logger: logger
         )
-        for try await (id, records, unknown, storedHash) in rows.decode((UUID, Int, Int, Data?).self) {
-            guard storedHash == Data(digest.finalize()) else { throw CDRBatchRefusal.idempotencyKeyReused }
-            return CDRBatchOutcome(batchID: id, records: records, unknownNumbers: unknown, replayed: true)
+        for try await (id, storedKind, records, unknown, storedDigest) in rows.decode((UUID, String, Int, Int, Data?).self) {
+            guard storedKind == kind.rawValue, storedDigest == digest else { throw BatchRefusal.idempotencyKeyReused }
+            return BatchOutcome(batchID: id, records: records, unknownNumbers: unknown, replayed: true)
         }
         throw StoreError.notFound
+    }
+
+    func complete(_ batchID: UUID, digest: Data, records: Int, unknownNumbers: Int) async throws -> BatchOutcome {
+        try await connection.query(
+            """
+            UPDATE platform.ingest_batches SET body_sha256 = \(digest), records = \(records), unknown_numbers = \(unknownNumbers)
+            WHERE id = \(batchID)
+            """,
+            logger: logger
+        )
+        logger.info("batch stored", metadata: ["kind": "\(kind.rawValue)", "batch": "\(batchID)", "records": "\(records)", "unknown_numbers": "\(unknownNumbers)"])
+        return BatchOutcome(batchID: batchID, records: records, unknownNumbers: unknownNumbers, replayed: false)
+    }
+
+    /// COPY into a platform table; a record whose month has no partition yet refuses the batch.
+    static func copy(into table: String, columns: [String], on connection: PostgresConnection, logger: Logger,
+                     _ writeData: (PostgresCopyFromWriter) async throws -> Void) async throws {
+        // COPY names an unqualified table; the search path is transaction-local like every setting.
+        try await connection.query("SELECT set_config('search_path', 'platform', true)", logger: logger)
+        do {
+            try await connection.copyFrom(table: table, columns: columns, logger: logger, writeData: writeData)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23514" && error.serverInfo?[.message]?.contains("no partition") == true {
+            throw BatchRefusal.partitionMissing
+        }
     }
 }
 
@@ -247,10 +355,6 @@ struct CopyRowWriter {
 
     mutating func append(_ record: CallDetailRecord, line: Int, holder: NumberResolver.Holder?) {
         // Written field by field into one buffer: this runs once per record of every batch.
-        func field(_ value: String?, last: Bool = false) {
-            if let value { buffer.writeString(value) } else { buffer.writeStaticString("\\N") }
-            buffer.writeInteger(last ? UInt8(ascii: "\n") : UInt8(ascii: "\t"))
-        }
         field(record.startedAtText)
         field(batchID)
         field(String(line))
@@ -270,6 +374,24 @@ struct CopyRowWriter {
         field(holder?.assignmentText, last: true)
         rows += 1
         if holder == nil { unknownNumbers += 1 }
+    }
+
+    /// Telemetry rows. Attributes are JSON, whose escapes contain backslashes: COPY's text format needs them doubled.
+    mutating func append(_ event: TelemetryEvent, line: Int) {
+        field(event.occurredAtText)
+        field(batchID)
+        field(String(line))
+        field(event.type)
+        field(event.node)
+        field(event.subjectNumber)
+        field(event.subjectICCID)
+        field(event.attributesJSON.replacingOccurrences(of: "\\", with: "\\\\"), last: true)
+        rows += 1
+    }
+
+    private mutating func field(_ value: String?, last: Bool = false) {
+        if let value { buffer.writeString(value) } else { buffer.writeStaticString("\\N") }
+        buffer.writeInteger(last ? UInt8(ascii: "\n") : UInt8(ascii: "\t"))
     }
 
     mutating func take() -> ByteBuffer {
@@ -305,7 +427,7 @@ struct UsageTotals: Sendable {
         func checked(_ sum: Int64, _ addend: Int64, _ field: String) throws -> Int64 {
             let (result, overflow) = sum.addingReportingOverflow(addend)
             guard !overflow else {
-                throw CDRBatchRefusal.invalidLine(FieldViolation(field: field, rule: "range", message: "line \(line): the number's monthly total would overflow", line: line))
+                throw BatchRefusal.invalidLine(FieldViolation(field: field, rule: "range", message: "line \(line): the number's monthly total would overflow", line: line))
             }
             return result
         }

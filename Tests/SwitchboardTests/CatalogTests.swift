@@ -98,7 +98,7 @@ final class CatalogTests: XCTestCase {
                 SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE n.nspname = 'platform' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
                 """)
-            XCTAssertEqual(Set(tables), ["cdrs", "ingest_batches", "retention_runs"])
+            XCTAssertEqual(Set(tables), ["cdrs", "telemetry_events", "ingest_batches", "retention_runs"])
             XCTAssertEqual(Set(tables).subtracting(exempt), [], "platform tables must say why they hold no tenant data")
             let executable = try await self.strings(connection, """
                 SELECT p.proname::text || ' by ' || a.grantee::regrole::text

@@ -170,6 +170,42 @@ final class TrafficTests: XCTestCase {
         }
     }
 
+    func testTelemetryBatchIsStoredAtomicallyWithItsAttributes() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        try await withTestApp(database) { client in
+            _ = try await World.build(client, database: database)
+            let at = Date().formatted(.iso8601)
+            let good = [
+                #"{"type":"cell.handover","occurredAt":"\#(at)","node":"enb-17","subjectNumber":"+4512345678","attributes":{"from":"enb-16","rsrp":-97.5,"note":"tab\there \\ \"q\""}}"#,
+                #"{"type":"sim.attach","occurredAt":"\#(at)","node":"mme-1","subjectIccid":"\#(World.iccid(seed: "4242"))"}"#,
+            ]
+            func post(_ lines: [String], key: String? = nil) async throws -> Reply {
+                var headers: HTTPFields = [.authorization: "Bearer \(World.bootstrapToken)", .contentType: "application/x-ndjson"]
+                if let key { headers[HTTPField.Name("Idempotency-Key")!] = key }
+                return try await client.execute(uri: "/v1/platform/telemetry", method: .post, headers: headers, body: ByteBuffer(string: lines.joined(separator: "\n"))) {
+                    Reply(status: $0.status, body: String(buffer: $0.body), headers: $0.headers)
+                }
+            }
+            let stored = try await post(good, key: "telemetry-1")
+            XCTAssertEqual(stored.status, .created, stored.body)
+            XCTAssertEqual(stored.json["records"] as? Int, 2)
+            let note = try await database.withAdmin { connection in
+                try await connection.query("SELECT attributes->>'note' FROM platform.telemetry_events WHERE type = 'cell.handover'", logger: TestCluster.logger)
+                    .collect().first!.decode(String.self)
+            }
+            XCTAssertEqual(note, "tab\there \\ \"q\"", "escapes survive JSON, COPY and jsonb")
+            let retry = try await post(good, key: "telemetry-1")
+            XCTAssertEqual(retry.status, .ok)
+            let refused = try await post(good + [#"{"type":"Bad Type","occurredAt":"\#(at)","node":"x"}"#])
+            XCTAssertEqual(refused.status, .unprocessableContent)
+            XCTAssertEqual(refused.fieldRules, ["type/format"])
+            let nested = try await post([#"{"type":"a","occurredAt":"\#(at)","node":"x","attributes":{"deep":{"x":1}}}"#])
+            XCTAssertEqual(nested.fieldRules, ["(line)/json"])
+            let rows = try await Self.count(database, "SELECT count(*)::int FROM platform.telemetry_events")
+            XCTAssertEqual(rows, 2, "the retry and the refused batches stored nothing")
+        }
+    }
+
     func testAnalyticsSuppressesGroupsOfFewSubscribers() async throws {
         let database = try await TestCluster.shared.migratedDatabase()
         try await withTestApp(database) { client in
@@ -202,7 +238,7 @@ final class TrafficTests: XCTestCase {
             try await connection.query("SET ROLE sb_owner", logger: TestCluster.logger)
             for month in stride(from: 0, through: 16, by: 3) {
                 let at = Calendar(identifier: .gregorian).date(byAdding: .month, value: month, to: start)!
-                try await connection.query("SELECT platform.prepare_cdr_partitions(\(at))", logger: TestCluster.logger)
+                try await connection.query("SELECT platform.prepare_partitions(\(at))", logger: TestCluster.logger)
             }
             try await connection.query(
                 """
@@ -218,13 +254,15 @@ final class TrafficTests: XCTestCase {
             let dry = try await runner.run(clock: clock, dryRun: true, trigger: .command, logger: TestCluster.logger)
             // The template's own partitions (around the real date) are long expired by this clock too.
             let expected = ["cdrs_2029_12", "cdrs_2030_01", "cdrs_2030_02"]
-            XCTAssertEqual(dry?.droppedPartitions.filter { $0 >= "cdrs_2029_12" }, expected)
-            XCTAssertEqual(dry?.droppedPartitions.max(), "cdrs_2030_02")
+            let droppedCDRs = { (run: RetentionRun?) in run?.droppedPartitions.filter { $0.hasPrefix("cdrs_") && $0 >= "cdrs_2029_12" } }
+            XCTAssertEqual(droppedCDRs(dry), expected)
+            XCTAssertEqual(dry?.droppedPartitions.filter { $0.hasPrefix("cdrs_") }.max(), "cdrs_2030_02")
+            XCTAssertTrue(dry?.droppedPartitions.contains("telemetry_events_2030_02") == true, "telemetry expires with the same rule")
             let checked5 = try await Self.count(database, "SELECT count(*)::int FROM platform.cdrs")
             XCTAssertEqual(checked5, 16, "a dry run changes nothing")
 
             let run = try await runner.run(clock: clock, dryRun: false, trigger: .command, logger: TestCluster.logger)
-            XCTAssertEqual(run?.droppedPartitions.filter { $0 >= "cdrs_2029_12" }, expected)
+            XCTAssertEqual(droppedCDRs(run), expected)
             XCTAssertEqual(run?.droppedPartitions, dry?.droppedPartitions)
             // Nothing from a month that ended 12 months ago remains; March 2030 stays until all of it is 12 months old.
             let oldest = try await database.withAdmin { connection in
@@ -262,7 +300,7 @@ final class TrafficTests: XCTestCase {
             try await connection.query("SELECT 'platform.' || min(relname) FROM pg_class WHERE relname LIKE 'cdrs\\_2%'", logger: TestCluster.logger)
                 .collect().first!.decode(String.self)
         }
-        let tables = ["platform.cdrs", partition, "platform.ingest_batches", "platform.retention_runs"]
+        let tables = ["platform.cdrs", partition, "platform.telemetry_events", "platform.ingest_batches", "platform.retention_runs"]
         let roles: [(String?, [String: String])] = [
             (nil, [:]), ("sb_reseller", tenants.resellerSettingsA), ("sb_customer", tenants.customerSettingsA1),
             ("sb_telephony", ["sb.principal_id": UUID().uuidString]), ("sb_authenticator", [:]), ("sb_retention", [:]),
@@ -280,7 +318,7 @@ final class TrafficTests: XCTestCase {
                     attempts += 1
                 }
             }
-            for function in ["platform.number_holders(ARRAY['+4511100000'])", "platform.prepare_cdr_partitions(now())"] {
+            for function in ["platform.number_holders(ARRAY['+4511100000'])", "platform.prepare_partitions(now())"] {
                 guard case .denied(let state, _) = try await raw.run("SELECT count(*)::text FROM \(function)", role: role, settings: settings) else {
                     XCTFail("\(role ?? "sb_app") called \(function)")
                     continue
@@ -370,7 +408,8 @@ final class CallDetailRecordTests: XCTestCase {
             (#"{"kind":"data","aNumber":"+4512345678","startedAt":"2026-11-01T00:00:00Z","bytes":1,"country":"dk"}"#, "country", "format"),
             (#"{"kind":"data","aNumber":"+4512345678","startedAt":"2026-11-01T00:00:00Z","bytes":1,"cell":"a\tb"}"#, "cell", "format"),
             (#"{"kind":"data","aNumber":"+4512345678","aNumber":"+4512345678","startedAt":"2026-11-01T00:00:00Z","bytes":1}"#, "aNumber", "duplicate"),
-            (#"{"kind":"data","aNumber":{"x":1}}"#, "(line)", "json"),
+            (#"{"kind":"data","aNumber":{"x":1}}"#, "aNumber", "type"),
+            (#"{"kind":"data","aNumber":[1]}"#, "(line)", "json"),
             (#"{"kind":"call","direction":"incoming","aNumber":"+4512345678","startedAt":"2026-11-01T00:00:00Z","durationSeconds":1}"#, "bNumber", "required"),
         ]
         for (line, field, rule) in cases {
