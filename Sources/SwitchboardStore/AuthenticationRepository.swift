@@ -53,27 +53,15 @@ public struct AuthenticationRepository: Sendable {
     /// The live key with this hash, if its owner is active; marks it used at most once a minute to spare writes.
     public func resolveKey(hash: String, in table: KeyTable) async throws -> KeyOwner? {
         let bytes = Data(hexString: hash)
-        let sql: String
-        switch table {
-        case .reseller:
-            sql = """
-                SELECT k.id, k.reseller_id, (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute')
-                FROM sb.reseller_api_keys k JOIN sb.resellers r ON r.id = k.reseller_id
-                WHERE k.secret_hash = $1 AND k.revoked_at IS NULL AND r.status = 'active'
-                """
-        case .platform, .telephony:
-            sql = """
-                SELECT k.id, NULL::uuid, (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute')
-                FROM \(table.name) k WHERE k.secret_hash = $1 AND k.revoked_at IS NULL
-                """
+        let rows = switch table {
+        case .reseller: try await connection.execute(ResellerKeyLookup(hash: bytes), logger: logger)
+        case .platform: try await connection.execute(PlatformKeyLookup(hash: bytes), logger: logger)
+        case .telephony: try await connection.execute(TelephonyKeyLookup(hash: bytes), logger: logger)
         }
-        var bindings = PostgresBindings()
-        try bindings.append(bytes)
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-        for try await (id, resellerID, stale) in rows.decode((UUID, UUID?, Bool).self) {
+        for try await (id, resellerID, stale) in rows {
             if stale {
                 try await connection.query(
-                    PostgresQuery(unsafeSQL: "UPDATE \(table.name) SET last_used_at = now() WHERE secret_hash = $1", binds: bindings),
+                    "UPDATE \(unescaped: table.name) SET last_used_at = now() WHERE secret_hash = \(bytes)",
                     logger: logger
                 )
             }
@@ -90,17 +78,7 @@ public struct AuthenticationRepository: Sendable {
     }
 
     public func resolveSession(hash: String) async throws -> SessionOwner? {
-        let rows = try await connection.query(
-            """
-            SELECT s.id, s.manager_id, s.reseller_id, s.customer_id FROM sb.sessions s
-            JOIN sb.customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
-            JOIN sb.resellers r ON r.id = s.reseller_id
-            WHERE s.token_hash = \(Data(hexString: hash)) AND s.revoked_at IS NULL AND s.expires_at > now()
-              AND c.status = 'active' AND r.status = 'active'
-            """,
-            logger: logger
-        )
-        for try await (id, manager, reseller, customer) in rows.decode((UUID, UUID, UUID, UUID).self) {
+        for try await (id, manager, reseller, customer) in try await connection.execute(SessionLookup(hash: Data(hexString: hash)), logger: logger) {
             return SessionOwner(sessionID: id, managerID: manager, resellerID: reseller, customerID: customer)
         }
         return nil
@@ -171,4 +149,69 @@ public struct SessionRepository: Sendable {
             logger: logger
         ).collect().isEmpty == false
     }
+}
+
+// The credential lookups run on every request, always as sb_authenticator (so a cached plan stays
+// valid): prepared once per connection instead of parsed and planned each time.
+
+/// A credential lookup bound to the presented secret's hash.
+protocol CredentialLookup: PostgresPreparedStatement {
+    var hash: Data { get }
+}
+
+extension CredentialLookup {
+    static var bindingDataTypes: [PostgresDataType] { [.bytea] }
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        try bindings.append(hash)
+        return bindings
+    }
+}
+
+/// Key id, reseller id (nil for platform and telephony keys), and whether `last_used_at` is stale.
+protocol KeyLookup: CredentialLookup where Row == (UUID, UUID?, Bool) {}
+
+extension KeyLookup {
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+struct ResellerKeyLookup: KeyLookup {
+    static let sql = """
+        SELECT k.id, k.reseller_id, (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute')
+        FROM sb.reseller_api_keys k JOIN sb.resellers r ON r.id = k.reseller_id
+        WHERE k.secret_hash = $1 AND k.revoked_at IS NULL AND r.status = 'active'
+        """
+    let hash: Data
+}
+
+struct PlatformKeyLookup: KeyLookup {
+    static let sql = """
+        SELECT k.id, NULL::uuid, (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute')
+        FROM sb.platform_api_keys k WHERE k.secret_hash = $1 AND k.revoked_at IS NULL
+        """
+    let hash: Data
+}
+
+struct TelephonyKeyLookup: KeyLookup {
+    static let sql = """
+        SELECT k.id, NULL::uuid, (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute')
+        FROM sb.telephony_api_keys k WHERE k.secret_hash = $1 AND k.revoked_at IS NULL
+        """
+    let hash: Data
+}
+
+/// Session, manager, reseller and customer ids of a live session whose company and reseller are active.
+struct SessionLookup: CredentialLookup {
+    static let sql = """
+        SELECT s.id, s.manager_id, s.reseller_id, s.customer_id FROM sb.sessions s
+        JOIN sb.customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
+        JOIN sb.resellers r ON r.id = s.reseller_id
+        WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+          AND c.status = 'active' AND r.status = 'active'
+        """
+    typealias Row = (UUID, UUID, UUID, UUID)
+    let hash: Data
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }

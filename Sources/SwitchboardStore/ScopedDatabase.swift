@@ -65,18 +65,35 @@ public struct ScopedDatabase: Sendable {
 
     /// Sets role and every setting at once, so nothing of a previous scope survives a switch.
     private static func enter(_ scope: DatabaseScope, on connection: PostgresConnection, logger: Logger) async throws {
-        let settings = Settings(scope)
-        try await connection.query(
+        for try await _ in try await connection.execute(EnterScope(Settings(scope)), logger: logger) {}
+    }
+
+    /// Prepared once per connection: every request runs it twice, and it never needs a new plan.
+    struct EnterScope: PostgresPreparedStatement {
+        static let sql = """
+            SELECT set_config('role', $1, true),
+                   set_config('sb.principal_id', $2, true),
+                   set_config('sb.reseller_id', $3, true),
+                   set_config('sb.customer_id', $4, true),
+                   set_config('sb.credential_hash', $5, true),
+                   set_config('sb.login_email', $6, true)
             """
-            SELECT set_config('role', \(settings.role), true),
-                   set_config('sb.principal_id', \(settings.principalID), true),
-                   set_config('sb.reseller_id', \(settings.resellerID), true),
-                   set_config('sb.customer_id', \(settings.customerID), true),
-                   set_config('sb.credential_hash', \(settings.credentialHash), true),
-                   set_config('sb.login_email', \(settings.loginEmail), true)
-            """,
-            logger: logger
-        )
+        static let bindingDataTypes: [PostgresDataType] = Array(repeating: .text, count: 6)
+        typealias Row = Void
+
+        let settings: Settings
+
+        init(_ settings: Settings) { self.settings = settings }
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 6)
+            for value in [settings.role, settings.principalID, settings.resellerID, settings.customerID, settings.credentialHash, settings.loginEmail] {
+                bindings.append(value)
+            }
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws {}
     }
 
     /// Callers handle what their own code threw; the wrapper only says where it happened.
