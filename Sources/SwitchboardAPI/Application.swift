@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOPosix
 package import OpenAPIRuntime
 import PostgresNIO
 import SwitchboardStore
@@ -53,4 +54,11 @@ package func buildApplication(
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger
     )
+}
+
+/// Runs Swift concurrency's tasks on the event loops that do the HTTP and database I/O, so a request
+/// no longer hops between thread pools at every database round trip. Call once, first thing in `main`
+/// (on the main thread), before any task work; nothing may then block a task's thread for long.
+package func runTasksOnEventLoops() {
+    NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 }

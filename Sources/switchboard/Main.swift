@@ -14,6 +14,11 @@ struct Switchboard: AsyncParsableCommand {
         abstract: "Multi-tenant, white-label telecom backend.",
         subcommands: [Serve.self, Migrate.self, Audit.self]
     )
+
+    static func main() async {
+        runTasksOnEventLoops()
+        await main(nil)
+    }
 }
 
 /// Options shared by every command that reaches the database.
