@@ -11,12 +11,15 @@ package struct RFC3339DateTranscoder: DateTranscoder {
     package init() {}
 
     package func encode(_ date: Date) throws -> String {
-        // Whole seconds, rounded down like the formatter's calendar fields.
-        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        // Like the formatter: the time in whole milliseconds (rounded), then its second (rounded down).
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
+        guard abs(milliseconds) < 1e15 else { return try fallback.encode(date) }
+        let seconds = Int64(milliseconds).floorDivided(by: 1000)
+        let days = seconds.floorDivided(by: 86_400)
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = Self.civilDate(daysSince1970: days)
-        guard (1...9999).contains(year) else { return try fallback.encode(date) }
+        // The formatter switches to the Julian calendar before the Gregorian reform.
+        guard (Self.firstGregorianYear...9999).contains(year) else { return try fallback.encode(date) }
         let hour = secondOfDay / 3600, minute = secondOfDay % 3600 / 60, second = secondOfDay % 60
         return String(unsafeUninitializedCapacity: 20) { buffer in
             func put(_ value: Int64, digits: Int, at offset: Int) {
@@ -56,7 +59,7 @@ package struct RFC3339DateTranscoder: DateTranscoder {
               bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
               let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
               let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
-              year >= 1, (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
+              year >= firstGregorianYear, (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
               hour < 24, minute < 60, second < 60
         else { return nil }
 
@@ -95,6 +98,9 @@ package struct RFC3339DateTranscoder: DateTranscoder {
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
 
+    /// The first whole year of the Gregorian calendar (earlier dates are left to the formatter).
+    static let firstGregorianYear: Int64 = 1583
+
     static func daysIn(month: Int64, year: Int64) -> Int64 {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
@@ -124,5 +130,12 @@ package struct RFC3339DateTranscoder: DateTranscoder {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}
+
+extension Int64 {
+    func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return self % divisor < 0 ? quotient - 1 : quotient
     }
 }
