@@ -41,8 +41,8 @@ public struct ScopedDatabase: Sendable {
     }
 
     /// A request's whole transaction: resolves the presented credential in the authenticator
-    /// scope, then switches to the principal's scope for `body`, so a request costs one
-    /// transaction. Throws ``AuthenticationFailure`` for an unknown, revoked or expired credential.
+    /// scope, which switches to the principal's scope for `body` when it matches, so a request
+    /// costs one transaction. Throws ``AuthenticationFailure`` for an unknown, revoked or expired credential.
     public func transaction<T: Sendable>(
         presenting credentialHash: String,
         kind: CredentialKind?,
@@ -51,12 +51,19 @@ public struct ScopedDatabase: Sendable {
     ) async throws -> T {
         do {
             return try await client.withTransaction(logger: logger) { connection in
-                try await Self.enter(.authenticator(credentialHash: credentialHash, loginEmail: nil), on: connection, logger: logger)
-                guard let principal = try await AuthenticationRepository(connection, logger: logger).resolve(hash: credentialHash, kind: kind) else {
+                let authenticator = DatabaseScope.authenticator(credentialHash: credentialHash, loginEmail: nil)
+                try await Self.enter(authenticator, on: connection, logger: logger)
+                let credentials = AuthenticationRepository(connection, logger: logger)
+                guard let resolved = try await credentials.resolveEnteringScope(hash: credentialHash, kind: kind) else {
                     throw AuthenticationFailure()
                 }
-                try await Self.enter(.principal(principal), on: connection, logger: logger)
-                return try await body(principal, connection)
+                if resolved.keyUseIsStale {
+                    // At most once a minute per key: back to the authenticator, whose grant marking it is.
+                    try await Self.enter(authenticator, on: connection, logger: logger)
+                    try await credentials.markKeyUsed(hash: credentialHash, kind: kind)
+                    try await Self.enter(.principal(resolved.principal), on: connection, logger: logger)
+                }
+                return try await body(resolved.principal, connection)
             }
         } catch let error as PostgresTransactionError {
             throw Self.unwrap(error)
