@@ -66,7 +66,8 @@ enum Benchmark {
         }
         print("seeded in \(ContinuousClock.now - started)")
 
-        let client = PostgresClient(configuration: try placement.applicationClientConfiguration(password: nil, maxConnections: 20), backgroundLogger: logger)
+        let client = PostgresClient(configuration: try placement.applicationClientConfiguration(password: nil, maxConnections: 20),
+                                  eventLoopGroup: ConnectionSpreadingEventLoopGroup(), backgroundLogger: logger)
         let portBox = PortBox()
         let app = try buildApplication(
             AppDependencies(database: client, migrations: migrations, passwords: PasswordHasher(cost: 4)),

@@ -80,6 +80,7 @@ struct Serve: AsyncParsableCommand {
                 }
                 let client = PostgresClient(
                     configuration: try placement.applicationClientConfiguration(password: database.applicationPassword, maxConnections: 20),
+                    eventLoopGroup: ConnectionSpreadingEventLoopGroup(),
                     backgroundLogger: logger
                 )
                 let app = try buildApplication(
