@@ -45,6 +45,25 @@ enum RequestValues {
 }
 
 extension UUID {
-    /// Lower-case, as every id appears in the API.
-    package var apiString: String { uuidString.lowercased() }
+    /// Lower-case, as every id appears in the API. Written digit by digit: every id of every
+    /// response passes through here, and `uuidString` formats with `snprintf`.
+    package var apiString: String {
+        withUnsafeBytes(of: uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { buffer in
+                var index = 0
+                for (position, byte) in bytes.enumerated() {
+                    if position == 4 || position == 6 || position == 8 || position == 10 {
+                        buffer[index] = UInt8(ascii: "-")
+                        index += 1
+                    }
+                    buffer[index] = Self.hexDigits[Int(byte >> 4)]
+                    buffer[index + 1] = Self.hexDigits[Int(byte & 0x0f)]
+                    index += 2
+                }
+                return index
+            }
+        }
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }

@@ -13,97 +13,71 @@ public struct AuthenticationRepository: Sendable {
         self.logger = logger
     }
 
-    /// The principal a credential stands for, looked up in the table its prefix names.
-    public func resolve(hash: String, kind: CredentialKind?) async throws -> Principal? {
+    /// A presented credential that matched, and the principal whose scope the transaction is now in.
+    public struct ResolvedCredential: Sendable {
+        public var principal: Principal
+        /// An API key whose `last_used_at` is over a minute old: see ``markKeyUsed(hash:kind:)``.
+        public var keyUseIsStale: Bool
+    }
+
+    /// Looks the credential up in the table its prefix names and, in the same statement and only if
+    /// it matched, switches the transaction to its principal's scope (saving a round trip on every
+    /// request). Nil, with the scope unchanged, for an unknown, revoked or expired credential.
+    public func resolveEnteringScope(hash: String, kind: CredentialKind?) async throws -> ResolvedCredential? {
+        let bytes = Data(hexString: hash)
         switch kind {
         case .session:
-            return try await resolveSession(hash: hash).map {
-                Principal.manager($0.managerID, reseller: $0.resellerID, customer: $0.customerID, session: $0.sessionID)
+            let rows = try await connection.execute(SessionLookup(hash: bytes, role: Role.customer.databaseRole), logger: logger)
+            for try await row in rows {
+                let principal = Principal.manager(row.1, reseller: row.2, customer: row.3, session: row.0)
+                try Self.check(entered: (row.4, row.5, row.6, row.7, row.8, row.9), for: principal)
+                return ResolvedCredential(principal: principal, keyUseIsStale: false)
             }
         case .resellerKey:
-            return try await resolveKey(hash: hash, in: .reseller).flatMap { owner in
-                owner.resellerID.map { Principal.resellerKey(owner.keyID, reseller: $0) }
+            let rows = try await connection.execute(ResellerKeyLookup(hash: bytes, role: Role.reseller.databaseRole), logger: logger)
+            for try await row in rows {
+                guard let resellerID = row.1 else { throw AuthenticationFailure() }
+                return try Self.resolved(row, principal: .resellerKey(row.0, reseller: resellerID))
             }
         case .telephonyKey:
-            return try await resolveKey(hash: hash, in: .telephony).map { Principal.telephonyKey($0.keyID) }
+            for try await row in try await connection.execute(TelephonyKeyLookup(hash: bytes, role: Role.telephony.databaseRole), logger: logger) {
+                return try Self.resolved(row, principal: .telephonyKey(row.0))
+            }
         case .platformKey, nil:
-            return try await resolveKey(hash: hash, in: .platform).map { Principal.platformKey($0.keyID) }
-        }
-    }
-
-    public struct KeyOwner: Sendable, Equatable {
-        public var keyID: UUID
-        /// Nil for platform and telephony keys.
-        public var resellerID: UUID?
-    }
-
-    /// The table each kind of API key lives in.
-    public enum KeyTable: Sendable {
-        case platform, reseller, telephony
-
-        var name: String {
-            switch self {
-            case .platform: "sb.platform_api_keys"
-            case .reseller: "sb.reseller_api_keys"
-            case .telephony: "sb.telephony_api_keys"
+            for try await row in try await connection.execute(PlatformKeyLookup(hash: bytes, role: Role.platform.databaseRole), logger: logger) {
+                return try Self.resolved(row, principal: .platformKey(row.0))
             }
-        }
-    }
-
-    /// The live key with this hash, if its owner is active; marks it used at most once a minute to spare writes.
-    public func resolveKey(hash: String, in table: KeyTable) async throws -> KeyOwner? {
-        let bytes = Data(hexString: hash)
-        let sql: String
-        switch table {
-        case .reseller:
-            sql = """
-                SELECT k.id, k.reseller_id, (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute')
-                FROM sb.reseller_api_keys k JOIN sb.resellers r ON r.id = k.reseller_id
-                WHERE k.secret_hash = $1 AND k.revoked_at IS NULL AND r.status = 'active'
-                """
-        case .platform, .telephony:
-            sql = """
-                SELECT k.id, NULL::uuid, (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute')
-                FROM \(table.name) k WHERE k.secret_hash = $1 AND k.revoked_at IS NULL
-                """
-        }
-        var bindings = PostgresBindings()
-        try bindings.append(bytes)
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-        for try await (id, resellerID, stale) in rows.decode((UUID, UUID?, Bool).self) {
-            if stale {
-                try await connection.query(
-                    PostgresQuery(unsafeSQL: "UPDATE \(table.name) SET last_used_at = now() WHERE secret_hash = $1", binds: bindings),
-                    logger: logger
-                )
-            }
-            return KeyOwner(keyID: id, resellerID: resellerID)
         }
         return nil
     }
 
-    public struct SessionOwner: Sendable, Equatable {
-        public var sessionID: UUID
-        public var managerID: UUID
-        public var resellerID: UUID
-        public var customerID: UUID
+    private static func resolved(_ row: KeyLookupRow, principal: Principal) throws -> ResolvedCredential {
+        try check(entered: (row.3, row.4, row.5, row.6, row.7, row.8), for: principal)
+        return ResolvedCredential(principal: principal, keyUseIsStale: row.2)
     }
 
-    public func resolveSession(hash: String) async throws -> SessionOwner? {
-        let rows = try await connection.query(
-            """
-            SELECT s.id, s.manager_id, s.reseller_id, s.customer_id FROM sb.sessions s
-            JOIN sb.customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
-            JOIN sb.resellers r ON r.id = s.reseller_id
-            WHERE s.token_hash = \(Data(hexString: hash)) AND s.revoked_at IS NULL AND s.expires_at > now()
-              AND c.status = 'active' AND r.status = 'active'
-            """,
+    /// The scope the lookup entered must be exactly the one ``ScopedDatabase`` would enter for
+    /// `principal`; anything else fails closed (the transaction rolls back).
+    private static func check(entered: (String, String, String, String, String, String), for principal: Principal) throws {
+        let expected = ScopedDatabase.Settings(.principal(principal))
+        guard entered == (expected.role, expected.principalID, expected.resellerID, expected.customerID, expected.credentialHash, expected.loginEmail) else {
+            throw AuthenticationFailure()
+        }
+    }
+
+    /// Marks a key used; in the authenticator scope, whose grant this is.
+    public func markKeyUsed(hash: String, kind: CredentialKind?) async throws {
+        let table: String
+        switch kind {
+        case .resellerKey: table = "sb.reseller_api_keys"
+        case .telephonyKey: table = "sb.telephony_api_keys"
+        case .platformKey, nil: table = "sb.platform_api_keys"
+        case .session: return  // sessions are not marked used
+        }
+        try await connection.query(
+            "UPDATE \(unescaped: table) SET last_used_at = now() WHERE secret_hash = \(Data(hexString: hash))",
             logger: logger
         )
-        for try await (id, manager, reseller, customer) in rows.decode((UUID, UUID, UUID, UUID).self) {
-            return SessionOwner(sessionID: id, managerID: manager, resellerID: reseller, customerID: customer)
-        }
-        return nil
     }
 
     public struct LoginCandidate: Sendable {
@@ -171,4 +145,110 @@ public struct SessionRepository: Sendable {
             logger: logger
         ).collect().isEmpty == false
     }
+}
+
+// The credential lookups run on every request, always as sb_authenticator (so a cached plan stays
+// valid): prepared once per connection instead of parsed and planned each time.
+//
+// Each selects at most one live credential (`c`) in the authenticator scope, whose policies show
+// only the presented credential's rows; the statement's privileges and policies are fixed when it
+// starts, so the `set_config` calls, evaluated only for a matching row, affect the statements that
+// follow and not this one. They set what `ScopedDatabase.enter` sets for the principal, and the
+// caller checks the values they return against that.
+
+/// A credential lookup bound to the presented secret's hash and the database role of its principal.
+protocol CredentialLookup: PostgresPreparedStatement {
+    var hash: Data { get }
+    var role: String { get }
+}
+
+extension CredentialLookup {
+    static var bindingDataTypes: [PostgresDataType] { [.bytea, .text] }
+
+    /// `lookup` selects the credential's row (`LIMIT 1` keeps the switch to one row even if a
+    /// uniqueness constraint were ever dropped); the expressions name its columns as `c.…`.
+    static func enteringScope(_ lookup: String, principalID: String, resellerID: String, customerID: String) -> String {
+        """
+        SELECT c.*,
+               set_config('role', $2, true),
+               set_config('sb.principal_id', \(principalID), true),
+               set_config('sb.reseller_id', \(resellerID), true),
+               set_config('sb.customer_id', \(customerID), true),
+               set_config('sb.credential_hash', '', true),
+               set_config('sb.login_email', '', true)
+        FROM (\(lookup) LIMIT 1) c
+        """
+    }
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        try bindings.append(hash)
+        bindings.append(role)
+        return bindings
+    }
+}
+
+/// Key id, reseller id (nil for platform and telephony keys), whether `last_used_at` is stale, then the scope entered.
+typealias KeyLookupRow = (UUID, UUID?, Bool, String, String, String, String, String, String)
+
+protocol KeyLookup: CredentialLookup where Row == KeyLookupRow {}
+
+extension KeyLookup {
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+struct ResellerKeyLookup: KeyLookup {
+    static let sql = enteringScope(
+        """
+        SELECT k.id, k.reseller_id, (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute')
+        FROM sb.reseller_api_keys k JOIN sb.resellers r ON r.id = k.reseller_id
+        WHERE k.secret_hash = $1 AND k.revoked_at IS NULL AND r.status = 'active'
+        """,
+        principalID: "c.id::text", resellerID: "c.reseller_id::text", customerID: "''"
+    )
+    let hash: Data
+    let role: String
+}
+
+struct PlatformKeyLookup: KeyLookup {
+    static let sql = enteringScope(
+        """
+        SELECT k.id, NULL::uuid, (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute')
+        FROM sb.platform_api_keys k WHERE k.secret_hash = $1 AND k.revoked_at IS NULL
+        """,
+        principalID: "c.id::text", resellerID: "''", customerID: "''"
+    )
+    let hash: Data
+    let role: String
+}
+
+struct TelephonyKeyLookup: KeyLookup {
+    static let sql = enteringScope(
+        """
+        SELECT k.id, NULL::uuid, (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute')
+        FROM sb.telephony_api_keys k WHERE k.secret_hash = $1 AND k.revoked_at IS NULL
+        """,
+        principalID: "c.id::text", resellerID: "''", customerID: "''"
+    )
+    let hash: Data
+    let role: String
+}
+
+/// Session, manager, reseller and customer ids of a live session whose company and reseller are active, then the scope entered.
+struct SessionLookup: CredentialLookup {
+    static let sql = enteringScope(
+        """
+        SELECT s.id, s.manager_id, s.reseller_id, s.customer_id FROM sb.sessions s
+        JOIN sb.customers c ON c.reseller_id = s.reseller_id AND c.id = s.customer_id
+        JOIN sb.resellers r ON r.id = s.reseller_id
+        WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+          AND c.status = 'active' AND r.status = 'active'
+        """,
+        principalID: "c.manager_id::text", resellerID: "c.reseller_id::text", customerID: "c.customer_id::text"
+    )
+    typealias Row = (UUID, UUID, UUID, UUID, String, String, String, String, String, String)
+    let hash: Data
+    let role: String
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }

@@ -42,9 +42,21 @@ public enum Credentials {
         return IssuedSecret(secret: secret, hash: hash(secret), displayPrefix: String(secret.prefix(12)))
     }
 
+    /// Lower-case hex of the SHA-256, as stored. Runs on every request, so no per-byte formatting.
     public static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: Data(secret.utf8))
+        return String(unsafeUninitializedCapacity: SHA256.byteCount * 2) { buffer in
+            var index = 0
+            for byte in digest {
+                buffer[index] = hexDigits[Int(byte >> 4)]
+                buffer[index + 1] = hexDigits[Int(byte & 0x0f)]
+                index += 2
+            }
+            return index
+        }
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// The kind a presented secret claims by its prefix; the bootstrap token may have any form.
     public static func kind(of secret: String) -> CredentialKind? {

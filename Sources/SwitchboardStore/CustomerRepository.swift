@@ -77,20 +77,21 @@ public struct CustomerRepository: Sendable {
     }
 
     public func get(_ id: UUID) async throws -> CustomerRecord? {
-        try await Self.decode(connection.query("SELECT \(unescaped: columns) FROM sb.customers WHERE id = \(id)", logger: logger)).first
+        let rows = metadataOnly
+            ? try await connection.execute(CustomerMetadataByID(id: id), logger: logger)
+            : try await connection.execute(CustomerByID(id: id), logger: logger)
+        for try await record in rows { return record }
+        return nil
     }
 
     /// In id order (ids are time-ordered); the policy's tenant condition meets the (reseller_id, id) key.
     public func list(after cursor: UUID?, limit: Int) async throws -> Page<CustomerRecord> {
-        let rows = try await connection.query(
-            """
-            SELECT \(unescaped: columns) FROM sb.customers
-            WHERE \(cursor)::uuid IS NULL OR id > \(cursor)
-            ORDER BY id LIMIT \(limit + 1)
-            """,
-            logger: logger
-        )
-        return Page(fetched: try await Self.decode(rows), limit: limit, id: \.id)
+        let rows = metadataOnly
+            ? try await connection.execute(CustomerMetadataPage(cursor: cursor, limit: limit + 1), logger: logger)
+            : try await connection.execute(CustomerPage(cursor: cursor, limit: limit + 1), logger: logger)
+        var records: [CustomerRecord] = []
+        for try await record in rows { records.append(record) }
+        return Page(fetched: records, limit: limit, id: \.id)
     }
 
     public func update(_ id: UUID, _ changes: CustomerChanges, expectedVersion: Int?) async throws -> CustomerRecord {
@@ -135,11 +136,82 @@ public struct CustomerRepository: Sendable {
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [CustomerRecord] {
         var records: [CustomerRecord] = []
-        for try await row in rows.decode((UUID, UUID, String, String?, String?, String, Date?, Int?, Int?, Date, Date, Int).self) {
-            records.append(CustomerRecord(resellerID: row.0, id: row.1, name: row.2, cvr: row.3, externalRef: row.4, status: row.5,
-                                          terminatedAt: row.6, extensionMinLength: row.7, extensionMaxLength: row.8,
-                                          createdAt: row.9, updatedAt: row.10, version: row.11))
-        }
+        for try await row in rows { records.append(try record(row)) }
         return records
     }
+
+    static func record(_ row: PostgresRow) throws -> CustomerRecord {
+        let row = try row.decode((UUID, UUID, String, String?, String?, String, Date?, Int?, Int?, Date, Date, Int).self)
+        return CustomerRecord(resellerID: row.0, id: row.1, name: row.2, cvr: row.3, externalRef: row.4, status: row.5,
+                              terminatedAt: row.6, extensionMinLength: row.7, extensionMaxLength: row.8,
+                              createdAt: row.9, updatedAt: row.10, version: row.11)
+    }
+}
+
+// Every list request and every employee-list request reads customers: prepared once per connection
+// instead of parsed and planned each time. Each column set has its own statement, as each is read
+// by its own roles (a plan made under one role is re-planned under another).
+
+/// A page of customers after `cursor`; `limit` is one more than the page, to tell whether another follows.
+protocol CustomerPageStatement: PostgresPreparedStatement where Row == CustomerRecord {
+    var cursor: UUID? { get }
+    var limit: Int { get }
+}
+
+extension CustomerPageStatement {
+    static var bindingDataTypes: [PostgresDataType] { [.uuid, .uuid, .int8] }
+
+    static func selectSQL(columns: String) -> String {
+        "SELECT \(columns) FROM sb.customers WHERE $1::uuid IS NULL OR id > $2 ORDER BY id LIMIT $3"
+    }
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 3)
+        bindings.append(cursor)
+        bindings.append(cursor)
+        bindings.append(limit)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> CustomerRecord { try CustomerRepository.record(row) }
+}
+
+struct CustomerPage: CustomerPageStatement {
+    static let sql = selectSQL(columns: CustomerRepository.fullColumns)
+    let cursor: UUID?
+    let limit: Int
+}
+
+struct CustomerMetadataPage: CustomerPageStatement {
+    static let sql = selectSQL(columns: CustomerRepository.metadataColumns)
+    let cursor: UUID?
+    let limit: Int
+}
+
+protocol CustomerByIDStatement: PostgresPreparedStatement where Row == CustomerRecord {
+    var id: UUID { get }
+}
+
+extension CustomerByIDStatement {
+    static var bindingDataTypes: [PostgresDataType] { [.uuid] }
+
+    static func selectSQL(columns: String) -> String { "SELECT \(columns) FROM sb.customers WHERE id = $1" }
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(id)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> CustomerRecord { try CustomerRepository.record(row) }
+}
+
+struct CustomerByID: CustomerByIDStatement {
+    static let sql = selectSQL(columns: CustomerRepository.fullColumns)
+    let id: UUID
+}
+
+struct CustomerMetadataByID: CustomerByIDStatement {
+    static let sql = selectSQL(columns: CustomerRepository.metadataColumns)
+    let id: UUID
 }

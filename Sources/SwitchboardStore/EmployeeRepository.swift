@@ -178,23 +178,12 @@ public struct EmployeeRepository: Sendable {
         case .extensionPrefix(let prefix): mode = "extension"; term = Self.likeEscaped(prefix) + "%"
         case .name(let name): mode = "name"; term = "%" + Self.likeEscaped(name) + "%"
         }
-        let rows = try await connection.query(
-            """
-            SELECT \(unescaped: Self.document) FROM sb.employees e
-            WHERE e.customer_id = \(customerID)
-              AND (\(cursor)::uuid IS NULL OR e.id > \(cursor))
-              AND CASE \(mode)::text
-                  WHEN 'number' THEN EXISTS (SELECT 1 FROM sb.number_assignments n
-                                             WHERE n.reseller_id = e.reseller_id AND n.employee_id = e.id
-                                               AND n.released_at IS NULL AND n.number = \(term))
-                  WHEN 'extension' THEN e.extension LIKE \(term)
-                  WHEN 'name' THEN e.full_name ILIKE \(term)
-                  ELSE true END
-            ORDER BY e.id LIMIT \(limit + 1)
-            """,
-            logger: logger
-        )
-        return Page(fetched: try await decode(rows), limit: limit, id: \.id)
+        let page = EmployeePage(customerID: customerID, cursor: cursor, mode: mode, term: term, limit: limit + 1)
+        var records: [EmployeeRecord] = []
+        for try await text in try await connection.execute(page, logger: logger) {
+            records.append(try Self.decoder.decode(EmployeeRecord.self, from: Data(text.utf8)))
+        }
+        return Page(fetched: records, limit: limit, id: \.id)
     }
 
     static func likeEscaped(_ text: String) -> String {
@@ -436,4 +425,43 @@ public struct EmployeeRepository: Sendable {
                                    preferenceHistoryDeleted: history, numbersReleased: numbers.sorted(), simsReleased: sims.sorted(),
                                    faxToMailRemoved: faxes.sorted())
     }
+}
+
+/// The directory's everyday read, prepared once per connection instead of parsed and planned each time.
+/// `limit` is one more than the page, to tell whether another follows.
+struct EmployeePage: PostgresPreparedStatement {
+    static let sql = """
+        SELECT \(EmployeeRepository.document) FROM sb.employees e
+        WHERE e.customer_id = $1
+          AND ($2::uuid IS NULL OR e.id > $3)
+          AND CASE $4::text
+              WHEN 'number' THEN EXISTS (SELECT 1 FROM sb.number_assignments n
+                                         WHERE n.reseller_id = e.reseller_id AND n.employee_id = e.id
+                                           AND n.released_at IS NULL AND n.number = $5)
+              WHEN 'extension' THEN e.extension LIKE $6
+              WHEN 'name' THEN e.full_name ILIKE $7
+              ELSE true END
+        ORDER BY e.id LIMIT $8
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid, .uuid, .text, .text, .text, .text, .int8]
+    typealias Row = String
+
+    let customerID: UUID
+    let cursor: UUID?
+    let mode: String
+    let term: String
+    let limit: Int
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 8)
+        bindings.append(customerID)
+        bindings.append(cursor)
+        bindings.append(cursor)
+        bindings.append(mode)
+        for _ in 0..<3 { bindings.append(term) }
+        bindings.append(limit)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
 }

@@ -43,8 +43,8 @@ public struct ScopedDatabase: Sendable {
     }
 
     /// A request's whole transaction: resolves the presented credential in the authenticator
-    /// scope, then switches to the principal's scope for `body`, so a request costs one
-    /// transaction. Throws ``AuthenticationFailure`` for an unknown, revoked or expired credential.
+    /// scope, which switches to the principal's scope for `body` when it matches, so a request
+    /// costs one transaction. Throws ``AuthenticationFailure`` for an unknown, revoked or expired credential.
     public func transaction<T: Sendable>(
         presenting credentialHash: String,
         kind: CredentialKind?,
@@ -53,12 +53,19 @@ public struct ScopedDatabase: Sendable {
     ) async throws -> T {
         do {
             return try await client.withTransaction(logger: logger) { connection in
-                try await Self.enter(.authenticator(credentialHash: credentialHash, loginEmail: nil), on: connection, logger: logger)
-                guard let principal = try await AuthenticationRepository(connection, logger: logger).resolve(hash: credentialHash, kind: kind) else {
+                let authenticator = DatabaseScope.authenticator(credentialHash: credentialHash, loginEmail: nil)
+                try await Self.enter(authenticator, on: connection, logger: logger)
+                let credentials = AuthenticationRepository(connection, logger: logger)
+                guard let resolved = try await credentials.resolveEnteringScope(hash: credentialHash, kind: kind) else {
                     throw AuthenticationFailure()
                 }
-                try await Self.enter(.principal(principal), on: connection, logger: logger)
-                return try await body(principal, connection)
+                if resolved.keyUseIsStale {
+                    // At most once a minute per key: back to the authenticator, whose grant marking it is.
+                    try await Self.enter(authenticator, on: connection, logger: logger)
+                    try await credentials.markKeyUsed(hash: credentialHash, kind: kind)
+                    try await Self.enter(.principal(resolved.principal), on: connection, logger: logger)
+                }
+                return try await body(resolved.principal, connection)
             }
         } catch let error as PostgresTransactionError {
             throw Self.unwrap(error)
@@ -67,18 +74,35 @@ public struct ScopedDatabase: Sendable {
 
     /// Sets role and every setting at once, so nothing of a previous scope survives a switch.
     private static func enter(_ scope: DatabaseScope, on connection: PostgresConnection, logger: Logger) async throws {
-        let settings = Settings(scope)
-        try await connection.query(
+        for try await _ in try await connection.execute(EnterScope(Settings(scope)), logger: logger) {}
+    }
+
+    /// Prepared once per connection: every request runs it twice, and it never needs a new plan.
+    struct EnterScope: PostgresPreparedStatement {
+        static let sql = """
+            SELECT set_config('role', $1, true),
+                   set_config('sb.principal_id', $2, true),
+                   set_config('sb.reseller_id', $3, true),
+                   set_config('sb.customer_id', $4, true),
+                   set_config('sb.credential_hash', $5, true),
+                   set_config('sb.login_email', $6, true)
             """
-            SELECT set_config('role', \(settings.role), true),
-                   set_config('sb.principal_id', \(settings.principalID), true),
-                   set_config('sb.reseller_id', \(settings.resellerID), true),
-                   set_config('sb.customer_id', \(settings.customerID), true),
-                   set_config('sb.credential_hash', \(settings.credentialHash), true),
-                   set_config('sb.login_email', \(settings.loginEmail), true)
-            """,
-            logger: logger
-        )
+        static let bindingDataTypes: [PostgresDataType] = Array(repeating: .text, count: 6)
+        typealias Row = Void
+
+        let settings: Settings
+
+        init(_ settings: Settings) { self.settings = settings }
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 6)
+            for value in [settings.role, settings.principalID, settings.resellerID, settings.customerID, settings.credentialHash, settings.loginEmail] {
+                bindings.append(value)
+            }
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws {}
     }
 
     /// Callers handle what their own code threw; the wrapper only says where it happened.

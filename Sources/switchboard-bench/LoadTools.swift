@@ -1,7 +1,14 @@
 import Foundation
 
-/// Runs a command to completion and returns its standard output.
-func runCommand(_ executable: String, _ arguments: [String]) throws -> String {
+/// Runs a command to completion and returns its standard output. Waits on a thread of its own:
+/// tasks run on the server's event loops, which a blocking wait would stall.
+func runCommand(_ executable: String, _ arguments: [String]) async throws -> String {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try runCommandBlocking(executable, arguments) }) }.start()
+    }
+}
+
+private func runCommandBlocking(_ executable: String, _ arguments: [String]) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -36,9 +43,9 @@ enum Wrk {
         ["/usr/bin/wrk", "/usr/local/bin/wrk"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    static func measure(url: String, token: String, connections: Int, seconds: Int) throws -> LoadResult {
+    static func measure(url: String, token: String, connections: Int, seconds: Int) async throws -> LoadResult {
         guard let wrk = available() else { throw BenchError("wrk is not installed: apt-get install wrk") }
-        let text = try runCommand(wrk, ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)", url])
+        let text = try await runCommand(wrk, ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)", url])
         if text.contains("Non-2xx or 3xx responses") { throw BenchError("wrk saw error responses:\n\(text)") }
         guard let rate = value(after: "Requests/sec:", in: text) else { throw BenchError("cannot read wrk output:\n\(text)") }
         return LoadResult(perSecond: rate, p50: latency("50%", in: text), p99: latency("99%", in: text))
@@ -66,12 +73,12 @@ enum Wrk {
 /// never ends). It runs by transaction count instead: a short run calibrates the rate, the
 /// measured run is sized to last about `seconds`.
 enum Pgbench {
-    static func measure(binaries: URL, socketDirectory: String, user: String, database: String, script: String, clients: Int, seconds: Int) throws -> LoadResult {
+    static func measure(binaries: URL, socketDirectory: String, user: String, database: String, script: String, clients: Int, seconds: Int) async throws -> LoadResult {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).sql")
         try script.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        func once(transactionsPerClient: Int) throws -> Double {
-            let text = try runCommand(binaries.appendingPathComponent("pgbench").path, [
+        func once(transactionsPerClient: Int) async throws -> Double {
+            let text = try await runCommand(binaries.appendingPathComponent("pgbench").path, [
                 "-n", "-M", "extended", "-c", "\(clients)", "-j", "2", "-t", "\(transactionsPerClient)", "-f", file.path,
                 "-h", socketDirectory, "-p", "5432", "-U", user, database,
             ])
@@ -83,9 +90,9 @@ enum Pgbench {
             }
             return tps
         }
-        let calibration = try once(transactionsPerClient: 50)
+        let calibration = try await once(transactionsPerClient: 50)
         let perClient = max(100, Int(calibration * Double(seconds) / Double(clients)))
-        return LoadResult(perSecond: try once(transactionsPerClient: perClient), p50: nil, p99: nil)
+        return LoadResult(perSecond: try await once(transactionsPerClient: perClient), p50: nil, p99: nil)
     }
 }
 

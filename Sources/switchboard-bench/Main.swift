@@ -19,6 +19,7 @@ import SwitchboardStore
 @main
 struct SwitchboardBench {
     static func main() async throws {
+        runTasksOnEventLoops()
         try await Benchmark.run()
     }
 }
@@ -66,7 +67,8 @@ enum Benchmark {
         }
         print("seeded in \(ContinuousClock.now - started)")
 
-        let client = PostgresClient(configuration: try placement.applicationClientConfiguration(password: nil, maxConnections: 20), backgroundLogger: logger)
+        let client = PostgresClient(configuration: try placement.applicationClientConfiguration(password: nil, maxConnections: 20),
+                                  eventLoopGroup: ConnectionSpreadingEventLoopGroup(), backgroundLogger: logger)
         let portBox = PortBox()
         let app = try buildApplication(
             AppDependencies(database: client, migrations: migrations, passwords: PasswordHasher(cost: 4)),
@@ -79,26 +81,26 @@ enum Benchmark {
             group.addTask { try await app.runService() }
             let port = await portBox.wait()
             let base = "http://127.0.0.1:\(port)"
-            func pgbench(_ script: String, user: String = DatabaseTarget.applicationRole) throws -> LoadResult {
-                try Pgbench.measure(binaries: binaries.directory, socketDirectory: socketDirectory, user: user, database: databaseName,
+            func pgbench(_ script: String, user: String = DatabaseTarget.applicationRole) async throws -> LoadResult {
+                try await Pgbench.measure(binaries: binaries.directory, socketDirectory: socketDirectory, user: user, database: databaseName,
                                     script: script, clients: connections, seconds: seconds)
             }
 
             // 1. Tenant-scoped customer list: HTTP (auth + RLS + JSON) ÷ the same scoped SQL through pgbench.
-            let customersHTTP = try Wrk.measure(url: "\(base)/v1/customers?limit=50", token: dataset.resellerKey, connections: connections, seconds: seconds)
-            let customersSQL = try pgbench(dataset.customerListScript)
+            let customersHTTP = try await Wrk.measure(url: "\(base)/v1/customers?limit=50", token: dataset.resellerKey, connections: connections, seconds: seconds)
+            let customersSQL = try await pgbench(dataset.customerListScript)
             rows.append(Row(name: "customer list (50/page) over HTTP ÷ same SQL via pgbench", http: customersHTTP, limit: customersSQL, goal: "≥ 0.60, p99 ≤ 10 ms",
                             ok: customersHTTP.perSecond / customersSQL.perSecond >= 0.6 && (customersHTTP.p99 ?? .infinity) <= 10))
 
             // 2. Employee list page of 50 (the directory's everyday read).
-            let employeesHTTP = try Wrk.measure(url: "\(base)/v1/customers/\(dataset.measuredCustomer)/employees?limit=50", token: dataset.resellerKey, connections: connections, seconds: seconds)
-            let employeesSQL = try pgbench(dataset.employeeListScript)
+            let employeesHTTP = try await Wrk.measure(url: "\(base)/v1/customers/\(dataset.measuredCustomer)/employees?limit=50", token: dataset.resellerKey, connections: connections, seconds: seconds)
+            let employeesSQL = try await pgbench(dataset.employeeListScript)
             rows.append(Row(name: "employee list (50/page) over HTTP ÷ same SQL via pgbench", http: employeesHTTP, limit: employeesSQL, goal: "≥ 0.60, p99 ≤ 10 ms",
                             ok: employeesHTTP.perSecond / employeesSQL.perSecond >= 0.6 && (employeesHTTP.p99 ?? .infinity) <= 10))
 
             // 3. Row-level security's own cost on 1M employees over 1,000 resellers: RLS on ÷ an explicit filter with RLS bypassed.
-            let rlsOn = try pgbench(dataset.rlsOnScript)
-            let rlsOff = try pgbench(dataset.rlsOffScript, user: LocalPostgresCluster.superuser)
+            let rlsOn = try await pgbench(dataset.rlsOnScript)
+            let rlsOff = try await pgbench(dataset.rlsOffScript, user: LocalPostgresCluster.superuser)
             let rlsRatio = rlsOff.perSecond / rlsOn.perSecond
             rows.append(Row(name: "employee page, RLS on ÷ RLS off (latency), 1M employees", text: String(format: "%.0f tps on, %.0f tps off", rlsOn.perSecond, rlsOff.perSecond),
                             ratio: rlsRatio, goal: "≤ 1.05", ok: rlsRatio <= 1.05))
@@ -129,7 +131,7 @@ enum Benchmark {
         }
 
         let memory = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8))?.split(separator: "\n").first ?? "?"
-        let version = try runCommand(binaries.postgres.path, ["--version"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let version = try await runCommand(binaries.postgres.path, ["--version"]).trimmingCharacters(in: .whitespacesAndNewlines)
         print("""
 
             Switchboard benchmarks — \(Date()) — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(memory.replacingOccurrences(of: "  ", with: "")), \(version)

@@ -15,6 +15,11 @@ struct Switchboard: AsyncParsableCommand {
         abstract: "Multi-tenant, white-label telecom backend.",
         subcommands: [Serve.self, Migrate.self, Audit.self, Retention.self]
     )
+
+    static func main() async {
+        runTasksOnEventLoops()
+        await main(nil)
+    }
 }
 
 /// Options shared by every command that reaches the database.
@@ -81,6 +86,7 @@ struct Serve: AsyncParsableCommand {
                 }
                 let client = PostgresClient(
                     configuration: try placement.applicationClientConfiguration(password: database.applicationPassword, maxConnections: 20),
+                    eventLoopGroup: ConnectionSpreadingEventLoopGroup(),
                     backgroundLogger: logger
                 )
                 let jobs = retentionInterval == 0 ? [] : [RetentionJob(database: ScopedDatabase(client: client), interval: .seconds(retentionInterval), logger: logger)]

@@ -77,6 +77,41 @@ final class AuthenticationTests: XCTestCase {
         }
     }
 
+    func testKeysAreMarkedUsedAtMostOncePerMinuteAndKeepTheirScope() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        try await withTestApp(database) { client in
+            let world = try await World.build(client, database: database)
+            func lastUsedSecondsAgo() async throws -> Double? {
+                try await database.withAdmin { connection in
+                    try await connection.query(
+                        "SELECT extract(epoch FROM now() - last_used_at)::float8 FROM sb.reseller_api_keys WHERE reseller_id = \(UUID(uuidString: world.resellerA)!) AND last_used_at IS NOT NULL ORDER BY last_used_at DESC LIMIT 1",
+                        logger: TestCluster.logger
+                    ).collect().first?.decode(Double.self)
+                }
+            }
+            for stale in [false, true] {
+                if stale {
+                    try await database.withAdmin { connection in
+                        try await connection.query("UPDATE sb.reseller_api_keys SET last_used_at = now() - interval '2 minutes'", logger: TestCluster.logger)
+                    }
+                    let secondsAgo = try await lastUsedSecondsAgo()
+                    XCTAssertGreaterThan(secondsAgo ?? 0, 60)
+                }
+                // Marking a stale key used goes back to the authenticator scope and then to the key's own.
+                let me = try await client.call(.get, "/v1/me", token: world.resellerAKey)
+                XCTAssertEqual(me.status, .ok, me.body)
+                XCTAssertEqual(me.json["role"] as? String, "reseller")
+                XCTAssertEqual(me.json["resellerId"] as? String, world.resellerA)
+                let customers = try await client.call(.get, "/v1/customers", token: world.resellerAKey)
+                XCTAssertEqual(customers.status, .ok, customers.body)
+                XCTAssertFalse(customers.items.isEmpty)
+                XCTAssertTrue(customers.items.allSatisfy { $0["resellerId"] as? String == world.resellerA }, customers.body)
+                let secondsAgo = try await lastUsedSecondsAgo()
+                XCTAssertLessThan(secondsAgo ?? .infinity, 30, "marked used")
+            }
+        }
+    }
+
     func testSecretsAreStoredOnlyAsHashes() async throws {
         let database = try await TestCluster.shared.migratedDatabase()
         let world = try await withTestApp(database) { client in try await World.build(client, database: database) }
