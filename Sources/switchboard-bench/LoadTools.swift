@@ -73,13 +73,16 @@ enum Wrk {
 /// never ends). It runs by transaction count instead: a short run calibrates the rate, the
 /// measured run is sized to last about `seconds`.
 enum Pgbench {
-    static func measure(binaries: URL, socketDirectory: String, user: String, database: String, script: String, clients: Int, seconds: Int) async throws -> LoadResult {
+    /// `protocolMode` is pgbench's `-M`: `extended` parses and plans every statement, as an
+    /// unprepared client does; `prepared` plans once per connection, as the server's hot statements do.
+    static func measure(binaries: URL, socketDirectory: String, user: String, database: String, script: String, clients: Int, seconds: Int,
+                        protocolMode: String = "extended") async throws -> LoadResult {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).sql")
         try script.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         func once(transactionsPerClient: Int) async throws -> Double {
             let text = try await runCommand(binaries.appendingPathComponent("pgbench").path, [
-                "-n", "-M", "extended", "-c", "\(clients)", "-j", "2", "-t", "\(transactionsPerClient)", "-f", file.path,
+                "-n", "-M", protocolMode, "-c", "\(clients)", "-j", "2", "-t", "\(transactionsPerClient)", "-f", file.path,
                 "-h", socketDirectory, "-p", "5432", "-U", user, database,
             ])
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),

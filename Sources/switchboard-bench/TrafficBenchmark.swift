@@ -77,9 +77,9 @@ enum TrafficBenchmark {
                 try await connection.query("CHECKPOINT", logger: environment.logger)
             }
         }
-        func viaAPI() throws -> Double {
+        func viaAPI() async throws -> Double {
             let begin = ContinuousClock.now
-            let status = try runCommand("/usr/bin/curl", [
+            let status = try await runCommand("/usr/bin/curl", [
                 "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-T", ndjsonFile.path,
                 "-H", "Authorization: Bearer \(secret)", "-H", "Content-Type: application/x-ndjson", "\(environment.base)/v1/platform/cdrs",
             ])
@@ -87,9 +87,9 @@ enum TrafficBenchmark {
             guard status == "201" else { throw BenchError("CDR ingest answered \(status)") }
             return Double(rows) / seconds
         }
-        func viaCopy() throws -> Double {
+        func viaCopy() async throws -> Double {
             let begin = ContinuousClock.now
-            _ = try runCommand(environment.binaries.appendingPathComponent("psql").path, [
+            _ = try await runCommand(environment.binaries.appendingPathComponent("psql").path, [
                 "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", environment.socketDirectory, "-U", LocalPostgresCluster.superuser, "-d", environment.database,
                 "-c", "\\copy platform.cdrs (\(copyColumns)) FROM '\(copyFile.path)'",
             ])
@@ -100,9 +100,9 @@ enum TrafficBenchmark {
         var raw: [Double] = []
         for _ in 0..<2 {
             try await truncate()
-            raw.append(try viaCopy())
+            raw.append(try await viaCopy())
             try await truncate()
-            api.append(try viaAPI())
+            api.append(try await viaAPI())
         }
         let apiRate = api.max()!, copyRate = raw.max()!
         let ratio = apiRate / copyRate
