@@ -37,7 +37,8 @@ public struct CDRBatchIngest: Sendable {
     /// Largest body accepted, counted as it streams.
     public var maxBodyBytes: Int
     /// Lines parsed before their numbers are resolved and they are sent to PostgreSQL.
-    public var chunkLines = 4096
+    /// Parsing runs on an event-loop thread, so a chunk bounds how long it holds that loop (a few milliseconds).
+    public var chunkLines = 1024
 
     public init(database: ScopedDatabase, principal: Principal, logger: Logger, maxBodyBytes: Int) {
         self.database = database
@@ -128,7 +129,8 @@ public struct TelemetryBatchIngest: Sendable {
     let principal: Principal
     let logger: Logger
     public var maxBodyBytes: Int
-    public var chunkLines = 4096
+    /// Lines parsed per COPY write. Parsing runs on an event-loop thread, so a chunk bounds how long it holds that loop (a few milliseconds).
+    public var chunkLines = 1024
 
     public init(principal: Principal, logger: Logger, maxBodyBytes: Int) {
         self.principal = principal
