@@ -337,7 +337,8 @@ public struct UTCInstant: Sendable, Comparable, Hashable {
         return era * 146_097 + dayOfEra - 719_468
     }
 
-    private static func civil(fromDays days: Int64) -> (year: Int, month: Int, day: Int) {
+    /// The UTC calendar date `days` after 1970-01-01, proleptic Gregorian (Howard Hinnant's civil_from_days).
+    public static func civil(fromDays days: Int64) -> (year: Int, month: Int, day: Int) {
         let z = days + 719_468
         let era = floorDivide(z, 146_097)
         let dayOfEra = z - era * 146_097
