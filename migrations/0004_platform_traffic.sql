@@ -94,6 +94,7 @@ CREATE TABLE platform.retention_runs (
     dry_run boolean NOT NULL,
     trigger text NOT NULL CHECK (trigger IN ('job', 'command')),
     created_partitions text[] NOT NULL DEFAULT '{}',
+    -- Detached by the run and then dropped in a transaction of its own (see drop_detached_partitions).
     dropped_partitions text[] NOT NULL DEFAULT '{}',
     -- From the planner's statistics: counting a month of CDRs would cost more than dropping it.
     dropped_rows_estimate bigint NOT NULL DEFAULT 0,
@@ -177,10 +178,13 @@ CREATE FUNCTION platform.prepare_partitions(clock timestamptz)
     $$;
 REVOKE ALL ON FUNCTION platform.prepare_partitions(timestamptz) FROM PUBLIC;
 
--- One run: create partitions ahead, drop every month (of CDRs and of telemetry) whose newest possible record is 12 months
--- old (never row by row), purge batch records of the same age and usage totals past the 5-year
--- bookkeeping period, and log it. Only one run at a time across all replicas: a run that cannot
--- take the advisory lock returns no row and changes nothing.
+-- One run: create partitions ahead, detach every month (of CDRs and of telemetry) whose newest
+-- possible record is 12 months old (never row by row), purge batch records of the same age and
+-- usage totals past the 5-year bookkeeping period, and log it. Only one run at a time across all
+-- replicas: a run that cannot take the advisory lock returns no row and changes nothing.
+-- Detaching holds the parent's lock only briefly; the detached months are dropped by
+-- platform.drop_detached_partitions in a transaction of their own, because removing gigabytes
+-- of files at commit takes hundreds of milliseconds that the parent's lock must not wait for.
 CREATE FUNCTION platform.run_retention(clock timestamptz, dry_run boolean, trigger text)
     RETURNS SETOF platform.retention_runs
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, platform SET timezone = 'UTC'
@@ -215,7 +219,6 @@ CREATE FUNCTION platform.run_retention(clock timestamptz, dry_run boolean, trigg
             CONTINUE WHEN part.range_end IS NULL OR part.range_end + interval '12 months' > clock;
             IF NOT dry_run THEN
                 EXECUTE format('ALTER TABLE %s DETACH PARTITION platform.%I', part.parent, part.name);
-                EXECUTE format('DROP TABLE platform.%I', part.name);
             END IF;
             run.dropped_partitions := run.dropped_partitions || part.name;
             run.dropped_rows_estimate := run.dropped_rows_estimate + part.rows;
@@ -243,6 +246,32 @@ CREATE FUNCTION platform.run_retention(clock timestamptz, dry_run boolean, trigg
     $$;
 REVOKE ALL ON FUNCTION platform.run_retention(timestamptz, boolean, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION platform.run_retention(timestamptz, boolean, text) TO sb_retention;
+
+-- Drops every month table no longer attached: those the last run detached, and any a crashed
+-- run left behind. Nothing else in the schema matches the name pattern and is detached.
+CREATE FUNCTION platform.drop_detached_partitions()
+    RETURNS SETOF text
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, platform
+    AS $$
+    DECLARE
+        detached text;
+    BEGIN
+        IF NOT pg_try_advisory_xact_lock(hashtext('switchboard.retention')) THEN
+            RETURN;
+        END IF;
+        FOR detached IN
+            SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'platform' AND c.relkind = 'r' AND NOT c.relispartition
+              AND c.relname ~ '^(cdrs|telemetry_events)_[0-9]{4}_[0-9]{2}$'
+            ORDER BY 1
+        LOOP
+            EXECUTE format('DROP TABLE platform.%I', detached);
+            RETURN NEXT detached;
+        END LOOP;
+    END
+    $$;
+REVOKE ALL ON FUNCTION platform.drop_detached_partitions() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION platform.drop_detached_partitions() TO sb_retention;
 
 -- The months around the migration exist at once; the job keeps them ahead from then on.
 SELECT platform.prepare_partitions(now());

@@ -49,8 +49,12 @@ public enum RetentionReport {
             "run": "\(run.id)", "dry_run": "\(run.dryRun)",
             "created": "\(run.createdPartitions.joined(separator: ","))", "dropped": "\(run.droppedPartitions.joined(separator: ","))",
             "dropped_rows_estimate": "\(run.droppedRowsEstimate)", "purged_batches": "\(run.purgedBatches)",
-            "purged_usage_rows": "\(run.purgedUsageRows)", "ms": "\(run.elapsed.components.seconds * 1000 + run.elapsed.components.attoseconds / 1_000_000_000_000_000)",
+            "purged_usage_rows": "\(run.purgedUsageRows)", "ms": "\(milliseconds(run.elapsed))", "drop_ms": "\(milliseconds(run.dropElapsed))",
         ]
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
     public static func text(_ run: RetentionRun) -> String {
@@ -61,7 +65,7 @@ public enum RetentionReport {
               \(verb) create partitions: \(run.createdPartitions.isEmpty ? "none" : run.createdPartitions.joined(separator: ", "))
               \(verb) drop partitions:   \(run.droppedPartitions.isEmpty ? "none" : run.droppedPartitions.joined(separator: ", ")) (about \(run.droppedRowsEstimate) rows)
               \(verb) purge \(run.purgedBatches) ingest batch record(s) and \(run.purgedUsageRows) usage row(s) past their retention
-              took \(run.elapsed)
+              took \(milliseconds(run.elapsed)) ms\(run.dryRun ? "" : ", then \(milliseconds(run.dropElapsed)) ms to drop the detached months' files")
             """
     }
 }

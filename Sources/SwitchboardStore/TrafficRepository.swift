@@ -186,7 +186,10 @@ public struct RetentionRun: Sendable {
     public var droppedRowsEstimate: Int64
     public var purgedBatches: Int
     public var purgedUsageRows: Int
+    /// The run's own transaction: partitions created, expired months detached (holding each parent's lock), purges.
     public var elapsed: Duration
+    /// The second transaction, dropping the detached months: the filesystem freeing their space.
+    public var dropElapsed: Duration
 }
 
 /// Runs platform.run_retention as sb_retention. Several replicas may call it at once: the
@@ -214,8 +217,15 @@ public struct RetentionRunner: Sendable {
             for try await row in rows.decode((Int64, Date, Bool, [String], [String], Int64, Int, Int).self) { return Optional(row) }
             return nil
         }
+        let detached = ContinuousClock.now
+        if !dryRun, row != nil {
+            try await database.transaction(.retention, logger: logger) { connection in
+                try await connection.query("SELECT platform.drop_detached_partitions()", logger: logger)
+            }
+        }
         guard let row else { return nil }
         return RetentionRun(id: row.0, clock: row.1, dryRun: row.2, createdPartitions: row.3, droppedPartitions: row.4,
-                            droppedRowsEstimate: row.5, purgedBatches: row.6, purgedUsageRows: row.7, elapsed: ContinuousClock.now - started)
+                            droppedRowsEstimate: row.5, purgedBatches: row.6, purgedUsageRows: row.7,
+                            elapsed: detached - started, dropElapsed: ContinuousClock.now - detached)
     }
 }

@@ -144,9 +144,10 @@ enum TrafficBenchmark {
             .run(clock: clock, dryRun: false, trigger: .command, logger: logger), run.droppedPartitions.contains(partition)
         else { throw BenchError("the retention run did not drop \(partition)") }
         let milliseconds = run.elapsed.seconds * 1000
-        return Row(name: "expire a month of CDRs (\(partition), \(rows) rows): retention run, detach + drop",
-                   text: String(format: "%.1f ms (about %lld rows dropped)", milliseconds, run.droppedRowsEstimate),
-                   ratio: milliseconds / 100, goal: "< 100 ms (ratio = time ÷ 100 ms)", ok: milliseconds < 100)
+        return Row(name: "expire a month of CDRs (\(partition), \(rows) rows): retention run detaching it, then the drop",
+                   text: String(format: "%.1f ms run (holds the CDR table's lock), then %.1f ms dropping the files in their own transaction (about %lld rows)",
+                                milliseconds, run.dropElapsed.seconds * 1000, run.droppedRowsEstimate),
+                   ratio: milliseconds / 100, goal: "< 100 ms (ratio = run ÷ 100 ms)", ok: milliseconds < 100)
     }
 }
 
