@@ -1,5 +1,5 @@
-package import Foundation
-package import OpenAPIRuntime
+internal import Foundation
+internal import OpenAPIRuntime
 import SwitchboardDomain
 import SwitchboardStore
 

@@ -1,7 +1,7 @@
 import Hummingbird
 import Logging
 import NIOPosix
-package import OpenAPIRuntime
+internal import OpenAPIRuntime
 import PostgresNIO
 package import ServiceLifecycle
 import SwitchboardStore

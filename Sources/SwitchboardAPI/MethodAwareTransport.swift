@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
 internal import OpenAPIHummingbird
-package import OpenAPIRuntime
+internal import OpenAPIRuntime
 
 /// Registers the generated handlers on the router and remembers which methods each path has,
 /// so a known path with the wrong method answers 405 with `Allow` instead of the router's 404.

@@ -1,5 +1,5 @@
 package import Foundation
-package import OpenAPIRuntime
+internal import OpenAPIRuntime
 import SwitchboardDomain
 
 /// The contract's `date-time` values as RFC 3339 in UTC with whole seconds (`2026-11-21T08:15:39Z`),

@@ -1,9 +1,9 @@
-package import Foundation
+internal import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import SwitchboardStore
-package import OpenAPIRuntime
+internal import OpenAPIRuntime
 
 /// The outermost layer of every request: request id, access log, the body size limit, and the
 /// rendering of every error (router, runtime, handler) as an RFC 9457 problem document.

@@ -1,4 +1,4 @@
-package import Foundation
+internal import Foundation
 import SwitchboardStore
 
 /// Store records as the contract's response bodies.

@@ -34,7 +34,7 @@ final class AuthenticationTests: XCTestCase {
             let locked = try await client.call(.post, "/v1/sessions", json: #"{"email":"\#(world.managerA1Email)","password":"\#(World.password)"}"#)
             XCTAssertEqual(locked.status, .unauthorized, "locked after 5 failures")
             // Once the lock has expired, the right password works again and resets the count.
-            try await database.withAdmin { connection in
+            _ = try await database.withAdmin { connection in
                 try await connection.query("UPDATE sb.managers SET locked_until = now() - interval '1 second'", logger: TestCluster.logger)
             }
             let unlocked = try await client.call(.post, "/v1/sessions", json: #"{"email":"\#(world.managerA1Email)","password":"\#(World.password)"}"#)
@@ -56,7 +56,7 @@ final class AuthenticationTests: XCTestCase {
             do { let reply = try await client.call(.get, "/v1/me", token: world.managerA1Token); XCTAssertEqual(reply.status, .unauthorized, reply.body) }
 
             do { let reply = try await client.call(.get, "/v1/me", token: world.managerA2Token); XCTAssertEqual(reply.status, .ok, reply.body) }
-            try await database.withAdmin { connection in
+            _ = try await database.withAdmin { connection in
                 try await connection.query("UPDATE sb.sessions SET expires_at = now() - interval '1 second'", logger: TestCluster.logger)
             }
             do { let reply = try await client.call(.get, "/v1/me", token: world.managerA2Token); XCTAssertEqual(reply.status, .unauthorized, reply.body) }
@@ -91,7 +91,7 @@ final class AuthenticationTests: XCTestCase {
             }
             for stale in [false, true] {
                 if stale {
-                    try await database.withAdmin { connection in
+                    _ = try await database.withAdmin { connection in
                         try await connection.query("UPDATE sb.reseller_api_keys SET last_used_at = now() - interval '2 minutes'", logger: TestCluster.logger)
                     }
                     let secondsAgo = try await lastUsedSecondsAgo()

@@ -89,7 +89,7 @@ final class TenancyHTTPTests: XCTestCase {
         // The database enforces it too: the policy refuses a manager row for a reseller without an acceptance.
         let tenants = SeededTenants()
         try await tenants.seed(database)
-        try await database.withAdmin { connection in
+        _ = try await database.withAdmin { connection in
             try await connection.query("DELETE FROM sb.dpa_acceptances WHERE reseller_id = \(tenants.resellerA)", logger: TestCluster.logger)
         }
         let insert = try await RawSession(database: database).execute(

@@ -343,7 +343,7 @@ final class TrafficTests: XCTestCase {
         let database = try await TestCluster.shared.migratedDatabase()
         let tenants = SeededTenants()
         try await tenants.seed(database)
-        try await database.withAdmin { connection in
+        _ = try await database.withAdmin { connection in
             try await connection.query(
                 """
                 INSERT INTO sb.usage_monthly (reseller_id, customer_id, month, number, calls) VALUES
