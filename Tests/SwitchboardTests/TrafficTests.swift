@@ -206,6 +206,42 @@ final class TrafficTests: XCTestCase {
         }
     }
 
+    /// Every refusal of the traffic endpoints is a problem document and stores nothing.
+    func testTrafficRefusalsAnswerProblemsAndStoreNothing() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        try await withTestApp(database, traffic: TrafficSettings(maxBatchBytes: 4096)) { client in
+            let world = try await World.build(client, database: database)
+            let now = Date()
+            // A month without a partition (the job has not prepared it): 503 naming the fix.
+            _ = try await database.withAdmin { connection in
+                try await connection.query(PostgresQuery(unsafeSQL: "DROP TABLE platform.cdrs_\(now.formatted(.iso8601).prefix(7).replacingOccurrences(of: "-", with: "_"))"),
+                                           logger: TestCluster.logger)
+            }
+            let unpartitioned = try await Self.post(client, [Self.cdr("sms", "+4512345678", at: now)])
+            XCTAssertEqual(unpartitioned.status, .serviceUnavailable, unpartitioned.body)
+            XCTAssertTrue(unpartitioned.body.contains("retention run"), unpartitioned.body)
+            // Over the batch limit while streaming.
+            let oversize = try await Self.post(client, Array(repeating: Self.cdr("sms", "+4512345678", at: now.addingTimeInterval(-40 * 86_400)), count: 40))
+            XCTAssertEqual(oversize.status, .contentTooLarge, oversize.body)
+            let badKey = try await Self.post(client, [Self.cdr("sms", "+4512345678", at: now)], key: "has space")
+            XCTAssertEqual(badKey.fieldRules, ["Idempotency-Key/format"])
+            let stored = try await Self.count(database, "SELECT count(*)::int FROM platform.cdrs")
+            XCTAssertEqual(stored, 0)
+            let batches = try await Self.count(database, "SELECT count(*)::int FROM platform.ingest_batches")
+            XCTAssertEqual(batches, 0)
+
+            let platform = World.bootstrapToken
+            let backwards = try await client.call(.get, "/v1/platform/cdrs?number=%2B4512345678&from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", token: platform)
+            XCTAssertEqual(backwards.fieldRules, ["from/range"])
+            let cursor = try await client.call(.get, "/v1/platform/cdrs?number=%2B4512345678&cursor=nonsense", token: platform)
+            XCTAssertEqual(cursor.fieldRules, ["cursor/format"])
+            let tooLong = try await client.call(.get, "/v1/platform/analytics/traffic?from=2026-01-01&to=2026-06-01", token: platform)
+            XCTAssertEqual(tooLong.fieldRules, ["to/range"])
+            let month = try await client.call(.get, "/v1/usage?month=2026-13", token: world.resellerAKey)
+            XCTAssertEqual(month.status, .badRequest, month.body)
+        }
+    }
+
     func testAnalyticsSuppressesGroupsOfFewSubscribers() async throws {
         let database = try await TestCluster.shared.migratedDatabase()
         try await withTestApp(database) { client in

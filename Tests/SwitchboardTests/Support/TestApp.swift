@@ -10,12 +10,13 @@ func withTestApp<T: Sendable>(
     _ database: TestDatabase,
     mode: TestingSetup = .router,
     maxConnections: Int = 4,
+    traffic: TrafficSettings = .init(),
     _ test: @Sendable (any TestClientProtocol) async throws -> T
 ) async throws -> T {
     let client = try database.applicationClient(maxConnections: maxConnections)
     let migrations = try MigrationSet.load(from: TestCluster.migrationsDirectory)
     let app = try buildApplication(
-        AppDependencies(database: client, migrations: migrations, passwords: testPasswordHasher),
+        AppDependencies(database: client, migrations: migrations, passwords: testPasswordHasher, traffic: traffic),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)),
         logger: TestCluster.logger
     )
