@@ -66,7 +66,8 @@ extension APIService {
             let limit = try RequestValues.limit(input.query.limit)
             return try await customers(connection, for: principal).list(after: cursor, limit: limit)
         }
-        return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: page.nextCursor?.apiString))))
+        let body = Components.Schemas.CustomerPage(items: page.items.map { .init($0) }, nextCursor: page.nextCursor?.apiString)
+        return .ok(.init(body: .json(try rendered(body, standIn: .init(items: [])))))
     }
 
     package func getCustomer(_ input: Operations.GetCustomer.Input) async throws -> Operations.GetCustomer.Output {

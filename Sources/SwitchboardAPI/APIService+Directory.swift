@@ -59,12 +59,16 @@ extension APIService {
             let cursor = try RequestValues.cursor(input.query.cursor)
             let limit = try RequestValues.limit(input.query.limit)
             let search = EmployeeSearch(input.query.q)
-            guard try await CustomerRepository(connection, logger: logger, metadataOnly: false).get(customerID) != nil else {
+            let page = try await EmployeeRepository(connection, logger: logger).list(customerID: customerID, search: search, after: cursor, limit: limit)
+            // Employees the caller may see belong to a customer it may see; only an empty page
+            // needs the customer looked up, to tell an unknown one (404) from one without matches.
+            if page.items.isEmpty, try await CustomerRepository(connection, logger: logger, metadataOnly: false).get(customerID) == nil {
                 throw Problem.notFound("No such customer.")
             }
-            return try await EmployeeRepository(connection, logger: logger).list(customerID: customerID, search: search, after: cursor, limit: limit)
+            return page
         }
-        return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: page.nextCursor?.apiString))))
+        let body = Components.Schemas.EmployeePage(items: page.items.map { .init($0) }, nextCursor: page.nextCursor?.apiString)
+        return .ok(.init(body: .json(try rendered(body, standIn: .init(items: [])))))
     }
 
     package func getEmployee(_ input: Operations.GetEmployee.Input) async throws -> Operations.GetEmployee.Output {

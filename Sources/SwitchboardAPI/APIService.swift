@@ -61,6 +61,15 @@ package struct APIService: APIProtocol {
         }
     }
 
+    /// A hot read's 2xx body, rendered by ``StreamingJSONEncoder`` for the transport to send (see
+    /// ``RenderedBody``). Returns `standIn`, an empty value of the same schema, for the generated code
+    /// to encode; outside a served request (no transport to swap it in) returns `body` itself.
+    func rendered<Body: Encodable>(_ body: Body, standIn: Body) throws -> Body {
+        guard let slot = RequestInfo.current.renderedBody else { return body }
+        slot.store(try StreamingJSONEncoder().encode(body))
+        return standIn
+    }
+
     static func problem(for error: any Error) -> any Error {
         switch error {
         case let store as StoreError:

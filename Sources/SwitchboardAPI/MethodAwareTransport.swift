@@ -19,7 +19,14 @@ final class MethodAwareTransport: ServerTransport {
         path: String
     ) throws {
         methodsByPath[path, default: []].append(method)
-        router.register(handler, method: method, path: path)
+        router.register({ request, body, metadata in
+            let (response, encodedBody) = try await handler(request, body, metadata)
+            // A body the handler rendered itself replaces the generated encoding of its stand-in.
+            if let rendered = RequestInfo.current.renderedBody?.take(), response.status.kind == .successful {
+                return (response, HTTPBody(rendered))
+            }
+            return (response, encodedBody)
+        }, method: method, path: path)
     }
 
     /// Call once after every operation is registered.

@@ -35,7 +35,7 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
         context.requestID = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
         let started = ContinuousClock.now
-        let info = RequestInfo(requestID: requestID, logger: context.logger, authorization: request.headers[.authorization])
+        let info = RequestInfo(requestID: requestID, logger: context.logger, authorization: request.headers[.authorization], renderedBody: RenderedBody())
 
         var response: Response
         do {

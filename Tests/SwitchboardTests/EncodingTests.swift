@@ -47,3 +47,102 @@ final class EncodingTests: XCTestCase {
         }
     }
 }
+
+/// The streaming encoder writes the same documents as the runtime's `JSONEncoder` for the bodies it
+/// renders. Foundation orders keys by hash, so documents are compared parsed; the streaming
+/// encoder's own order (the schema's) is pinned by the exact-text check.
+final class StreamingJSONEncoderTests: XCTestCase {
+    private func assertSameDocument<T: Encodable>(_ value: T, file: StaticString = #filePath, line: UInt = #line) throws {
+        let streamed = try StreamingJSONEncoder().encode(value)
+        let parsedStreamed = try JSONSerialization.jsonObject(with: Data(streamed), options: [.fragmentsAllowed]) as? NSObject
+        let parsedRuntime = try JSONSerialization.jsonObject(with: Data(runtimeEncoding(value).utf8), options: [.fragmentsAllowed]) as? NSObject
+        XCTAssertNotNil(parsedStreamed, file: file, line: line)
+        XCTAssertEqual(parsedStreamed, parsedRuntime, String(decoding: streamed, as: UTF8.self), file: file, line: line)
+        // Escapes are written as Foundation writes them (a solidus as `\/`), never raw control characters.
+        XCTAssertFalse(streamed.contains { $0 < 0x20 }, file: file, line: line)
+        XCTAssertFalse(String(decoding: streamed, as: UTF8.self).replacingOccurrences(of: "\\/", with: "").contains("/"), file: file, line: line)
+    }
+
+    /// Configured as `Converter` configures it from `apiConfiguration`.
+    private func runtimeEncoding<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = []
+        let transcoder = RFC3339DateTranscoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(try transcoder.encode(date))
+        }
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    private func streamingEncoding<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try StreamingJSONEncoder().encode(value), as: UTF8.self)
+    }
+
+    private let awkwardTexts = ["", "plain", "Søren Ærø 🙂", "quote \" backslash \\ slash /", "tab\tnewline\ncr\rbell\u{7}nul\u{0}del\u{7F}", "\u{8}\u{C}\u{1F}", "/v1/employees/x"]
+
+    func testCustomerPagesMatchTheRuntimeEncoder() throws {
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<200 {
+            let items = (0..<Int.random(in: 0...5, using: &generator)).map { index -> Components.Schemas.Customer in
+                let text = awkwardTexts[(round + index) % awkwardTexts.count]
+                return .init(
+                    id: UUID().apiString, resellerId: UUID().apiString, name: text, cvr: Bool.random(using: &generator) ? "12345678" : nil,
+                    externalRef: Bool.random(using: &generator) ? text : nil, status: Bool.random(using: &generator) ? .active : .terminated,
+                    terminatedAt: Bool.random(using: &generator) ? Date(timeIntervalSince1970: .random(in: 0...4_000_000_000, using: &generator)) : nil,
+                    extensionLength: Bool.random(using: &generator) ? .init(min: Int.random(in: 1...15, using: &generator), max: 15) : nil,
+                    createdAt: Date(timeIntervalSince1970: .random(in: -1_000_000...4_000_000_000, using: &generator)), updatedAt: Date()
+                )
+            }
+            let page = Components.Schemas.CustomerPage(items: items, nextCursor: Bool.random(using: &generator) ? UUID().apiString : nil)
+            try assertSameDocument(page)
+        }
+    }
+
+    func testEmployeePagesMatchTheRuntimeEncoder() throws {
+        for (index, text) in awkwardTexts.enumerated() {
+            let employee = Components.Schemas.Employee(
+                id: UUID().apiString, customerId: UUID().apiString, fullName: text, email: index % 2 == 0 ? "a@b.example" : nil, mobile: nil,
+                _extension: "1\(index)", directoryListing: index % 3 == 0 ? .unlisted : .listed, marketingConsent: index % 2 == 1,
+                restricted: index == 3, restrictionReason: index == 3 ? text : nil, anonymised: false,
+                numbers: (0..<index).map { .init(id: UUID().apiString, value: "+4512345\($0)", assignedAt: Date(timeIntervalSince1970: Double($0) * 1e8)) },
+                sims: index == 2 ? [.init(id: UUID().apiString, value: "8945000000000000007", assignedAt: Date())] : [],
+                faxToMail: index == 4 ? [.init(id: UUID().apiString, faxNumber: "+4599999999", deliveryEmail: text, createdAt: Date())] : [],
+                createdAt: Date(), updatedAt: Date()
+            )
+            for page in [Components.Schemas.EmployeePage(items: [employee], nextCursor: nil), .init(items: [employee, employee], nextCursor: text), .init(items: [])] {
+                try assertSameDocument(page)
+            }
+        }
+    }
+
+    func testScalarsNestedContainersAndRefusals() throws {
+        struct Nested: Encodable {
+            func encode(to encoder: any Encoder) throws {
+                var outer = encoder.container(keyedBy: JSONStreamKey.self)
+                var list = outer.nestedUnkeyedContainer(forKey: JSONStreamKey("list"))
+                try list.encode(1)
+                try list.encodeNil()
+                var inner = list.nestedContainer(keyedBy: JSONStreamKey.self)
+                try inner.encode(-2.5, forKey: JSONStreamKey("x"))
+                try outer.encode(Int64.min, forKey: JSONStreamKey("min"))
+                try outer.encode([String: Int](), forKey: JSONStreamKey("empty"))
+                try outer.encodeNil(forKey: JSONStreamKey("none"))
+                try outer.encode(3.0, forKey: JSONStreamKey("three"))
+            }
+        }
+        try assertSameDocument(Nested())
+        XCTAssertEqual(try streamingEncoding(Nested()), #"{"list":[1,null,{"x":-2.5}],"min":-9223372036854775808,"empty":{},"none":null,"three":3}"#)
+
+        struct BackToFinished: Encodable {
+            func encode(to encoder: any Encoder) throws {
+                var outer = encoder.container(keyedBy: JSONStreamKey.self)
+                var inner = outer.nestedContainer(keyedBy: JSONStreamKey.self, forKey: JSONStreamKey("a"))
+                try outer.encode(1, forKey: JSONStreamKey("b"))
+                try inner.encode(2, forKey: JSONStreamKey("c"))
+            }
+        }
+        XCTAssertThrowsError(try StreamingJSONEncoder().encode(BackToFinished()))
+        XCTAssertThrowsError(try StreamingJSONEncoder().encode([Double.nan]))
+    }
+}
