@@ -141,10 +141,11 @@ public struct CustomerRepository: Sendable {
     }
 
     static func record(_ row: PostgresRow) throws -> CustomerRecord {
-        let row = try row.decode((UUID, UUID, String, String?, String?, String, Date?, Int?, Int?, Date, Date, Int).self)
-        return CustomerRecord(resellerID: row.0, id: row.1, name: row.2, cvr: row.3, externalRef: row.4, status: row.5,
-                              terminatedAt: row.6, extensionMinLength: row.7, extensionMaxLength: row.8,
-                              createdAt: row.9, updatedAt: row.10, version: row.11)
+        var columns = RowColumns(row)
+        return try CustomerRecord(resellerID: columns.next(), id: columns.next(), name: columns.next(), cvr: columns.next(),
+                                  externalRef: columns.next(), status: columns.next(), terminatedAt: columns.next(),
+                                  extensionMinLength: columns.next(), extensionMaxLength: columns.next(),
+                                  createdAt: columns.next(), updatedAt: columns.next(), version: columns.next())
     }
 }
 

@@ -46,8 +46,7 @@ enum Dataset {
             """
             BEGIN;
             \(settings(role: "sb_reseller", reseller: "'\(measuredReseller)'"))
-            SELECT \(CustomerRepository.fullColumns) FROM sb.customers WHERE id = '\(measuredCustomer)';
-            SELECT \(EmployeeRepository.document.replacingOccurrences(of: "\n", with: " ")) FROM sb.employees e WHERE e.customer_id = '\(measuredCustomer)' ORDER BY e.id LIMIT 51;
+            \(Dataset.oneLine(EmployeeRepository.selectSQL(filter: "e.customer_id = '\(measuredCustomer)'", limit: "51")));
             COMMIT;
             """
         }
@@ -61,7 +60,7 @@ enum Dataset {
             \\set r random(1, \(resellers))
             BEGIN;
             \(settings(role: "sb_reseller", reseller: randomReseller))
-            SELECT \(EmployeeRepository.document.replacingOccurrences(of: "\n", with: " ")) FROM sb.employees e WHERE e.customer_id = \(randomCustomer) ORDER BY e.id LIMIT 51;
+            \(Dataset.oneLine(EmployeeRepository.selectSQL(filter: "e.customer_id = \(randomCustomer)", limit: "51")));
             COMMIT;
             """
         }
@@ -72,10 +71,15 @@ enum Dataset {
             \\set r random(1, \(resellers))
             BEGIN;
             \(settings(role: nil, reseller: randomReseller))
-            SELECT \(EmployeeRepository.document.replacingOccurrences(of: "\n", with: " ")) FROM sb.employees e WHERE e.reseller_id = (\(randomReseller))::uuid AND e.customer_id = \(randomCustomer) ORDER BY e.id LIMIT 51;
+            \(Dataset.oneLine(EmployeeRepository.selectSQL(filter: "e.reseller_id = (\(randomReseller))::uuid AND e.customer_id = \(randomCustomer)", limit: "51")));
             COMMIT;
             """
         }
+    }
+
+    /// pgbench reads one statement per line.
+    static func oneLine(_ sql: String) -> String {
+        sql.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
     }
 
     static func seed(_ plan: Plan, on connection: PostgresConnection, logger: Logger) async throws -> Seeded {
