@@ -21,26 +21,34 @@ struct StreamingJSONEncoder {
 }
 
 /// The output and the stack of containers still open, innermost last.
+///
+/// Both are written on every value of a page: `@exclusivity(unchecked)` drops the dynamic
+/// exclusivity check a class property otherwise pays per access (the writer is confined to one
+/// encode call, so there is never a concurrent access to check for).
 final class JSONStreamWriter {
-    var bytes: [UInt8] = []
-    private var open: [(closer: UInt8, hasElements: Bool)] = []
+    @exclusivity(unchecked) var bytes: [UInt8] = []
+    @exclusivity(unchecked) private var open: [(closer: UInt8, hasElements: Bool)] = []
     private let dates = RFC3339DateTranscoder()
 
     /// Encodes one value where the caller has positioned it (after a key, a comma, or at the top).
-    func encode<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws {
+    func encode<T: Encodable>(_ value: T, codingPath: @autoclosure () -> [any CodingKey]) throws {
         if let date = value as? Date {
-            writeString(try dates.encode(date))
+            try writeDate(date)
+            return
+        }
+        if let writable = value as? any JSONStreamWritable {
+            try writable.writeJSON(to: self)
             return
         }
         let depth = open.count, start = bytes.count
-        try value.encode(to: JSONStreamEncoder(writer: self, depth: depth, codingPath: codingPath))
+        try value.encode(to: JSONStreamEncoder(writer: self, depth: depth, codingPath: codingPath()))
         close(downTo: depth)
         // A value that asked for no container at all is an empty object, as in Foundation.
         if bytes.count == start { bytes.append(contentsOf: "{}".utf8) }
     }
 
     /// Opens a container at `depth`; a value opens at most one, and asking again returns it.
-    func openContainer(_ opener: UInt8, _ closer: UInt8, at depth: Int, codingPath: [any CodingKey]) -> Int {
+    func openContainer(_ opener: UInt8, _ closer: UInt8, at depth: Int) -> Int {
         if open.count > depth { return depth }
         bytes.append(opener)
         open.append((closer, false))
@@ -69,26 +77,29 @@ final class JSONStreamWriter {
     }
 
     func writeInteger<I: BinaryInteger>(_ value: I) {
-        if value == 0 { bytes.append(UInt8(ascii: "0")); return }
-        var magnitude = value.magnitude
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var digits: [UInt8] = []
-        digits.reserveCapacity(20)
-        while magnitude > 0 {
-            digits.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+        // Digits written least significant first, then put in order where they stand.
+        let start = bytes.count
+        var magnitude = value.magnitude
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
             magnitude /= 10
-        }
-        bytes.append(contentsOf: digits.reversed())
+        } while magnitude > 0
+        bytes[start...].reverse()
     }
 
-    func writeDouble(_ value: Double, codingPath: [any CodingKey]) throws {
+    func writeDouble(_ value: Double, codingPath: @autoclosure () -> [any CodingKey]) throws {
         guard value.isFinite else {
-            throw EncodingError.invalidValue(value, .init(codingPath: codingPath, debugDescription: "JSON has no non-finite numbers."))
+            throw EncodingError.invalidValue(value, .init(codingPath: codingPath(), debugDescription: "JSON has no non-finite numbers."))
         }
         // Foundation writes the shortest round-tripping form and drops a trailing ".0".
         var text = value.description
         if text.hasSuffix(".0") { text.removeLast(2) }
         bytes.append(contentsOf: text.utf8)
+    }
+
+    func writeDate(_ date: Date) throws {
+        writeString(try dates.encode(date))
     }
 
     func writeBool(_ value: Bool) {
@@ -103,6 +114,19 @@ final class JSONStreamWriter {
 
     func writeString(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
+        if value.utf8.allSatisfy({ !Self.needsEscape($0) }) {
+            bytes.append(contentsOf: value.utf8)
+        } else {
+            writeEscaped(value)
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "/")
+    }
+
+    private func writeEscaped(_ value: String) {
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
@@ -120,7 +144,6 @@ final class JSONStreamWriter {
             default: bytes.append(byte)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 }
 
@@ -132,12 +155,12 @@ struct JSONStreamEncoder: Encoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        let index = writer.openContainer(UInt8(ascii: "{"), UInt8(ascii: "}"), at: depth, codingPath: codingPath)
+        let index = writer.openContainer(UInt8(ascii: "{"), UInt8(ascii: "}"), at: depth)
         return KeyedEncodingContainer(JSONStreamKeyedContainer<Key>(writer: writer, index: index, codingPath: codingPath))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        let index = writer.openContainer(UInt8(ascii: "["), UInt8(ascii: "]"), at: depth, codingPath: codingPath)
+        let index = writer.openContainer(UInt8(ascii: "["), UInt8(ascii: "]"), at: depth)
         return JSONStreamUnkeyedContainer(writer: writer, index: index, codingPath: codingPath)
     }
 
