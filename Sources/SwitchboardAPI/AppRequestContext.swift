@@ -30,8 +30,8 @@ package struct RequestInfo: Sendable {
 ///
 /// The generated code encodes every response with Foundation's `JSONEncoder` and has no hook to
 /// replace it. So the hottest reads render their body here and hand the generated code an empty
-/// value of the same schema; ``MethodAwareTransport`` sends these bytes in its place. Status,
-/// headers and content type still come from the generated code.
+/// value of the same schema; ``MethodAwareTransport`` sends these bytes in its place, with their
+/// own `Content-Length`. Status, the other headers and the content type come from the generated code.
 package final class RenderedBody: Sendable {
     private let bytes = Mutex<[UInt8]?>(nil)
 

@@ -22,7 +22,10 @@ final class MethodAwareTransport: ServerTransport {
         router.register({ request, body, metadata in
             let (response, encodedBody) = try await handler(request, body, metadata)
             // A body the handler rendered itself replaces the generated encoding of its stand-in.
+            // Its length replaces the stand-in's, which the generated code has already set.
             if let rendered = RequestInfo.current.renderedBody?.take(), response.status.kind == .successful {
+                var response = response
+                response.headerFields[.contentLength] = String(rendered.count)
                 return (response, HTTPBody(rendered))
             }
             return (response, encodedBody)

@@ -173,3 +173,20 @@ final class TenancyHTTPTests: XCTestCase {
         }
     }
 }
+
+/// Over a real socket: a rendered list body goes out with its own Content-Length, not the one the
+/// generated code set for the empty stand-in (the router-mode client does not check framing).
+final class RenderedBodyFramingTests: XCTestCase {
+    func testListPagesAreFramedByTheirOwnLength() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        try await withTestApp(database, mode: .live) { client in
+            let world = try await World.build(client, database: database)
+            for path in ["/v1/customers?limit=50", "/v1/customers/\(world.customerA1)/employees?limit=50"] {
+                let response = try await client.call(.get, path, token: world.resellerAKey)
+                XCTAssertEqual(response.status, .ok, path)
+                XCTAssertEqual(response.headers[.contentLength], String(response.body.utf8.count), path)
+                XCTAssertFalse(response.items.isEmpty, "\(path): \(response.body)")
+            }
+        }
+    }
+}
