@@ -142,14 +142,16 @@ public struct CustomerRepository: Sendable {
 
     static func record(_ row: PostgresRow) throws -> CustomerRecord {
         var columns = RowColumns(row)
-        return try CustomerRecord(resellerID: columns.next(), id: columns.next(), name: columns.next(), cvr: columns.next(),
-                                  externalRef: columns.next(), status: columns.next(), terminatedAt: columns.next(),
-                                  extensionMinLength: columns.next(), extensionMaxLength: columns.next(),
-                                  createdAt: columns.next(), updatedAt: columns.next(), version: columns.next())
+        let record = try CustomerRecord(resellerID: columns.next(), id: columns.next(), name: columns.next(), cvr: columns.next(),
+                                        externalRef: columns.next(), status: columns.next(), terminatedAt: columns.next(),
+                                        extensionMinLength: columns.next(), extensionMaxLength: columns.next(),
+                                        createdAt: columns.next(), updatedAt: columns.next(), version: columns.next())
+        try columns.finish()
+        return record
     }
 }
 
-// Every list request and every employee-list request reads customers: prepared once per connection
+// Every customer list and every lookup of one customer reads these: prepared once per connection
 // instead of parsed and planned each time. Each column set has its own statement, as each is read
 // by its own roles (a plan made under one role is re-planned under another).
 

@@ -134,8 +134,9 @@ public struct EmployeeRepository: Sendable {
     }
 
     /// The employees `filter` selects, at most `limit` of them in id order, each with its current
-    /// numbers, SIMs and fax-to-mail as parallel arrays, so a page is one round trip. The children
-    /// are read for the page's rows only. Plain columns, not a JSON document per row: decoding that
+    /// numbers, SIMs and fax-to-mail as parallel arrays, so a page is one round trip. Every array
+    /// of a child is aggregated in the same total order (time, then id), so their elements pair up;
+    /// the children are read for the page's rows only. Plain columns, not a JSON document per row: decoding that
     /// JSON again in the server cost more than PostgreSQL took to build it.
     public static func selectSQL(filter: String, limit: String) -> String {
         """
@@ -144,16 +145,16 @@ public struct EmployeeRepository: Sendable {
                n.ids, n.numbers, n.assigned, s.ids, s.iccids, s.assigned, f.ids, f.fax_numbers, f.emails, f.created
         FROM (SELECT * FROM sb.employees e WHERE \(filter) ORDER BY e.id LIMIT \(limit)) e
         LEFT JOIN LATERAL (
-            SELECT array_agg(id ORDER BY assigned_at) AS ids, array_agg(number ORDER BY assigned_at) AS numbers,
-                   array_agg(assigned_at ORDER BY assigned_at) AS assigned
+            SELECT array_agg(id ORDER BY assigned_at, id) AS ids, array_agg(number ORDER BY assigned_at, id) AS numbers,
+                   array_agg(assigned_at ORDER BY assigned_at, id) AS assigned
             FROM sb.number_assignments WHERE reseller_id = e.reseller_id AND employee_id = e.id AND released_at IS NULL) n ON true
         LEFT JOIN LATERAL (
-            SELECT array_agg(id ORDER BY assigned_at) AS ids, array_agg(iccid ORDER BY assigned_at) AS iccids,
-                   array_agg(assigned_at ORDER BY assigned_at) AS assigned
+            SELECT array_agg(id ORDER BY assigned_at, id) AS ids, array_agg(iccid ORDER BY assigned_at, id) AS iccids,
+                   array_agg(assigned_at ORDER BY assigned_at, id) AS assigned
             FROM sb.sim_cards WHERE reseller_id = e.reseller_id AND employee_id = e.id AND released_at IS NULL) s ON true
         LEFT JOIN LATERAL (
-            SELECT array_agg(id ORDER BY created_at) AS ids, array_agg(fax_number ORDER BY created_at) AS fax_numbers,
-                   array_agg(delivery_email ORDER BY created_at) AS emails, array_agg(created_at ORDER BY created_at) AS created
+            SELECT array_agg(id ORDER BY created_at, id) AS ids, array_agg(fax_number ORDER BY created_at, id) AS fax_numbers,
+                   array_agg(delivery_email ORDER BY created_at, id) AS emails, array_agg(created_at ORDER BY created_at, id) AS created
             FROM sb.fax_to_mail WHERE reseller_id = e.reseller_id AND employee_id = e.id) f ON true
         ORDER BY e.id
         """
@@ -172,15 +173,23 @@ public struct EmployeeRepository: Sendable {
         record.sims = try Self.assignments(ids: columns.next(), values: columns.next(), at: columns.next())
         let (faxIDs, faxNumbers, emails, created): ([UUID]?, [String]?, [String]?, [Date]?) = try (columns.next(), columns.next(), columns.next(), columns.next())
         if let faxIDs, let faxNumbers, let emails, let created {
+            try Self.checkPaired(faxIDs.count, faxNumbers.count, emails.count, created.count)
             record.faxToMail = faxIDs.indices.map { .init(id: faxIDs[$0], faxNumber: faxNumbers[$0], deliveryEmail: emails[$0], createdAt: created[$0]) }
         }
+        try columns.finish()
         return record
     }
 
     /// Null arrays are an employee without any.
-    private static func assignments(ids: [UUID]?, values: [String]?, at times: [Date]?) -> [EmployeeRecord.Assignment] {
+    private static func assignments(ids: [UUID]?, values: [String]?, at times: [Date]?) throws -> [EmployeeRecord.Assignment] {
         guard let ids, let values, let times else { return [] }
+        try checkPaired(ids.count, values.count, times.count)
         return ids.indices.map { .init(id: ids[$0], value: values[$0], assignedAt: times[$0]) }
+    }
+
+    /// Parallel arrays from one aggregate are as long as each other; anything else is a broken query.
+    private static func checkPaired(_ counts: Int...) throws {
+        guard Set(counts).count == 1 else { throw RowColumns.Mismatch(description: "parallel arrays of lengths \(counts)") }
     }
 
     public func get(_ id: UUID) async throws -> EmployeeRecord? {
@@ -485,7 +494,7 @@ struct EmployeePage: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> EmployeeRecord { try EmployeeRepository.record(row) }
 }
 
-/// Every change answers with the employee as it now is.
+/// One employee: what a read answers, and every change answers with the employee as it now is.
 struct EmployeeByID: PostgresPreparedStatement {
     static let sql = EmployeeRepository.selectSQL(filter: "e.id = $1", limit: "1")
     static let bindingDataTypes: [PostgresDataType] = [.uuid]
