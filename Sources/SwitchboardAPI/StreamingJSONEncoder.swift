@@ -6,10 +6,14 @@ internal import Foundation
 /// builds a tree of boxed values and dictionaries and then serialises it; on a page of 50
 /// records that was a quarter of the server's CPU. This encoder writes each key and value as it is
 /// encoded, in the runtime's form: compact, keys in encoding order, nil properties omitted, `/`
-/// escaped, dates through ``RFC3339DateTranscoder``. `EncodingTests` compares the two byte for byte.
+/// escaped, dates through ``RFC3339DateTranscoder``; `StreamingJSONEncoderTests` compares its
+/// documents with the runtime encoder's. That holds for the generated schema types it is used on
+/// (strings, integers, booleans, dates, arrays, objects); it has no special forms for `Data`, `URL`
+/// or `Decimal`.
 ///
-/// Streaming means a container is finished once its parent writes its next value: an `encode(to:)`
-/// that goes back to a finished container (no generated type does) gets an `EncodingError`.
+/// Streaming means a container is finished once its parent writes its next value. An `encode(to:)`
+/// that goes back to a finished container (no generated type does) gets an `EncodingError` when
+/// the finished container is no longer on the stack.
 struct StreamingJSONEncoder {
     func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let writer = JSONStreamWriter()
