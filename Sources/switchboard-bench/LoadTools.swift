@@ -47,6 +47,8 @@ enum Wrk {
         guard let wrk = available() else { throw BenchError("wrk is not installed: apt-get install wrk") }
         let text = try await runCommand(wrk, ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)", url])
         if text.contains("Non-2xx or 3xx responses") { throw BenchError("wrk saw error responses:\n\(text)") }
+        // A response whose framing is wrong (a Content-Length that is not the body's) shows only here.
+        if text.contains("Socket errors:") { throw BenchError("wrk saw socket errors:\n\(text)") }
         guard let rate = value(after: "Requests/sec:", in: text) else { throw BenchError("cannot read wrk output:\n\(text)") }
         return LoadResult(perSecond: rate, p50: latency("50%", in: text), p99: latency("99%", in: text))
     }
