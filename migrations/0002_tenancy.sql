@@ -6,6 +6,9 @@
 --   sb.customer_id    customer scope
 --   sb.credential_hash / sb.login_email   the authenticator scope: the one credential being checked
 -- A missing setting reads as NULL, which matches no row: fail closed.
+-- Nothing may be created in schema public by application roles (older clusters still allow it).
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+
 SET LOCAL ROLE sb_owner;
 
 CREATE FUNCTION sb.setting_uuid(setting text) RETURNS uuid
@@ -130,6 +133,7 @@ CREATE TABLE sb.managers (
     locked_until timestamptz,
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (reseller_id, id),
+    UNIQUE (reseller_id, customer_id, id),
     FOREIGN KEY (reseller_id, customer_id) REFERENCES sb.customers (reseller_id, id)
 );
 -- A login e-mail identifies one person platform-wide.
@@ -192,9 +196,17 @@ CREATE TABLE sb.reseller_api_keys (
 );
 ALTER TABLE sb.reseller_api_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE sb.reseller_api_keys FORCE ROW LEVEL SECURITY;
--- The platform issues a reseller's first key at onboarding; it never sees the secrets' hashes.
-CREATE POLICY platform_issues ON sb.reseller_api_keys FOR INSERT TO sb_platform
-    WITH CHECK ((SELECT sb.setting_uuid('sb.principal_id')) IS NOT NULL);
+-- The platform issues a reseller's first key at onboarding and no other: a later key minted by
+-- the platform would let it act as the reseller and reach processor-scope data. A policy cannot
+-- query its own table, so an owner-rights function answers "has this reseller a key?" and nothing more.
+CREATE POLICY owner_counts_keys ON sb.reseller_api_keys FOR SELECT TO sb_owner USING (true);
+CREATE FUNCTION sb.reseller_has_key(reseller uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, sb
+    AS $$ SELECT EXISTS (SELECT 1 FROM sb.reseller_api_keys WHERE reseller_id = reseller) $$;
+REVOKE ALL ON FUNCTION sb.reseller_has_key(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sb.reseller_has_key(uuid) TO sb_platform;
+CREATE POLICY platform_issues_onboarding_key ON sb.reseller_api_keys FOR INSERT TO sb_platform
+    WITH CHECK ((SELECT sb.setting_uuid('sb.principal_id')) IS NOT NULL AND NOT sb.reseller_has_key(reseller_id));
 CREATE POLICY platform_reads ON sb.reseller_api_keys FOR SELECT TO sb_platform
     USING ((SELECT sb.setting_uuid('sb.principal_id')) IS NOT NULL);
 CREATE POLICY reseller_manages_own ON sb.reseller_api_keys TO sb_reseller
@@ -222,7 +234,7 @@ CREATE TABLE sb.sessions (
     expires_at timestamptz NOT NULL,
     revoked_at timestamptz,
     PRIMARY KEY (reseller_id, id),
-    FOREIGN KEY (reseller_id, manager_id) REFERENCES sb.managers (reseller_id, id)
+    FOREIGN KEY (reseller_id, customer_id, manager_id) REFERENCES sb.managers (reseller_id, customer_id, id)
 );
 ALTER TABLE sb.sessions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE sb.sessions FORCE ROW LEVEL SECURITY;
@@ -235,6 +247,27 @@ CREATE POLICY manager_ends_own ON sb.sessions TO sb_customer
     USING (reseller_id = (SELECT sb.setting_uuid('sb.reseller_id')) AND manager_id = (SELECT sb.setting_uuid('sb.principal_id')));
 GRANT SELECT (reseller_id, customer_id, id, manager_id, token_hash, expires_at, revoked_at), INSERT ON sb.sessions TO sb_authenticator;
 GRANT SELECT (reseller_id, id, manager_id, expires_at, revoked_at), UPDATE (revoked_at) ON sb.sessions TO sb_customer;
+
+-- ---------------------------------------------------------------- credentials stop with their tenant
+-- The authenticator may read the status of exactly the tenant behind the credential it checks,
+-- so a suspended reseller's keys and a terminated customer's logins stop working at once.
+CREATE POLICY authenticator_sees_credential_owner ON sb.resellers FOR SELECT TO sb_authenticator
+    USING (id IN (SELECT k.reseller_id FROM sb.reseller_api_keys k WHERE k.secret_hash = (SELECT sb.setting_hash('sb.credential_hash')))
+           OR id IN (SELECT s.reseller_id FROM sb.sessions s WHERE s.token_hash = (SELECT sb.setting_hash('sb.credential_hash')))
+           OR id IN (SELECT m.reseller_id FROM sb.managers m WHERE m.email = (SELECT sb.setting_text('sb.login_email'))));
+CREATE POLICY authenticator_sees_credential_owner ON sb.customers FOR SELECT TO sb_authenticator
+    USING ((reseller_id, id) IN (SELECT s.reseller_id, s.customer_id FROM sb.sessions s WHERE s.token_hash = (SELECT sb.setting_hash('sb.credential_hash')))
+           OR (reseller_id, id) IN (SELECT m.reseller_id, m.customer_id FROM sb.managers m WHERE m.email = (SELECT sb.setting_text('sb.login_email'))));
+GRANT SELECT (id, status) ON sb.resellers TO sb_authenticator;
+GRANT SELECT (reseller_id, id, status) ON sb.customers TO sb_authenticator;
+
+-- A revocation is final: no role may set revoked_at back to NULL.
+CREATE POLICY revocation_is_final ON sb.platform_api_keys AS RESTRICTIVE FOR UPDATE TO sb_platform
+    USING (true) WITH CHECK (revoked_at IS NOT NULL);
+CREATE POLICY revocation_is_final ON sb.reseller_api_keys AS RESTRICTIVE FOR UPDATE TO sb_reseller
+    USING (true) WITH CHECK (revoked_at IS NOT NULL);
+CREATE POLICY revocation_is_final ON sb.sessions AS RESTRICTIVE FOR UPDATE TO sb_customer
+    USING (true) WITH CHECK (revoked_at IS NOT NULL);
 
 -- ---------------------------------------------------------------- audit trail
 -- Append-only: application roles may INSERT, never UPDATE or DELETE. One hash chain per tenant
@@ -258,16 +291,22 @@ CREATE TABLE sb.audit_events (
 );
 ALTER TABLE sb.audit_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE sb.audit_events FORCE ROW LEVEL SECURITY;
+-- Every entry names the role that wrote it (current_user), so no role can pass for another.
 CREATE POLICY platform_appends ON sb.audit_events FOR INSERT TO sb_platform
-    WITH CHECK ((SELECT sb.setting_uuid('sb.principal_id')) IS NOT NULL AND principal_id = (SELECT sb.setting_uuid('sb.principal_id')));
+    WITH CHECK (role = current_user AND principal_id = (SELECT sb.setting_uuid('sb.principal_id')));
 CREATE POLICY reseller_appends_own ON sb.audit_events FOR INSERT TO sb_reseller
-    WITH CHECK (reseller_id = (SELECT sb.setting_uuid('sb.reseller_id')) AND principal_id = (SELECT sb.setting_uuid('sb.principal_id')));
+    WITH CHECK (role = current_user AND reseller_id = (SELECT sb.setting_uuid('sb.reseller_id'))
+                AND principal_id = (SELECT sb.setting_uuid('sb.principal_id')));
 CREATE POLICY customer_appends_own ON sb.audit_events FOR INSERT TO sb_customer
-    WITH CHECK (reseller_id = (SELECT sb.setting_uuid('sb.reseller_id'))
+    WITH CHECK (role = current_user AND reseller_id = (SELECT sb.setting_uuid('sb.reseller_id'))
                 AND customer_id = (SELECT sb.setting_uuid('sb.customer_id'))
                 AND principal_id = (SELECT sb.setting_uuid('sb.principal_id')));
+-- Login events belong to the person whose e-mail is being checked, in that person's tenant.
 CREATE POLICY authenticator_appends_logins ON sb.audit_events FOR INSERT TO sb_authenticator
-    WITH CHECK (action IN ('session.create', 'login.failed'));
+    WITH CHECK (role = current_user AND action IN ('session.create', 'login.attempt')
+                AND (principal_id, reseller_id, customer_id) IN (
+                    SELECT m.id, m.reseller_id, m.customer_id FROM sb.managers m
+                    WHERE m.email = (SELECT sb.setting_text('sb.login_email'))));
 GRANT INSERT (principal_id, principal_kind, role, reseller_id, customer_id, action, target_id, fields)
     ON sb.audit_events TO sb_platform, sb_reseller, sb_customer, sb_authenticator;
 
@@ -295,12 +334,13 @@ CREATE FUNCTION sb.audit_chain_append() RETURNS trigger
         head sb.audit_chain_heads;
     BEGIN
         NEW.chain := coalesce(NEW.reseller_id::text, 'platform');
-        NEW.occurred_at := date_trunc('microseconds', clock_timestamp());
         INSERT INTO sb.audit_chain_heads (chain, seq, hash)
         VALUES (NEW.chain, 0, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
         ON CONFLICT (chain) DO NOTHING;
         -- The row lock serialises appends to one chain until the appending transaction ends.
         SELECT * INTO head FROM sb.audit_chain_heads WHERE chain = NEW.chain FOR UPDATE;
+        -- Taken under the lock, so time never runs backwards along a chain.
+        NEW.occurred_at := date_trunc('microseconds', clock_timestamp());
         NEW.seq := head.seq + 1;
         NEW.prev_hash := head.hash;
         NEW.hash := sha256(head.hash || convert_to(sb.audit_canonical(NEW), 'UTF8'));
