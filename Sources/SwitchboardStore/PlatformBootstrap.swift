@@ -22,8 +22,13 @@ public enum PlatformBootstrap {
         }
     }
 
-    public static func ensureAdminKey(database: ScopedDatabase, token: String?, logger: Logger) async throws -> Outcome {
+    /// Checked before anything starts, so a server never reports ready without the admin key it was given.
+    public static func validate(token: String?) throws {
         if let token, !token.isEmpty, token.count < Credentials.minimumAdoptedLength { throw TokenTooShort() }
+    }
+
+    public static func ensureAdminKey(database: ScopedDatabase, token: String?, logger: Logger) async throws -> Outcome {
+        try validate(token: token)
         let keyID = TimeOrderedID.make()
         // The new key is the principal of its own creation, so the audit trail names it.
         let principal = Principal.platformKey(keyID)

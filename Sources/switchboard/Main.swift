@@ -77,7 +77,10 @@ struct Serve: AsyncParsableCommand {
             analyticsMinimumSubscribers: try positiveInteger(environment, "SWITCHBOARD_ANALYTICS_MIN_SUBSCRIBERS", default: 10)
         )
 
+        let bootstrapToken = environment["SWITCHBOARD_BOOTSTRAP_TOKEN"]
+
         try await reportingFailures(logger: logger) {
+            try PlatformBootstrap.validate(token: bootstrapToken)
             let migrations = try database.loadMigrations()
             let placement = try await database.placement(logger: logger)
             do {
@@ -100,7 +103,7 @@ struct Serve: AsyncParsableCommand {
                     group.addTask { try await app.runService() }
                     // The pool runs as a service of the app; bootstrap once it is up.
                     group.addTask {
-                        try await bootstrapAdminKey(ScopedDatabase(client: client), token: environment["SWITCHBOARD_BOOTSTRAP_TOKEN"], logger: logger)
+                        try await bootstrapAdminKey(ScopedDatabase(client: client), token: bootstrapToken, logger: logger)
                     }
                     try await group.waitForAll()
                 }

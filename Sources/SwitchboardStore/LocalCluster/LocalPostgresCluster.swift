@@ -29,33 +29,43 @@ public final class LocalPostgresCluster: Sendable {
         /// The OS user PostgreSQL runs as when this process is root.
         public var unprivilegedUser: String
         public var startTimeout: Duration
+        /// Where PostgreSQL's files go when the unprivileged user cannot reach the data directory
+        /// (see ``ClusterLocation``); nil refuses instead. Only consulted when running as root.
+        public var relocationBase: URL?
 
         public init(
             dataDirectory: URL,
             durability: Durability = .durable,
             unprivilegedUser: String = ProcessInfo.processInfo.environment["SWITCHBOARD_PG_USER"] ?? "postgres",
-            startTimeout: Duration = .seconds(60)
+            startTimeout: Duration = .seconds(60),
+            relocationBase: URL? = URL(fileURLWithPath: "/var/lib/switchboard")
         ) {
             self.dataDirectory = dataDirectory
             self.durability = durability
             self.unprivilegedUser = unprivilegedUser
             self.startTimeout = startTimeout
+            self.relocationBase = relocationBase
         }
     }
 
     public static let superuser = "postgres"
 
     public let dataDirectory: URL
+    /// Where `pgdata/`, `postgres.log` and `run/` are: the data directory, or the place it points to.
+    public let clusterRoot: URL
     public let socketPath: String
     public let logFile: URL
     private let child: ChildProcess
+    private let lock: DataDirectoryLock
     private let stopped = Mutex(false)
 
-    private init(dataDirectory: URL, socketPath: String, logFile: URL, child: ChildProcess) {
+    private init(dataDirectory: URL, clusterRoot: URL, socketPath: String, logFile: URL, child: ChildProcess, lock: DataDirectoryLock) {
         self.dataDirectory = dataDirectory
+        self.clusterRoot = clusterRoot
         self.socketPath = socketPath
         self.logFile = logFile
         self.child = child
+        self.lock = lock
     }
 
     /// Connection details for the cluster's superuser (trusted over the private socket).
@@ -64,6 +74,9 @@ public final class LocalPostgresCluster: Sendable {
     }
 
     /// Creates the cluster on first use, starts PostgreSQL and waits until it accepts connections.
+    ///
+    /// Refuses while another live Switchboard process uses the directory; shuts down a PostgreSQL
+    /// that a dead one left behind (after `kill -9` or an out-of-memory kill) and starts afresh.
     public static func start(
         _ options: Options,
         binaries: PostgresBinaries? = nil,
@@ -74,16 +87,39 @@ public final class LocalPostgresCluster: Sendable {
         let root = URL(fileURLWithPath: options.dataDirectory.path, relativeTo: URL(fileURLWithPath: fileManager.currentDirectoryPath))
             .standardizedFileURL
         try fileManager.createDirectory(at: root, withIntermediateDirectories: true)
-
         let owner = try ProcessOwner.forPostgres(unprivilegedUser: options.unprivilegedUser)
-        try owner.adopt(root, mode: 0o700)
-
-        let clusterDirectory = root.appendingPathComponent("pgdata")
-        if let pid = runningPostmasterPID(in: clusterDirectory) {
-            throw LocalClusterError.alreadyRunning(dataDirectory: root.path, pid: pid)
+        let lock = try DataDirectoryLock.acquire(in: root)
+        do {
+            return try await start(root: root, options: options, owner: owner, binaries: binaries, lock: lock, logger: logger)
+        } catch {
+            lock.release()
+            throw error
         }
+    }
 
-        let logFile = root.appendingPathComponent("postgres.log")
+    private static func start(
+        root: URL,
+        options: Options,
+        owner: ProcessOwner,
+        binaries: PostgresBinaries,
+        lock: DataDirectoryLock,
+        logger: Logger
+    ) async throws -> LocalPostgresCluster {
+        let fileManager = FileManager.default
+        let location = try ClusterLocation.resolve(dataDirectory: root, owner: owner, relocationBase: owner.switchUser ? options.relocationBase : nil)
+        if let blocked = location.relocatedBecause {
+            try fileManager.createDirectory(at: location.root, withIntermediateDirectories: true)
+            logger.notice(
+                "PostgreSQL's files for this data directory are kept elsewhere, because the user it runs as cannot pass a directory above it (its permissions are left as they are)",
+                metadata: ["data_dir": "\(root.path)", "cluster_dir": "\(location.root.path)", "blocked_at": "\(blocked)", "pg_user": "\(owner.name)"]
+            )
+        }
+        try owner.adopt(location.root, mode: 0o700)
+
+        let clusterDirectory = location.root.appendingPathComponent("pgdata")
+        try await stopOrphanedPostmaster(in: clusterDirectory, logger: logger)
+
+        let logFile = location.root.appendingPathComponent("postgres.log")
         if !fileManager.fileExists(atPath: logFile.path) {
             _ = fileManager.createFile(atPath: logFile.path, contents: nil)
         }
@@ -96,7 +132,7 @@ public final class LocalPostgresCluster: Sendable {
             try checkVersion(of: clusterDirectory, against: binaries)
         }
 
-        let socketDirectory = try makeSocketDirectory(root: root, owner: owner)
+        let socketDirectory = try makeSocketDirectory(root: location.root, owner: owner)
         var arguments = [
             "-D", clusterDirectory.path,
             "-c", "listen_addresses=",
@@ -107,25 +143,51 @@ public final class LocalPostgresCluster: Sendable {
         if options.durability == .throwaway {
             arguments += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300"]
         }
-        logger.info("starting private PostgreSQL", metadata: ["data_dir": "\(root.path)", "binaries": "\(binaries.directory.path)"])
-        let child = try ChildProcess.launch(owner.command(binaries.postgres, arguments), logFile: logFile)
+        logger.info("starting private PostgreSQL", metadata: ["data_dir": "\(location.root.path)", "binaries": "\(binaries.directory.path)"])
+        let child = try await ChildProcess.launch(owner.command(binaries.postgres, arguments), logFile: logFile)
         let cluster = LocalPostgresCluster(
             dataDirectory: root,
+            clusterRoot: location.root,
             socketPath: socketDirectory.appendingPathComponent(".s.PGSQL.5432").path,
             logFile: logFile,
-            child: child
+            child: child,
+            lock: lock
         )
         do {
             try await cluster.waitUntilReady(clusterDirectory: clusterDirectory, timeout: options.startTimeout)
         } catch {
-            await cluster.stop()
+            await cluster.stopChild()
             throw error
         }
         return cluster
     }
 
+    /// A postmaster still running on our cluster while we hold the directory's lock belongs to a
+    /// Switchboard process that died without stopping it. Fast shutdown keeps every committed
+    /// transaction (it checkpoints); immediate shutdown, the fallback, leaves it to WAL replay.
+    static func stopOrphanedPostmaster(in clusterDirectory: URL, logger: Logger) async throws {
+        guard let pid = runningPostmasterPID(in: clusterDirectory) else { return }
+        logger.warning("PostgreSQL left running by a Switchboard process that is gone; shutting it down before starting", metadata: ["pid": "\(pid)"])
+        for (signal, patience) in [(SIGINT, 600), (SIGQUIT, 250)] {  // 30 s, then 5 s, in 50 ms steps
+            kill(pid, signal)
+            for _ in 0..<patience where isLive(pid) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            if !isLive(pid) {
+                logger.notice("left-over PostgreSQL stopped", metadata: ["pid": "\(pid)"])
+                return
+            }
+        }
+        throw LocalClusterError.orphanWouldNotStop(pid: pid, dataDirectory: clusterDirectory.path)
+    }
+
     /// Fast shutdown (SIGINT: roll back open transactions, checkpoint, exit) and wait for the process to end.
     public func stop() async {
+        await stopChild()
+        lock.release()
+    }
+
+    private func stopChild() async {
         guard signalStopOnce() else { return }
         for _ in 0..<3000 where child.isRunning {  // up to 60 s
             try? await Task.sleep(for: .milliseconds(20))
@@ -138,6 +200,7 @@ public final class LocalPostgresCluster: Sendable {
         guard signalStopOnce() else { return }
         for _ in 0..<3000 where child.isRunning { usleep(20_000) }
         if child.isRunning { child.signal(SIGQUIT) }
+        lock.release()
     }
 
     private func signalStopOnce() -> Bool {
@@ -150,6 +213,12 @@ public final class LocalPostgresCluster: Sendable {
     }
 
     public var isRunning: Bool { child.isRunning }
+
+    /// Gives up the data directory without stopping PostgreSQL, as a killed server would.
+    func abandonForTesting() {
+        _ = stopped.withLock { alreadyStopped in alreadyStopped = true }
+        lock.release()
+    }
 
     private func waitUntilReady(clusterDirectory: URL, timeout: Duration) async throws {
         let pidFile = clusterDirectory.appendingPathComponent("postmaster.pid")
@@ -185,7 +254,7 @@ public final class LocalPostgresCluster: Sendable {
         logger.info("creating PostgreSQL cluster", metadata: ["dir": "\(clusterDirectory.path)"])
         var arguments = ["-D", scratch.path, "-U", superuser, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"]
         if durability == .throwaway { arguments.append("--no-sync") }
-        let child = try ChildProcess.launch(owner.command(binaries.initdb, arguments), logFile: logFile)
+        let child = try await ChildProcess.launch(owner.command(binaries.initdb, arguments), logFile: logFile)
         while child.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         guard child.terminationStatus == 0 else {
             throw LocalClusterError.commandFailed(command: "initdb", status: child.terminationStatus, logExcerpt: tail(of: logFile))
@@ -210,13 +279,22 @@ public final class LocalPostgresCluster: Sendable {
               let firstLine = contents.split(separator: "\n").first,
               let pid = Int32(firstLine.trimmingCharacters(in: .whitespaces)), pid > 0
         else { return nil }
-        guard kill(pid, 0) == 0 || errno == EPERM else { return nil }
+        guard isLive(pid) else { return nil }
         // A PID reused by an unrelated program after a crash is not a running cluster.
         if let command = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8),
            !command.contains("postgres") {
             return nil
         }
         return pid
+    }
+
+    /// Alive and not a zombie: an orphan's reaper may be slow, and a zombie holds nothing.
+    static func isLive(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let afterName = stat.range(of: ") ", options: .backwards)
+        else { return true }
+        return stat[afterName.upperBound...].first != "Z"
     }
 
     private static func makeSocketDirectory(root: URL, owner: ProcessOwner) throws -> URL {
@@ -234,57 +312,4 @@ public final class LocalPostgresCluster: Sendable {
         guard let text = try? String(contentsOf: file, encoding: .utf8) else { return "(no log)" }
         return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
     }
-}
-
-/// Who PostgreSQL's processes run as: this process's user, or an unprivileged one when we are root.
-struct ProcessOwner: Sendable {
-    let uid: uid_t
-    let gid: gid_t
-    let switchUser: Bool
-
-    static func forPostgres(unprivilegedUser: String) throws -> ProcessOwner {
-        guard geteuid() == 0 else { return ProcessOwner(uid: geteuid(), gid: getegid(), switchUser: false) }
-        guard let entry = getpwnam(unprivilegedUser) else { throw LocalClusterError.noUnprivilegedUser(unprivilegedUser) }
-        return ProcessOwner(uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid, switchUser: true)
-    }
-
-    /// Makes `url` belong to the PostgreSQL user with the given mode.
-    func adopt(_ url: URL, mode: Int) throws {
-        try FileManager.default.setAttributes(
-            [.ownerAccountID: NSNumber(value: uid), .groupOwnerAccountID: NSNumber(value: gid), .posixPermissions: NSNumber(value: mode)],
-            ofItemAtPath: url.path
-        )
-    }
-
-    /// The command line that runs `program` as this owner (setpriv execs, so the PID is the program's own).
-    func command(_ program: URL, _ arguments: [String]) -> (executable: URL, arguments: [String]) {
-        guard switchUser else { return (program, arguments) }
-        return (URL(fileURLWithPath: "/usr/bin/setpriv"), ["--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "--", program.path] + arguments)
-    }
-}
-
-/// A child process whose output goes to a log file; Foundation's `Process` behind a Sendable face.
-final class ChildProcess: @unchecked Sendable {
-    private let process: Process
-
-    private init(process: Process) { self.process = process }
-
-    static func launch(_ command: (executable: URL, arguments: [String]), logFile: URL) throws -> ChildProcess {
-        let process = Process()
-        process.executableURL = command.executable
-        process.arguments = command.arguments
-        let log = try FileHandle(forWritingTo: logFile)
-        try log.seekToEnd()
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        try? log.close()
-        return ChildProcess(process: process)
-    }
-
-    var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
-    var terminationStatus: Int32 { process.terminationStatus }
-    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 }

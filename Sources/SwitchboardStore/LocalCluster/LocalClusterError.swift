@@ -1,10 +1,16 @@
 import Foundation
 
 /// Failures of the private PostgreSQL cluster, each with the fix an operator needs.
-public enum LocalClusterError: Error, CustomStringConvertible, Equatable {
+public enum LocalClusterError: Error, CustomStringConvertible {
     case binariesNotFound(searched: [String])
     case noUnprivilegedUser(String)
-    case alreadyRunning(dataDirectory: String, pid: Int32)
+    /// Another live Switchboard process (this PID: the server, not its PostgreSQL) uses the directory.
+    case alreadyRunning(dataDirectory: String, serverPID: Int32)
+    /// As root: the PostgreSQL user cannot pass `blockedAt`, and the files could not be placed elsewhere
+    /// (`relocation`: the place tried and why it failed), or an existing cluster would have to move.
+    case dataDirectoryUnreachable(dataDirectory: String, user: String, blockedAt: String, relocation: (path: String, problem: String)?)
+    /// PostgreSQL left behind by a server that died would not shut down.
+    case orphanWouldNotStop(pid: Int32, dataDirectory: String)
     case versionMismatch(dataDirectory: String, clusterVersion: String, binaryDirectory: String)
     case commandFailed(command: String, status: Int32, logExcerpt: String)
     case startFailed(logExcerpt: String, logFile: String)
@@ -26,8 +32,21 @@ public enum LocalClusterError: Error, CustomStringConvertible, Equatable {
                 """
         case .alreadyRunning(let directory, let pid):
             return """
-                Another server (PID \(pid)) is already running on the data directory \(directory).
-                Fix: stop that server first, or give this one its own directory with SWITCHBOARD_DATA_DIR.
+                Another Switchboard process (PID \(pid)) is already using the data directory \(directory).
+                Fix: stop that process first (kill \(pid): it stops its PostgreSQL too), or give this one its own \
+                directory with SWITCHBOARD_DATA_DIR.
+                """
+        case .dataDirectoryUnreachable(let directory, let user, let blocked, let relocation):
+            let tried = relocation.map { "It could not use \($0.path) instead either: \($0.problem).\n" } ?? ""
+            return """
+                PostgreSQL runs as the unprivileged user '\(user)', which cannot reach \(directory): \(blocked) does not let it pass.
+                \(tried)Fix: set SWITCHBOARD_DATA_DIR to a directory '\(user)' can reach (for example /var/lib/switchboard/data), \
+                or allow it through with 'chmod o+x \(blocked)' if that suits you.
+                """
+        case .orphanWouldNotStop(let pid, let directory):
+            return """
+                PostgreSQL (PID \(pid)) left running on \(directory) by a Switchboard process that is gone did not shut down.
+                Fix: stop it (kill -INT \(pid)), then start Switchboard again.
                 """
         case .versionMismatch(let directory, let clusterVersion, let binaryDirectory):
             return """
