@@ -19,7 +19,7 @@ extension APIService {
         let data = try await Self.collect(body, upTo: Self.maxAudioBytes)
         let id = TimeOrderedID.make()
         let kind = input.query.kind.rawValue
-        try await transaction([.telephony]) { principal, connection in
+        try await transaction { principal, connection in
             try await EmployeeRepository(connection, logger: logger).storeContent(
                 id: id, employeeID: employeeID, kind: kind, contentType: contentType, data: data,
                 callerNumber: input.query.callerNumber, durationSeconds: input.query.durationSeconds, recordedAt: nil
@@ -53,7 +53,7 @@ extension APIService {
 
     package func listContent(_ input: Operations.ListContent.Input) async throws -> Operations.ListContent.Output {
         let employeeID = try RequestValues.id(input.path.employeeId, field: "employeeId")
-        let items = try await transaction(Self.directoryRoles) { _, connection in
+        let items = try await transaction { _, connection in
             let employees = EmployeeRepository(connection, logger: logger)
             guard try await employees.get(employeeID) != nil else { throw Problem.notFound("No such employee.") }
             return try await employees.listContent(of: employeeID)
@@ -64,7 +64,7 @@ extension APIService {
     package func downloadContent(_ input: Operations.DownloadContent.Input) async throws -> Operations.DownloadContent.Output {
         let employeeID = try RequestValues.id(input.path.employeeId, field: "employeeId")
         let contentID = try RequestValues.id(input.path.contentId, field: "contentId")
-        let item = try await transaction(Self.directoryRoles) { _, connection in
+        let item = try await transaction { _, connection in
             try await EmployeeRepository(connection, logger: logger).fetchContent(contentID, of: employeeID)
         }
         guard let item else { throw Problem.notFound("No such content.") }

@@ -6,7 +6,7 @@ import SwitchboardStore
 /// A reseller's customers, its agreement, and its customers' managers.
 extension APIService {
     package func getDpaStatus(_ input: Operations.GetDpaStatus.Input) async throws -> Operations.GetDpaStatus.Output {
-        let status = try await transaction([.reseller]) { principal, connection in
+        let status = try await transaction { principal, connection in
             try await DPARepository(connection, logger: logger).status(resellerID: principal.resellerID!)
         }
         return .ok(.init(body: .json(.init(status))))
@@ -14,7 +14,7 @@ extension APIService {
 
     package func acceptDpa(_ input: Operations.AcceptDpa.Input) async throws -> Operations.AcceptDpa.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        let status = try await transaction([.reseller]) { principal, connection in
+        let status = try await transaction { principal, connection in
             let resellerID = principal.resellerID!
             let repository = DPARepository(connection, logger: logger)
             let current = try await repository.status(resellerID: resellerID).currentVersion
@@ -38,7 +38,7 @@ extension APIService {
     package func createCustomer(_ input: Operations.CreateCustomer.Input) async throws -> Operations.CreateCustomer.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         let id = TimeOrderedID.make()
-        let record = try await transaction([.reseller]) { principal, connection in
+        let record = try await transaction { principal, connection in
             var validator = Validator()
             let name = validator.text(body.name, field: "name")
             let cvr = validator.cvr(body.cvr, field: "cvr")
@@ -82,7 +82,7 @@ extension APIService {
     package func updateCustomer(_ input: Operations.UpdateCustomer.Input) async throws -> Operations.UpdateCustomer.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         let expected = RequestValues.expectedVersion(input.headers.ifMatch)
-        let record = try await transaction([.reseller]) { principal, connection in
+        let record = try await transaction { principal, connection in
             let id = try RequestValues.id(input.path.customerId, field: "customerId")
             var validator = Validator()
             var changes = CustomerChanges()
@@ -104,7 +104,7 @@ extension APIService {
     }
 
     package func terminateCustomer(_ input: Operations.TerminateCustomer.Input) async throws -> Operations.TerminateCustomer.Output {
-        let record = try await transaction([.reseller]) { principal, connection in
+        let record = try await transaction { principal, connection in
             let id = try RequestValues.id(input.path.customerId, field: "customerId")
             let (record, changed) = try await CustomerRepository(connection, logger: logger, metadataOnly: false).terminate(id)
             if changed {
@@ -122,7 +122,7 @@ extension APIService {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         // Everything checkable is checked before a bcrypt hash is spent, and the hash is computed
         // outside any transaction so it never holds a pooled connection.
-        let (principal, customerID, email, fullName) = try await transaction([.reseller]) { principal, connection in
+        let (principal, customerID, email, fullName) = try await transaction { principal, connection in
             let customerID = try RequestValues.id(input.path.customerId, field: "customerId")
             var validator = Validator()
             let email = validator.email(body.email, field: "email")

@@ -5,12 +5,10 @@ import SwitchboardStore
 
 /// Customers' employees (processor scope): the owning reseller and that customer's managers.
 extension APIService {
-    static let directoryRoles: Set<Role> = [.reseller, .customer]
-
     package func createEmployee(_ input: Operations.CreateEmployee.Input) async throws -> Operations.CreateEmployee.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         let id = TimeOrderedID.make()
-        let record = try await transaction(Self.directoryRoles) { principal, connection in
+        let record = try await transaction { principal, connection in
             let customerID = try RequestValues.id(input.path.customerId, field: "customerId")
             guard let customer = try await CustomerRepository(connection, logger: logger, metadataOnly: false).get(customerID) else {
                 throw Problem.notFound("No such customer.")
@@ -54,7 +52,7 @@ extension APIService {
     )
 
     package func listEmployees(_ input: Operations.ListEmployees.Input) async throws -> Operations.ListEmployees.Output {
-        let page = try await transaction(Self.directoryRoles) { principal, connection in
+        let page = try await transaction { principal, connection in
             let customerID = try RequestValues.id(input.path.customerId, field: "customerId")
             let cursor = try RequestValues.cursor(input.query.cursor)
             let limit = try RequestValues.limit(input.query.limit)
@@ -72,7 +70,7 @@ extension APIService {
     }
 
     package func getEmployee(_ input: Operations.GetEmployee.Input) async throws -> Operations.GetEmployee.Output {
-        let record = try await transaction(Self.directoryRoles) { principal, connection in
+        let record = try await transaction { principal, connection in
             let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
             return try await EmployeeRepository(connection, logger: logger).get(id)
         }
@@ -83,7 +81,7 @@ extension APIService {
     package func updateEmployee(_ input: Operations.UpdateEmployee.Input) async throws -> Operations.UpdateEmployee.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         let expected = RequestValues.expectedVersion(input.headers.ifMatch)
-        let record = try await transaction(Self.directoryRoles) { principal, connection in
+        let record = try await transaction { principal, connection in
             let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await lockForChange(employees, id)
@@ -107,7 +105,7 @@ extension APIService {
     }
 
     package func deleteEmployee(_ input: Operations.DeleteEmployee.Input) async throws -> Operations.DeleteEmployee.Output {
-        try await transaction(Self.directoryRoles) { principal, connection in
+        try await transaction { principal, connection in
             let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await employees.lock(id)  // erasure is allowed while restricted
@@ -181,7 +179,7 @@ extension APIService {
 
     package func restrictEmployee(_ input: Operations.RestrictEmployee.Input) async throws -> Operations.RestrictEmployee.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        let record = try await transaction(Self.directoryRoles) { principal, connection in
+        let record = try await transaction { principal, connection in
             let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
             var validator = Validator()
             let reason = validator.text(body.reason, field: "reason", maxLength: 500)
@@ -197,7 +195,7 @@ extension APIService {
     }
 
     package func liftRestriction(_ input: Operations.LiftRestriction.Input) async throws -> Operations.LiftRestriction.Output {
-        let record = try await transaction(Self.directoryRoles) { principal, connection in
+        let record = try await transaction { principal, connection in
             let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await employees.lock(id)
@@ -213,7 +211,7 @@ extension APIService {
 
     package func anonymiseEmployee(_ input: Operations.AnonymiseEmployee.Input) async throws -> Operations.AnonymiseEmployee.Output {
         let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
-        let result = try await transaction(Self.directoryRoles) { principal, connection in
+        let result = try await transaction { principal, connection in
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await employees.lock(id)
             let result = try await employees.anonymise(id, pseudonym: Pseudonym.make())
@@ -227,7 +225,7 @@ extension APIService {
 
     package func exportEmployee(_ input: Operations.ExportEmployee.Input) async throws -> Operations.ExportEmployee.Output {
         let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
-        let (record, history, content) = try await transaction(Self.directoryRoles) { principal, connection in
+        let (record, history, content) = try await transaction { principal, connection in
             let employees = EmployeeRepository(connection, logger: logger)
             guard let record = try await employees.get(id) else { throw Problem.notFound("No such employee: nothing is held.") }
             try await audit("employee.export", employee: id, fields: [], resellerID: record.resellerID, customerID: record.customerID, by: principal, on: connection)
@@ -263,7 +261,7 @@ extension APIService {
         _ rawID: String, action: String, fields: [String],
         _ change: (EmployeeRepository, UUID, EmployeeLock) async throws -> Void
     ) async throws -> EmployeeRecord {
-        try await transaction(Self.directoryRoles) { principal, connection in
+        try await transaction { principal, connection in
             let id = try RequestValues.id(rawID, field: "employeeId")
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await lockForChange(employees, id)

@@ -8,7 +8,7 @@ extension APIService {
     package func createReseller(_ input: Operations.CreateReseller.Input) async throws -> Operations.CreateReseller.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         let id = TimeOrderedID.make()
-        let record = try await transaction([.platform]) { principal, connection in
+        let record = try await transaction { principal, connection in
             var validator = Validator()
             let name = validator.text(body.name, field: "name")
             let contactName = validator.text(body.contact?.name, field: "contact.name", required: false)
@@ -30,7 +30,7 @@ extension APIService {
     }
 
     package func listResellers(_ input: Operations.ListResellers.Input) async throws -> Operations.ListResellers.Output {
-        let page = try await transaction([.platform]) { _, connection in
+        let page = try await transaction { _, connection in
             let cursor = try RequestValues.cursor(input.query.cursor)
             let limit = try RequestValues.limit(input.query.limit)
             return try await ResellerRepository(connection, logger: logger).list(after: cursor, limit: limit)
@@ -39,7 +39,7 @@ extension APIService {
     }
 
     package func getReseller(_ input: Operations.GetReseller.Input) async throws -> Operations.GetReseller.Output {
-        let record = try await transaction([.platform]) { _, connection in
+        let record = try await transaction { _, connection in
             try await ResellerRepository(connection, logger: logger).get(try RequestValues.id(input.path.resellerId, field: "resellerId"))
         }
         guard let record else { throw Problem.notFound("No such reseller.") }
@@ -49,7 +49,7 @@ extension APIService {
     package func updateReseller(_ input: Operations.UpdateReseller.Input) async throws -> Operations.UpdateReseller.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         let expected = RequestValues.expectedVersion(input.headers.ifMatch)
-        let record = try await transaction([.platform]) { principal, connection in
+        let record = try await transaction { principal, connection in
             let id = try RequestValues.id(input.path.resellerId, field: "resellerId")
             var validator = Validator()
             var changes = ResellerChanges()
@@ -73,7 +73,7 @@ extension APIService {
 
     package func createResellerApiKey(_ input: Operations.CreateResellerApiKey.Input) async throws -> Operations.CreateResellerApiKey.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        let (record, secret) = try await transaction([.platform]) { principal, connection in
+        let (record, secret) = try await transaction { principal, connection in
             let resellerID = try RequestValues.id(input.path.resellerId, field: "resellerId")
             let name = try validatedKeyName(body.name)
             // Locked, so two onboarding calls cannot both see "no key yet".
@@ -91,7 +91,7 @@ extension APIService {
 
     package func createApiKey(_ input: Operations.CreateApiKey.Input) async throws -> Operations.CreateApiKey.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        let (record, secret) = try await transaction([.platform, .reseller]) { principal, connection in
+        let (record, secret) = try await transaction { principal, connection in
             let name = try validatedKeyName(body.name)
             return try await issueKey(name: name, resellerID: principal.resellerID, by: principal, on: connection)
         }
@@ -102,7 +102,7 @@ extension APIService {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         let secret = Credentials.issue(.telephonyKey)
         let id = TimeOrderedID.make()
-        let record = try await transaction([.platform]) { principal, connection in
+        let record = try await transaction { principal, connection in
             let name = try validatedKeyName(body.name)
             let record = try await APIKeyRepository(connection, logger: logger).createTelephonyKey(id: id, name: name, secret: secret, createdBy: principal.id)
             try await AuditLog.append(
@@ -115,14 +115,14 @@ extension APIService {
     }
 
     package func listApiKeys(_ input: Operations.ListApiKeys.Input) async throws -> Operations.ListApiKeys.Output {
-        let keys = try await transaction([.platform, .reseller]) { principal, connection in
+        let keys = try await transaction { principal, connection in
             try await APIKeyRepository(connection, logger: logger).list(reseller: principal.role == .reseller)
         }
         return .ok(.init(body: .json(.init(items: keys.map { .init($0) }))))
     }
 
     package func revokeApiKey(_ input: Operations.RevokeApiKey.Input) async throws -> Operations.RevokeApiKey.Output {
-        try await transaction([.platform, .reseller]) { principal, connection in
+        try await transaction { principal, connection in
             let keyID = try RequestValues.id(input.path.keyId, field: "keyId")
             guard try await APIKeyRepository(connection, logger: logger).revoke(keyID, reseller: principal.role == .reseller) else {
                 throw StoreError.notFound

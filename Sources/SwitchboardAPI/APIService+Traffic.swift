@@ -51,7 +51,7 @@ extension APIService {
         }
         do {
             return try await batchAdmission.withPermit {
-                try await transaction([.platform], ingest)
+                try await transaction(ingest)
             }
         } catch let refusal as BatchRefusal {
             throw Self.problem(for: refusal)
@@ -91,7 +91,7 @@ extension APIService {
             return cursor
         }
         let limit = try RequestValues.limit(input.query.limit)
-        let page = try await transaction([.platform]) { principal, connection in
+        let page = try await transaction { principal, connection in
             let page = try await TrafficRepository(connection, logger: logger)
                 .records(servedNumber: input.query.number, from: from, to: to, after: cursor, limit: limit)
             // Traffic data read by platform staff is always on record (who, when, which fields of the query).
@@ -111,7 +111,7 @@ extension APIService {
         }
         let dimensions = (input.query.groupBy ?? []).compactMap { TrafficDimension(rawValue: $0.rawValue) }
         let minimum = traffic.analyticsMinimumSubscribers
-        let report = try await transaction([.platform]) { _, connection in
+        let report = try await transaction { _, connection in
             try await TrafficRepository(connection, logger: logger)
                 .traffic(from: from, to: lastDay.addingTimeInterval(86_400), by: dimensions, minimumSubscribers: minimum)
         }
@@ -126,7 +126,7 @@ extension APIService {
         guard month.utf8.count == 7, let year = Int(month.prefix(4)), let monthNumber = Int(month.suffix(2)), year >= 1970, (1...12).contains(monthNumber) else {
             throw Problem.badRequest("month must be YYYY-MM.", errors: [.init(field: "month", rule: "format", message: "must be YYYY-MM")])
         }
-        let lines = try await transaction([.reseller, .customer]) { principal, connection in
+        let lines = try await transaction { principal, connection in
             let lines = try await TrafficRepository(connection, logger: logger).usage(month: "\(month)-01")
             try await AuditLog.append(AuditEntry(action: "usage.read", targetID: principal.customerID, fields: ["month"],
                                                  resellerID: principal.resellerID, customerID: principal.customerID),

@@ -26,18 +26,21 @@ package struct APIService: APIProtocol {
 
     var logger: Logger { RequestInfo.current.logger }
 
-    /// The request's one transaction as the authenticated caller, restricted to `roles`:
+    /// The request's one transaction as the authenticated caller, restricted to the roles the
+    /// operation admits (``OperationAccess``, published by the transport in ``RequestInfo``):
     /// 401 without a valid credential, 403 for another role; store outcomes become problems.
-    func transaction<T: Sendable>(
-        _ roles: Set<Role> = Set(Role.allCases),
-        _ body: (Principal, PostgresConnection) async throws -> T
-    ) async throws -> T {
-        let credential = try authenticator.credential(from: RequestInfo.current.authorization)
+    /// A principal the gate admitted before reading the body is used as it is: its credential was
+    /// resolved moments ago in this request, and resolving it again would cost a round trip.
+    func transaction<T: Sendable>(_ body: (Principal, PostgresConnection) async throws -> T) async throws -> T {
+        let request = RequestInfo.current
+        if let principal = request.admittedPrincipal {
+            guard request.allowedRoles.contains(principal.role) else { throw OperationAccess.refusal(for: principal.role) }
+            return try await transaction(principal) { connection in try await body(principal, connection) }
+        }
+        let credential = try authenticator.credential(from: request.authorization)
         do {
             return try await database.transaction(presenting: credential.hash, kind: credential.kind, logger: logger) { principal, connection in
-                guard roles.contains(principal.role) else {
-                    throw Problem.forbidden("This operation is not available to the \(principal.role.rawValue) role.")
-                }
+                guard request.allowedRoles.contains(principal.role) else { throw OperationAccess.refusal(for: principal.role) }
                 return try await body(principal, connection)
             }
         } catch is AuthenticationFailure {
@@ -48,8 +51,10 @@ package struct APIService: APIProtocol {
     }
 
     /// The authenticated caller alone, for handlers that must do work between transactions.
-    func authenticate(_ roles: Set<Role> = Set(Role.allCases)) async throws -> Principal {
-        try await transaction(roles) { principal, _ in principal }
+    func authenticate() async throws -> Principal {
+        let request = RequestInfo.current
+        if let principal = request.admittedPrincipal, request.allowedRoles.contains(principal.role) { return principal }
+        return try await transaction { principal, _ in principal }
     }
 
     /// A further transaction for a principal already authenticated in this request.

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import SwitchboardDomain
 import Synchronization
 
 /// Hummingbird's request context, plus the request id every log line and problem document carries.
@@ -22,6 +23,12 @@ package struct RequestInfo: Sendable {
     package var authorization: String?
     /// Where a handler leaves a body it rendered itself; nil outside a served request.
     package var renderedBody: RenderedBody? = nil
+    /// The roles the served operation admits (``OperationAccess``), set by the transport; none
+    /// outside a served operation, so a transaction there is refused (fail closed).
+    package var allowedRoles: Set<Role> = []
+    /// The principal ``OperationGate`` resolved before reading the body, so the handler's
+    /// transaction enters its scope without resolving the credential again. Nil for bodiless requests.
+    package var admittedPrincipal: Principal? = nil
 
     @TaskLocal package static var current = RequestInfo(requestID: "", logger: Logger(label: "switchboard"), authorization: nil)
 }

@@ -25,13 +25,15 @@ package struct AppDependencies: Sendable {
 
 package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    router.middlewares.add(RequestBoundaryMiddleware(maxBodyBytes: dependencies.maxBodyBytes, maxBatchBytes: dependencies.traffic.maxBatchBytes))
-    let transport = MethodAwareTransport(router: router)
+    let boundary = RequestBoundaryMiddleware(maxBodyBytes: dependencies.maxBodyBytes, maxBatchBytes: dependencies.traffic.maxBatchBytes)
+    router.middlewares.add(boundary)
     let database = ScopedDatabase(client: dependencies.database)
+    let authenticator = Authenticator(database: database, passwords: dependencies.passwords)
+    let transport = MethodAwareTransport(router: router, gate: OperationGate(authenticator: authenticator, bodyLimit: { boundary.limit(for: $0) }))
     let service = APIService(
         database: database,
         migrations: MigrationRunner(migrations: dependencies.migrations),
-        authenticator: Authenticator(database: database, passwords: dependencies.passwords),
+        authenticator: authenticator,
         passwords: dependencies.passwords,
         traffic: dependencies.traffic
     )

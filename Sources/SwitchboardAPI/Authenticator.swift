@@ -30,6 +30,18 @@ package struct Authenticator: Sendable {
 
     static let unknownCredential = Problem.unauthorized("The credential is unknown, revoked or expired.")
 
+    /// The header's principal, resolved in a short transaction of its own: for checks that must
+    /// happen before a handler runs (before a body is read). Resolved afresh every time, so a
+    /// revoked key fails on its next request.
+    package func principal(from header: String?, logger: Logger) async throws -> Principal {
+        let credential = try credential(from: header)
+        do {
+            return try await database.transaction(presenting: credential.hash, kind: credential.kind, logger: logger) { principal, _ in principal }
+        } catch is AuthenticationFailure {
+            throw Self.unknownCredential
+        }
+    }
+
     /// Checks an e-mail and password. An unknown e-mail, a wrong password, a locked login and an
     /// inactive company all answer the same 401 after the same bcrypt work.
     package func login(email rawEmail: String, password: String, logger: Logger) async throws -> (token: String, expiresAt: Date) {

@@ -5,12 +5,18 @@ internal import OpenAPIRuntime
 
 /// Registers the generated handlers on the router and remembers which methods each path has,
 /// so a known path with the wrong method answers 405 with `Allow` instead of the router's 404.
+///
+/// Every operation passes through `register`'s wrapper, so this is where the request is held to
+/// its operation's ``OperationAccess`` (before its body is read, by ``OperationGate``) and where
+/// the contract's response headers get their exact text back (``ContractResponseHeaders``).
 final class MethodAwareTransport: ServerTransport {
     private let router: Router<AppRequestContext>
+    private let gate: OperationGate
     private var methodsByPath: [String: [HTTPRequest.Method]] = [:]
 
-    init(router: Router<AppRequestContext>) {
+    init(router: Router<AppRequestContext>, gate: OperationGate) {
         self.router = router
+        self.gate = gate
     }
 
     func register(
@@ -18,15 +24,30 @@ final class MethodAwareTransport: ServerTransport {
         method: HTTPRequest.Method,
         path: String
     ) throws {
+        let route = OperationAccess.key(method, path)
+        guard let access = OperationAccess.byRoute[route] else { throw OperationAccessMissing(route: route) }
         methodsByPath[path, default: []].append(method)
+        let gate = gate
         router.register({ request, body, metadata in
-            let (response, encodedBody) = try await handler(request, body, metadata)
+            var info = RequestInfo.current
+            info.allowedRoles = access.allowedRoles
+            let admission = try await gate.admit(request, body: body, access: access, pathTemplate: path, logger: info.logger)
+            info.admittedPrincipal = admission.principal
+            let handled: (HTTPResponse, HTTPBody?)
+            do {
+                handled = try await RequestInfo.$current.withValue(info) {
+                    try await handler(request, admission.body, metadata)
+                }
+            } catch {
+                throw await gate.precedence(of: error, request: request, access: access, admitted: admission.principal != nil, logger: info.logger)
+            }
+            var (response, encodedBody) = handled
+            ContractResponseHeaders.restoreVerbatim(&response.headerFields)
             // A body the handler rendered itself replaces the generated encoding of its stand-in.
             // Its length replaces the stand-in's, which the generated code has already set.
-            if let rendered = RequestInfo.current.renderedBody?.take(), response.status.kind == .successful {
-                var response = response
+            if let rendered = info.renderedBody?.take(), response.status.kind == .successful {
                 response.headerFields[.contentLength] = String(rendered.count)
-                return (response, HTTPBody(rendered))
+                encodedBody = HTTPBody(rendered)
             }
             return (response, encodedBody)
         }, method: method, path: path)

@@ -39,7 +39,7 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
 
         var response: Response
         do {
-            let request = try await limitBody(of: request)
+            try refuseDeclaredOversize(request)
             let ctx = context
             response = try await RequestInfo.$current.withValue(info) {
                 try await next(request, ctx)
@@ -48,6 +48,7 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
             response = problemResponse(for: error, request: request, context: context)
         }
         response.headers[.requestID] = requestID
+        Self.applyHygiene(to: &response.headers, path: request.uri.path)
         let elapsed = ContinuousClock.now - started
         // Paths carry ids only; query strings (which may hold search terms) are not logged.
         context.logger.info(
@@ -62,24 +63,25 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
         return response
     }
 
-    /// Rejects bodies over the limit before anything reads them whole.
-    private func limitBody(of request: Request) async throws -> Request {
+    /// Refuses a body whose declared length is over the path's limit: nothing is read, and no
+    /// credential needs checking to know it. A chunked body is counted as it streams, after the
+    /// caller is admitted (``OperationGate``), never collected here.
+    private func refuseDeclaredOversize(_ request: Request) throws {
         let maxBodyBytes = limit(for: request.uri.path)
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
-            throw Problem(status: .contentTooLarge, type: Problem.typeURI("too-large"), title: "Payload too large",
-                          detail: "The request body may be at most \(maxBodyBytes) bytes.")
+            throw ByteLimitedBody.tooLarge(maxBodyBytes)
         }
-        if request.headers[.contentLength] == nil, request.headers[.transferEncoding] != nil, request.uri.path != Self.batchPath {
-            var request = request
-            do {
-                _ = try await request.collectBody(upTo: maxBodyBytes)
-            } catch {
-                throw Problem(status: .contentTooLarge, type: Problem.typeURI("too-large"), title: "Payload too large",
-                              detail: "The request body may be at most \(maxBodyBytes) bytes.")
-            }
-            return request
+    }
+
+    /// Headers every response carries. `nosniff`: no browser may guess a type for a problem
+    /// document or a download. `no-store` on all of `/v1/`: nearly every answer there holds a
+    /// secret (keys, session tokens) or personal data, and one rule nobody can forget beats a
+    /// per-operation list that misses one; caches and browsers keep none of it.
+    static func applyHygiene(to headers: inout HTTPFields, path: String) {
+        headers[.xContentTypeOptions] = "nosniff"
+        if path.hasPrefix("/v1/") {
+            headers[.cacheControl] = "no-store"
         }
-        return request
     }
 
     /// A client-supplied id is echoed only if it is short and plain (it ends up in logs).
@@ -107,6 +109,11 @@ enum ProblemMapping {
             return problem
         case let serverError as ServerError:
             if let problem = serverError.underlyingError as? Problem { return problem }
+            // The input could not be decoded: name the query parameter if it was one of them.
+            if serverError.operationInput == nil, serverError.httpStatus == .badRequest,
+               let problem = QueryParameterRules.problem(operationID: serverError.operationID, request: serverError.request) {
+                return problem
+            }
             if let decoding = serverError.underlyingError as? DecodingError {
                 return decodingProblem(decoding)
             }
@@ -153,11 +160,12 @@ enum ProblemMapping {
             let field = path(context.codingPath)
             return .badRequest("Field '\(field)' must not be null.", errors: [.init(field: field, rule: "required", message: "must not be null")])
         case .typeMismatch(_, let context):
-            let field = path(context.codingPath)
+            // What is left after the query parameters were checked is the body.
+            let field = context.codingPath.isEmpty ? "body" : path(context.codingPath)
             return .badRequest("Field '\(field)' has the wrong type.", errors: [.init(field: field, rule: "type", message: "has the wrong type")])
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty {
-                return .badRequest("The request body is not valid JSON.", errors: [.init(field: "", rule: "syntax", message: "is not valid JSON")])
+                return .badRequest("The request body is not valid JSON.", errors: [.init(field: "body", rule: "syntax", message: "is not valid JSON")])
             }
             let field = path(context.codingPath)
             return .badRequest("Field '\(field)' has an invalid value.", errors: [.init(field: field, rule: "format", message: "has an invalid value")])

@@ -1,0 +1,101 @@
+import HTTPTypes
+import SwitchboardDomain
+
+/// Who may call each operation, declared once.
+///
+/// ``OperationGate`` checks it before a request's body is read, and ``APIService/transaction(_:)``
+/// checks it again on the principal its transaction runs as, so the two cannot disagree. A route
+/// without an entry cannot be registered (``MethodAwareTransport`` refuses it): fail closed.
+enum OperationAccess: Sendable, Equatable {
+    /// No credential needed (health, readiness, logging in); the body size limit still applies.
+    case open
+    /// Only principals in these roles.
+    case roles(Set<Role>)
+
+    static let everyone = OperationAccess.roles(Set(Role.allCases))
+    static let platform = OperationAccess.roles([.platform])
+    static let reseller = OperationAccess.roles([.reseller])
+    static let keyHolders = OperationAccess.roles([.platform, .reseller])
+    /// The processor scope: the owning reseller and the company's managers; never the platform.
+    static let directory = OperationAccess.roles([.reseller, .customer])
+
+    /// Keyed by method and the contract's path template, as the generated code registers them.
+    static let byRoute: [String: OperationAccess] = [
+        "GET /health": .open,
+        "GET /ready": .open,
+        "POST /v1/sessions": .open,
+        "GET /v1/me": .everyone,
+        // Only a session can be ended; the handler says so to a key holder.
+        "DELETE /v1/sessions/current": .everyone,
+
+        "POST /v1/resellers": .platform,
+        "GET /v1/resellers": .platform,
+        "GET /v1/resellers/{resellerId}": .platform,
+        "PATCH /v1/resellers/{resellerId}": .platform,
+        "POST /v1/resellers/{resellerId}/api-keys": .platform,
+        "POST /v1/telephony-keys": .platform,
+        "POST /v1/api-keys": .keyHolders,
+        "GET /v1/api-keys": .keyHolders,
+        "DELETE /v1/api-keys/{keyId}": .keyHolders,
+
+        "GET /v1/dpa": .reseller,
+        "POST /v1/dpa/acceptances": .reseller,
+        "POST /v1/customers": .reseller,
+        // The platform sees tenant metadata only (the repository narrows its columns).
+        "GET /v1/customers": .roles([.platform, .reseller, .customer]),
+        "GET /v1/customers/{customerId}": .roles([.platform, .reseller, .customer]),
+        "PATCH /v1/customers/{customerId}": .reseller,
+        "POST /v1/customers/{customerId}/terminate": .reseller,
+        "POST /v1/customers/{customerId}/managers": .reseller,
+
+        "POST /v1/customers/{customerId}/employees": .directory,
+        "GET /v1/customers/{customerId}/employees": .directory,
+        "GET /v1/employees/{employeeId}": .directory,
+        "PATCH /v1/employees/{employeeId}": .directory,
+        "DELETE /v1/employees/{employeeId}": .directory,
+        "POST /v1/employees/{employeeId}/numbers": .directory,
+        "DELETE /v1/employees/{employeeId}/numbers/{assignmentId}": .directory,
+        "POST /v1/employees/{employeeId}/sims": .directory,
+        "DELETE /v1/employees/{employeeId}/sims/{assignmentId}": .directory,
+        "POST /v1/employees/{employeeId}/fax-to-mail": .directory,
+        "DELETE /v1/employees/{employeeId}/fax-to-mail/{assignmentId}": .directory,
+        "POST /v1/employees/{employeeId}/restriction": .directory,
+        "DELETE /v1/employees/{employeeId}/restriction": .directory,
+        "POST /v1/employees/{employeeId}/anonymise": .directory,
+        "GET /v1/employees/{employeeId}/export": .directory,
+        "GET /v1/employees/{employeeId}/content": .directory,
+        "GET /v1/employees/{employeeId}/content/{contentId}": .directory,
+        "PUT /v1/employees/{employeeId}/picture": .directory,
+        // The telephony platform stores content and does nothing else.
+        "POST /v1/telephony/employees/{employeeId}/content": .roles([.telephony]),
+
+        "POST /v1/platform/cdrs": .platform,
+        "GET /v1/platform/cdrs": .platform,
+        "POST /v1/platform/telemetry": .platform,
+        "GET /v1/platform/analytics/traffic": .platform,
+        "GET /v1/usage": .roles([.reseller, .customer]),
+    ]
+
+    static func key(_ method: HTTPRequest.Method, _ pathTemplate: String) -> String {
+        "\(method.rawValue) \(pathTemplate)"
+    }
+
+    /// The roles admitted; none for an open operation (it never opens a principal's transaction).
+    var allowedRoles: Set<Role> {
+        switch self {
+        case .open: []
+        case .roles(let roles): roles
+        }
+    }
+
+    /// 403 for a principal outside the operation's roles.
+    static func refusal(for role: Role) -> Problem {
+        Problem.forbidden("This operation is not available to the \(role.rawValue) role.")
+    }
+}
+
+/// A route the generated code registers that ``OperationAccess/byRoute`` does not list.
+struct OperationAccessMissing: Error, CustomStringConvertible {
+    let route: String
+    var description: String { "No access rule for \(route): add it to OperationAccess.byRoute." }
+}
