@@ -6,10 +6,13 @@ import Synchronization
 package struct AppRequestContext: RequestContext {
     package var coreContext: CoreRequestContextStorage
     package var requestID: String
+    /// The connection's peer IP address; nil for a peer without one (Unix socket, in-process test client).
+    package var peerAddress: String?
 
     package init(source: Source) {
         self.coreContext = .init(source: source)
         self.requestID = ""
+        self.peerAddress = source.channel.remoteAddress?.ipAddress
     }
 }
 
@@ -22,6 +25,9 @@ package struct RequestInfo: Sendable {
     package var authorization: String?
     /// Where a handler leaves a body it rendered itself; nil outside a served request.
     package var renderedBody: RenderedBody? = nil
+    /// The connection's peer and its `X-Forwarded-For`, resolved by ``ClientAddress`` where a client address matters.
+    package var peerAddress: String? = nil
+    package var forwardedFor: String? = nil
 
     @TaskLocal package static var current = RequestInfo(requestID: "", logger: Logger(label: "switchboard"), authorization: nil)
 }
