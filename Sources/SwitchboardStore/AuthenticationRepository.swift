@@ -95,9 +95,9 @@ public struct AuthenticationRepository: Sendable {
         let rows = try await connection.query(
             """
             SELECT sb.claim_login_attempt(\(source), \(email),
-                \(rule.sourceFreeFailures), \(rule.sourceBaseSeconds), \(rule.sourceCapSeconds),
-                \(rule.accountFreeFailures), \(rule.accountBaseSeconds), \(rule.accountCapSeconds),
-                \(rule.forgetAfterSeconds))
+                \(rule.sourceFreeFailures)::integer, \(rule.sourceBaseSeconds)::integer, \(rule.sourceCapSeconds)::integer,
+                \(rule.accountFreeFailures)::integer, \(rule.accountBaseSeconds)::integer, \(rule.accountCapSeconds)::integer,
+                \(rule.forgetAfterSeconds)::integer)
             """,
             logger: logger
         )
