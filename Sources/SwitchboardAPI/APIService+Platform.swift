@@ -89,6 +89,32 @@ extension APIService {
         return .created(.init(body: .json(.init(record, secret: secret))))
     }
 
+    /// A key for a reseller left without any live key. The database allows the platform's insert
+    /// only while no live key exists and itself writes the recovery into the reseller's and the
+    /// platform's audit chains, so this handler adds no audit entry of its own.
+    package func recoverResellerApiKey(_ input: Operations.RecoverResellerApiKey.Input) async throws -> Operations.RecoverResellerApiKey.Output {
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
+        let secret = Credentials.issue(.resellerKey)
+        let id = TimeOrderedID.make()
+        let record = try await transaction { principal, connection in
+            let resellerID = try RequestValues.id(input.path.resellerId, field: "resellerId")
+            let name = try validatedKeyName(body.name)
+            guard try await ResellerRepository(connection, logger: logger).lock(resellerID) else { throw StoreError.notFound }
+            let keys = APIKeyRepository(connection, logger: logger)
+            guard try await keys.resellerHasKey(resellerID) else {
+                throw Problem.conflict("This reseller has never had a key; onboard it with POST /v1/resellers/{resellerId}/api-keys.", type: "not-onboarded")
+            }
+            guard try await !keys.resellerHasActiveKey(resellerID) else {
+                throw Problem.conflict(
+                    "This reseller still has a live API key; recovery is possible only once all its keys are revoked.",
+                    type: "reseller-has-live-key"
+                )
+            }
+            return try await keys.create(id: id, resellerID: resellerID, name: name, secret: secret, createdBy: principal.id)
+        }
+        return .created(.init(body: .json(.init(record, secret: secret.secret))))
+    }
+
     package func createApiKey(_ input: Operations.CreateApiKey.Input) async throws -> Operations.CreateApiKey.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         let (record, secret) = try await transaction { principal, connection in
@@ -112,6 +138,22 @@ extension APIService {
             return record
         }
         return .created(.init(body: .json(.init(record, secret: secret.secret))))
+    }
+
+    package func listTelephonyKeys(_ input: Operations.ListTelephonyKeys.Input) async throws -> Operations.ListTelephonyKeys.Output {
+        let keys = try await transaction { _, connection in
+            try await APIKeyRepository(connection, logger: logger).listTelephonyKeys()
+        }
+        return .ok(.init(body: .json(.init(items: keys.map { .init($0) }))))
+    }
+
+    package func revokeTelephonyKey(_ input: Operations.RevokeTelephonyKey.Input) async throws -> Operations.RevokeTelephonyKey.Output {
+        try await transaction { principal, connection in
+            let keyID = try RequestValues.id(input.path.keyId, field: "keyId")
+            guard try await APIKeyRepository(connection, logger: logger).revokeTelephonyKey(keyID) else { throw StoreError.notFound }
+            try await AuditLog.append(AuditEntry(action: "telephony_key.revoke", targetID: keyID, resellerID: nil), by: principal, on: connection, logger: logger)
+        }
+        return .noContent(.init())
     }
 
     package func listApiKeys(_ input: Operations.ListApiKeys.Input) async throws -> Operations.ListApiKeys.Output {

@@ -137,7 +137,9 @@ package struct APIService: APIProtocol {
 
     package func createSession(_ input: Operations.CreateSession.Input) async throws -> Operations.CreateSession.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        let session = try await authenticator.login(email: body.email, password: body.password, logger: logger)
+        let request = RequestInfo.current
+        let source = ClientAddress.resolve(peer: request.peerAddress, forwardedFor: request.forwardedFor, trustedProxies: authenticator.trustedProxies)
+        let session = try await authenticator.login(email: body.email, password: body.password, source: source, logger: logger)
         return .created(.init(body: .json(.init(token: session.token, expiresAt: session.expiresAt))))
     }
 

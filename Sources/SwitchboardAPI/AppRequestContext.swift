@@ -7,10 +7,13 @@ import Synchronization
 package struct AppRequestContext: RequestContext {
     package var coreContext: CoreRequestContextStorage
     package var requestID: String
+    /// The connection's peer IP address; nil for a peer without one (Unix socket, in-process test client).
+    package var peerAddress: String?
 
     package init(source: Source) {
         self.coreContext = .init(source: source)
         self.requestID = ""
+        self.peerAddress = source.channel.remoteAddress?.ipAddress
     }
 }
 
@@ -29,6 +32,9 @@ package struct RequestInfo: Sendable {
     /// The principal ``OperationGate`` resolved before reading the body, so the handler's
     /// transaction enters its scope without resolving the credential again. Nil for bodiless requests.
     package var admittedPrincipal: Principal? = nil
+    /// The connection's peer and its `X-Forwarded-For`, resolved by ``ClientAddress`` where a client address matters.
+    package var peerAddress: String? = nil
+    package var forwardedFor: String? = nil
 
     @TaskLocal package static var current = RequestInfo(requestID: "", logger: Logger(label: "switchboard"), authorization: nil)
 }

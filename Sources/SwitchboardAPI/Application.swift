@@ -13,8 +13,14 @@ package struct AppDependencies: Sendable {
     package var maxBodyBytes: Int
     package var passwords: PasswordHasher
     package var traffic: TrafficSettings
+    /// Peers whose `X-Forwarded-For` names the client (see ``ClientAddress``).
+    package var trustedProxies: Set<String>
+    package var loginThrottle: LoginThrottleRule
 
-    package init(database: PostgresClient, migrations: MigrationSet, passwords: PasswordHasher, maxBodyBytes: Int = 1 << 20, traffic: TrafficSettings = .init()) {
+    package init(database: PostgresClient, migrations: MigrationSet, passwords: PasswordHasher, maxBodyBytes: Int = 1 << 20, traffic: TrafficSettings = .init(),
+                 trustedProxies: Set<String> = [], loginThrottle: LoginThrottleRule = .init()) {
+        self.trustedProxies = trustedProxies
+        self.loginThrottle = loginThrottle
         self.database = database
         self.migrations = migrations
         self.passwords = passwords
@@ -28,7 +34,9 @@ package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRe
     let boundary = RequestBoundaryMiddleware(maxBodyBytes: dependencies.maxBodyBytes, maxBatchBytes: dependencies.traffic.maxBatchBytes)
     router.middlewares.add(boundary)
     let database = ScopedDatabase(client: dependencies.database)
-    let authenticator = Authenticator(database: database, passwords: dependencies.passwords)
+    var authenticator = Authenticator(database: database, passwords: dependencies.passwords)
+    authenticator.trustedProxies = dependencies.trustedProxies
+    authenticator.throttle = dependencies.loginThrottle
     let transport = MethodAwareTransport(router: router, gate: OperationGate(authenticator: authenticator, bodyLimit: { boundary.limit(for: $0) }))
     let service = APIService(
         database: database,

@@ -8,8 +8,10 @@ package struct Authenticator: Sendable {
     let database: ScopedDatabase
     let passwords: PasswordHasher
     package var sessionLifetime: Duration = .seconds(12 * 3600)
-    package var lockAfterFailures = 5
-    package var lockDuration: Duration = .seconds(15 * 60)
+    /// How failed logins slow down further attempts, per client address and per account.
+    package var throttle = LoginThrottleRule()
+    /// Peers (IP addresses, or `local` for a Unix-socket or in-process peer) whose `X-Forwarded-For` names the client.
+    package var trustedProxies: Set<String> = []
 
     package init(database: ScopedDatabase, passwords: PasswordHasher) {
         self.database = database
@@ -42,28 +44,34 @@ package struct Authenticator: Sendable {
         }
     }
 
-    /// Checks an e-mail and password. An unknown e-mail, a wrong password, a locked login and an
-    /// inactive company all answer the same 401 after the same bcrypt work.
-    package func login(email rawEmail: String, password: String, logger: Logger) async throws -> (token: String, expiresAt: Date) {
-        let refusal = Problem.unauthorized("The e-mail or password is wrong, or the login is locked after repeated failures.")
-        guard let email = EmailAddress(rawEmail)?.value else {
-            try await passwords.verifyDecoy(password)
-            throw refusal
-        }
-        let scope = DatabaseScope.authenticator(credentialHash: nil, loginEmail: email)
-        // The attempt is counted before bcrypt runs, so parallel guesses cannot outrun the lock.
-        let candidate = try await database.transaction(scope, logger: logger) { connection in
-            let candidate = try await AuthenticationRepository(connection, logger: logger)
-                .claimLoginAttempt(email: email, lockAfter: lockAfterFailures, lockFor: lockDuration)
-            if let candidate {
-                try await AuditLog.appendLogin(
-                    AuditEntry(action: "login.attempt", targetID: candidate.managerID, resellerID: candidate.resellerID, customerID: candidate.customerID),
-                    personID: candidate.managerID, on: connection, logger: logger
-                )
+    /// Checks an e-mail and password from the client at `source` (see ``ClientAddress``).
+    ///
+    /// Every attempt is first claimed against the source's and the account's failure counters
+    /// (``LoginThrottleRule``): while either is in its backoff window the answer is 429 with
+    /// `Retry-After`, before any password is checked. Unknown e-mails are counted like known ones,
+    /// and an unknown e-mail, a wrong password and an inactive company all answer the same 401
+    /// after the same bcrypt work.
+    package func login(email rawEmail: String, password: String, source: String, logger: Logger) async throws -> (token: String, expiresAt: Date) {
+        let refusal = Problem.unauthorized("The e-mail or password is wrong.")
+        let validEmail = EmailAddress(rawEmail)?.value
+        // Not an address at all: still counted (as its first 254 characters), so a throttled source stays throttled.
+        let email = validEmail ?? String(rawEmail.lowercased().prefix(254))
+        let scope = DatabaseScope.authenticator(credentialHash: nil, loginEmail: validEmail)
+        // The attempt is counted before bcrypt runs, so parallel guesses cannot outrun the backoff.
+        let claim: (wait: Int?, candidate: AuthenticationRepository.LoginCandidate?) = try await database.transaction(scope, logger: logger) { connection in
+            let repository = AuthenticationRepository(connection, logger: logger)
+            if let wait = try await repository.claimLoginAttempt(source: source, email: email, rule: throttle) {
+                return (wait, nil)
             }
-            return candidate
+            guard validEmail != nil, let candidate = try await repository.loginCandidate(email: email) else { return (nil, nil) }
+            try await AuditLog.appendLogin(
+                AuditEntry(action: "login.attempt", targetID: candidate.managerID, resellerID: candidate.resellerID, customerID: candidate.customerID),
+                personID: candidate.managerID, on: connection, logger: logger
+            )
+            return (nil, candidate)
         }
-        guard let candidate else {
+        if let wait = claim.wait { throw Problem.loginThrottled(retryAfterSeconds: wait) }
+        guard let candidate = claim.candidate else {
             try await passwords.verifyDecoy(password)
             throw refusal
         }
@@ -74,7 +82,7 @@ package struct Authenticator: Sendable {
         let sessionID = TimeOrderedID.make()
         try await database.transaction(scope, logger: logger) { connection in
             let repository = AuthenticationRepository(connection, logger: logger)
-            try await repository.recordSuccess(email: email)
+            try await repository.forgiveLogin(source: source, email: email)
             try await repository.openSession(candidate, id: sessionID, tokenHash: token.hash, expiresAt: expiresAt)
             try await AuditLog.appendLogin(
                 AuditEntry(action: "session.create", targetID: sessionID, resellerID: candidate.resellerID, customerID: candidate.customerID),

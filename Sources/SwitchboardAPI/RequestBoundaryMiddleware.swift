@@ -35,7 +35,8 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
         context.requestID = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
         let started = ContinuousClock.now
-        let info = RequestInfo(requestID: requestID, logger: context.logger, authorization: request.headers[.authorization], renderedBody: RenderedBody())
+        let info = RequestInfo(requestID: requestID, logger: context.logger, authorization: request.headers[.authorization], renderedBody: RenderedBody(),
+                               peerAddress: context.peerAddress, forwardedFor: request.headers[.xForwardedFor])
 
         var response: Response
         do {
@@ -177,4 +178,5 @@ enum ProblemMapping {
 
 extension HTTPField.Name {
     package static let requestID = Self("X-Request-Id")!
+    package static let xForwardedFor = Self("X-Forwarded-For")!
 }

@@ -122,6 +122,34 @@ public struct APIKeyRepository: Sendable {
         return try await connection.query(sql, logger: logger).collect().isEmpty == false
     }
 
+    /// The telephony platform's keys (platform scope), oldest first, without secrets.
+    public func listTelephonyKeys() async throws -> [APIKeyRecord] {
+        var keys: [APIKeyRecord] = []
+        let rows = try await connection.query(
+            "SELECT id, name, display_prefix, created_at, last_used_at, revoked_at FROM sb.telephony_api_keys ORDER BY id",
+            logger: logger
+        )
+        for try await row in rows.decode((UUID, String, String, Date, Date?, Date?).self) {
+            keys.append(APIKeyRecord(id: row.0, resellerID: nil, name: row.1, displayPrefix: row.2, createdAt: row.3, lastUsedAt: row.4, revokedAt: row.5))
+        }
+        return keys
+    }
+
+    /// Revokes a telephony key (platform scope); false when there is no such key.
+    public func revokeTelephonyKey(_ id: UUID) async throws -> Bool {
+        try await connection.query(
+            "UPDATE sb.telephony_api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id",
+            logger: logger
+        ).collect().isEmpty == false
+    }
+
+    /// True while the reseller has a live (unrevoked) key.
+    public func resellerHasActiveKey(_ resellerID: UUID) async throws -> Bool {
+        try await connection.query(
+            "SELECT 1 FROM sb.reseller_api_keys WHERE reseller_id = \(resellerID) AND revoked_at IS NULL LIMIT 1", logger: logger
+        ).collect().isEmpty == false
+    }
+
     /// True once the reseller has any key, live or revoked.
     public func resellerHasKey(_ resellerID: UUID) async throws -> Bool {
         try await connection.query("SELECT 1 FROM sb.reseller_api_keys WHERE reseller_id = \(resellerID) LIMIT 1", logger: logger)

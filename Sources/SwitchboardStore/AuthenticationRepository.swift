@@ -87,23 +87,35 @@ public struct AuthenticationRepository: Sendable {
         public var passwordHash: String
     }
 
-    /// Claims one login attempt for this e-mail before the password is checked: counts it as a
-    /// failure and, on every `lockAfter`-th, locks the login for `lockFor`. Returns nil when the
-    /// e-mail is unknown, locked, or its company or reseller is no longer active. Being one
-    /// statement, concurrent attempts cannot all slip in before the lock is set.
-    public func claimLoginAttempt(email: String, lockAfter: Int, lockFor: Duration) async throws -> LoginCandidate? {
+    /// Claims one login attempt from `source` for `email` before the password is checked (see
+    /// `sb.claim_login_attempt`): nil when the attempt may go ahead (it is counted as a failure until
+    /// ``forgiveLogin(source:email:)``), else the seconds the client must wait. One statement
+    /// under row locks, so concurrent attempts cannot all slip in before the backoff starts.
+    public func claimLoginAttempt(source: String, email: String, rule: LoginThrottleRule) async throws -> Int? {
         let rows = try await connection.query(
             """
-            UPDATE sb.managers m SET
-                failed_logins = m.failed_logins + 1,
-                locked_until = CASE WHEN (m.failed_logins + 1) % \(lockAfter) = 0
-                                    THEN now() + make_interval(secs => \(Double(lockFor.components.seconds)))
-                                    ELSE m.locked_until END
-            FROM sb.customers c, sb.resellers r
-            WHERE m.email = \(email) AND (m.locked_until IS NULL OR m.locked_until <= now())
-              AND c.reseller_id = m.reseller_id AND c.id = m.customer_id AND c.status = 'active'
-              AND r.id = m.reseller_id AND r.status = 'active'
-            RETURNING m.id, m.reseller_id, m.customer_id, m.password_hash
+            SELECT sb.claim_login_attempt(\(source), \(email),
+                \(rule.sourceFreeFailures)::integer, \(rule.sourceBaseSeconds)::integer, \(rule.sourceCapSeconds)::integer,
+                \(rule.accountFreeFailures)::integer, \(rule.accountBaseSeconds)::integer, \(rule.accountCapSeconds)::integer,
+                \(rule.forgetAfterSeconds)::integer)
+            """,
+            logger: logger
+        )
+        for try await wait in rows.decode(Int.self) {
+            return wait > 0 ? wait : nil
+        }
+        return nil
+    }
+
+    /// The manager behind `email`, if its company and reseller are active; nil otherwise.
+    public func loginCandidate(email: String) async throws -> LoginCandidate? {
+        let rows = try await connection.query(
+            """
+            SELECT m.id, m.reseller_id, m.customer_id, m.password_hash
+            FROM sb.managers m
+            JOIN sb.customers c ON c.reseller_id = m.reseller_id AND c.id = m.customer_id
+            JOIN sb.resellers r ON r.id = m.reseller_id
+            WHERE m.email = \(email) AND c.status = 'active' AND r.status = 'active'
             """,
             logger: logger
         )
@@ -114,8 +126,8 @@ public struct AuthenticationRepository: Sendable {
     }
 
     /// The password matched: the claimed attempt was no failure after all.
-    public func recordSuccess(email: String) async throws {
-        try await connection.query("UPDATE sb.managers SET failed_logins = 0, locked_until = NULL WHERE email = \(email)", logger: logger)
+    public func forgiveLogin(source: String, email: String) async throws {
+        try await connection.query("SELECT 1 FROM sb.forgive_login(\(source), \(email))", logger: logger)
     }
 
     public func openSession(_ candidate: LoginCandidate, id: UUID, tokenHash: String, expiresAt: Date) async throws {

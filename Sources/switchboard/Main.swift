@@ -94,7 +94,8 @@ struct Serve: AsyncParsableCommand {
                 )
                 let jobs = retentionInterval == 0 ? [] : [RetentionJob(database: ScopedDatabase(client: client), interval: .seconds(retentionInterval), logger: logger)]
                 let app = try buildApplication(
-                    AppDependencies(database: client, migrations: migrations, passwords: PasswordHasher(), traffic: traffic),
+                    AppDependencies(database: client, migrations: migrations, passwords: PasswordHasher(), traffic: traffic,
+                                    trustedProxies: ClientAddress.trustedProxies(from: environment["SWITCHBOARD_TRUSTED_PROXIES"])),
                     configuration: .init(address: .hostname(host, port: port), serverName: "switchboard"),
                     logger: logger,
                     jobs: jobs

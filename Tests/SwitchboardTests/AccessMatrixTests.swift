@@ -66,6 +66,11 @@ final class AccessMatrixTests: XCTestCase {
         // Only the onboarding key: a second one would let the platform act as the reseller.
         Cell(operation: "createResellerApiKey (already onboarded)", method: .post, path: { w, _ in let world = w; return "/v1/resellers/\(world.resellerA)/api-keys" }, body: { _ in #"{"name":"k"}"# },
              expected: only([.platform: 409])),
+        // Recovery only for a reseller without a live key: A still has its keys, C never had one.
+        Cell(operation: "recoverResellerApiKey", method: .post, path: { w, _ in let world = w; return "/v1/resellers/\(world.resellerA)/api-keys/recovery" }, body: { _ in #"{"name":"k"}"# },
+             expected: only([.platform: 409])),
+        Cell(operation: "recoverResellerApiKey (never onboarded)", method: .post, path: { w, _ in let world = w; return "/v1/resellers/\(world.resellerWithoutKey)/api-keys/recovery" }, body: { _ in #"{"name":"k"}"# },
+             expected: only([.platform: 409])),
         Cell(operation: "createApiKey", method: .post, path: { _, _ in "/v1/api-keys" }, body: { _ in #"{"name":"k"}"# },
              expected: only([.platform: 201, .resellerA: 201, .resellerB: 201])),
         Cell(operation: "listApiKeys", method: .get, path: { _, _ in "/v1/api-keys" }, body: nil,
@@ -95,6 +100,12 @@ final class AccessMatrixTests: XCTestCase {
         // The directory: the owning reseller and that company's managers; never the platform.
         Cell(operation: "createTelephonyKey", method: .post, path: { _, _ in "/v1/telephony-keys" }, body: { _ in #"{"name":"pbx"}"# },
              expected: only([.platform: 201])),
+        Cell(operation: "listTelephonyKeys", method: .get, path: { _, _ in "/v1/telephony-keys" }, body: nil,
+             expected: only([.platform: 200])),
+        Cell(operation: "revokeTelephonyKey", method: .delete, path: { w, _ in let world = w; return "/v1/telephony-keys/\(world.spareTelephonyKeyID)" }, body: nil,
+             expected: only([.platform: 204])),
+        Cell(operation: "revokeTelephonyKey (unknown id)", method: .delete, path: { _, _ in "/v1/telephony-keys/\(UUID().uuidString.lowercased())" }, body: nil,
+             expected: only([.platform: 404])),
         Cell(operation: "createEmployee", method: .post, path: { w, _ in "/v1/customers/\(w.customerA1)/employees" },
              body: { #"{"fullName":"New \#($0.rawValue)","extension":"\#(1000 + Caller.allCases.firstIndex(of: $0)!)"}"# },
              expected: only([.resellerA: 201, .managerA1: 201, .resellerB: 404, .managerA2: 404])),

@@ -16,7 +16,7 @@ final class RawSQLIsolationTests: XCTestCase {
     static let directoryTables = ["sb.employees", "sb.employee_preference_history", "sb.number_assignments", "sb.sim_cards",
                                   "sb.fax_to_mail", "sb.employee_content"]
     static let allTables = tenantTables.map(\.table) + directoryTables
-        + ["sb.platform_api_keys", "sb.telephony_api_keys", "sb.dpa_versions", "sb.audit_chain_heads"]
+        + ["sb.platform_api_keys", "sb.telephony_api_keys", "sb.dpa_versions", "sb.audit_chain_heads", "sb.login_throttle"]
 
     private func setUpTenants() async throws -> (RawSession, SeededTenants) {
         let database = try await TestCluster.shared.migratedDatabase()
@@ -93,6 +93,27 @@ final class RawSQLIsolationTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Failed-login counters (client addresses, e-mail hashes) are reached only through the throttle functions.
+    func testNoRoleReadsOrWritesTheLoginThrottleDirectly() async throws {
+        let (raw, tenants) = try await setUpTenants()
+        let scopes: [(String, [String: String])] = [
+            ("sb_platform", tenants.platformSettings), ("sb_reseller", tenants.resellerSettingsA), ("sb_customer", tenants.customerSettingsA1),
+            ("sb_authenticator", ["sb.login_email": "a1@x.example"]), ("sb_telephony", ["sb.principal_id": UUID().uuidString]),
+        ]
+        for (role, settings) in scopes {
+            for statement in ["SELECT key FROM sb.login_throttle", "INSERT INTO sb.login_throttle (key) VALUES ('source:x')",
+                              "UPDATE sb.login_throttle SET blocked_until = NULL", "DELETE FROM sb.login_throttle"] {
+                let outcome = try await raw.execute(statement, role: role, settings: settings)
+                XCTAssertEqual(outcome.sqlState, "42501", "\(role): \(statement)")
+            }
+        }
+        let claim = "SELECT sb.claim_login_attempt('x', 'a1@x.example', 5, 5, 900, 10, 2, 120, 3600)::text"
+        let byReseller = try await raw.run(claim, role: "sb_reseller", settings: tenants.resellerSettingsA)
+        XCTAssertEqual(byReseller.sqlState, "42501", "only the authenticator may claim a login attempt")
+        let byAuthenticator = try await raw.values(claim, role: "sb_authenticator", settings: ["sb.login_email": "a1@x.example"])
+        XCTAssertEqual(byAuthenticator, ["0"])
     }
 
     func testTheLoginRoleAloneReadsNothing() async throws {

@@ -72,6 +72,8 @@ struct World: Sendable {
     let managerA2Token: String
     let revokedKey: String
     let telephonyKey: String
+    /// A second telephony key, for operations that revoke one.
+    let spareTelephonyKeyID: String
     /// Employees of customer A1, one for each caller allowed to change them, so destructive
     /// operations by one never change what the other finds.
     let employees: [String: SeededEmployee]
@@ -128,6 +130,7 @@ struct World: Sendable {
         let m1 = try await manager(a1, email: a1Email, key: aKey)
         let m2 = try await manager(a2, email: "m2-\(suffix)@a2.example", key: aKey)
         let telephony = try created(try await client.call(.post, "/v1/telephony-keys", token: platformKey, json: #"{"name":"pbx"}"#), "telephony").string("secret")
+        let spareTelephony = try created(try await client.call(.post, "/v1/telephony-keys", token: platformKey, json: #"{"name":"spare pbx"}"#), "telephony").string("id")
 
         var employees: [String: SeededEmployee] = [:]
         for (index, owner) in ["manager", "reseller"].enumerated() {
@@ -156,7 +159,7 @@ struct World: Sendable {
         return World(
             platformKey: platformKey, resellerA: a, resellerAKey: aKey, resellerASpareKeyID: spare, resellerB: b, resellerBKey: bKey, resellerWithoutKey: unkeyed,
             customerA1: a1, customerA2: a2, customerB1: b1, managerA1Email: a1Email, managerA1Token: m1, managerA2Token: m2,
-            revokedKey: try revoked.string("secret"), telephonyKey: telephony, employees: employees
+            revokedKey: try revoked.string("secret"), telephonyKey: telephony, spareTelephonyKeyID: spareTelephony, employees: employees
         )
     }
 }
