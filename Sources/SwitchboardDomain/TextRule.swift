@@ -21,7 +21,7 @@ public enum TextRule {
         let scalars = value.unicodeScalars
         guard let first = scalars.firstIndex(where: { !isTrimmed($0) }) else { return .failure(.empty) }
         let last = scalars.lastIndex(where: { !isTrimmed($0) })!
-        let trimmed = String(scalars[first...last])
+        let trimmed = String(String.UnicodeScalarView(scalars[first...last]))
         if trimmed.unicodeScalars.contains(where: isForbidden) { return .failure(.forbiddenCharacter) }
         if trimmed.unicodeScalars.count > maxLength { return .failure(.tooLong(maxLength: maxLength)) }
         return .success(trimmed)

@@ -93,7 +93,8 @@ final class DirectoryTests: XCTestCase {
                 (.post, "/v1/employees/\(seeded.id)/fax-to-mail", #"{"faxNumber":"+4570000998","deliveryEmail":"x@y.example"}"#),
             ]
             for (method, path, body) in refused {
-                let ifMatch: HTTPFields = method == .patch ? [.ifMatch: try await client.currentETag(path, token: key)] : [:]
+                var ifMatch: HTTPFields = [:]
+                if method == .patch { ifMatch[.ifMatch] = try await client.currentETag(path, token: key) }
                 let reply = try await client.call(method, path, token: key, json: body, headers: ifMatch)
                 try assertProblem(TestResponseShim(reply), status: .conflict)
                 XCTAssertEqual(reply.json["type"] as? String, "urn:switchboard:problem:restricted", path)

@@ -64,7 +64,7 @@ final class HistoryOrderTests: XCTestCase {
             let scoped = ScopedDatabase(client: pool)
             let (begun, begunSignal) = AsyncStream<Void>.makeStream()
             let (otherCommitted, otherCommittedSignal) = AsyncStream<Void>.makeStream()
-            func change(consent: Bool, on connection: PostgresConnection) async throws {
+            @Sendable func change(consent: Bool, on connection: PostgresConnection) async throws {
                 let employees = EmployeeRepository(connection, logger: TestCluster.logger)
                 let locked = try await employees.lock(employee)
                 var changes = EmployeeChanges()
