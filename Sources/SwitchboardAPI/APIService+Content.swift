@@ -10,6 +10,11 @@ extension APIService {
 
     package func storeContent(_ input: Operations.StoreContent.Input) async throws -> Operations.StoreContent.Output {
         let employeeID = try RequestValues.id(input.path.employeeId, field: "employeeId")
+        let callerNumber = try RequestValues.matching(input.query.callerNumber, field: "callerNumber", description: "1–15 digits, optionally after +") { value in
+            let digits = value.utf8.first == UInt8(ascii: "+") ? value.utf8.dropFirst() : value.utf8[...]
+            return (1...15).contains(digits.count) && digits.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        }
+        let durationSeconds = try RequestValues.integer(input.query.durationSeconds, field: "durationSeconds", in: 0...86_400)
         let (contentType, body): (String, HTTPBody) = switch input.body {
         case .audioWav(let body): ("audio/wav", body)
         case .audioMpeg(let body): ("audio/mpeg", body)
@@ -22,7 +27,7 @@ extension APIService {
         try await transaction { principal, connection in
             try await EmployeeRepository(connection, logger: logger).storeContent(
                 id: id, employeeID: employeeID, kind: kind, contentType: contentType, data: data,
-                callerNumber: input.query.callerNumber, durationSeconds: input.query.durationSeconds, recordedAt: nil
+                callerNumber: callerNumber, durationSeconds: durationSeconds, recordedAt: nil
             )
             // The telephony side cannot know the tenant, so its entries go to the platform chain.
             try await AuditLog.append(

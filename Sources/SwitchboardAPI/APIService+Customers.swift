@@ -80,6 +80,10 @@ extension APIService {
     }
 
     package func updateCustomer(_ input: Operations.UpdateCustomer.Input) async throws -> Operations.UpdateCustomer.Output {
+        try await answeringStaleETag({ try await applyUpdateCustomer(input) }, stale: { .preconditionFailed($0) })
+    }
+
+    private func applyUpdateCustomer(_ input: Operations.UpdateCustomer.Input) async throws -> Operations.UpdateCustomer.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         let expected = RequestValues.expectedVersion(input.headers.ifMatch)
         let record = try await transaction { principal, connection in

@@ -56,7 +56,7 @@ extension APIService {
             let customerID = try RequestValues.id(input.path.customerId, field: "customerId")
             let cursor = try RequestValues.cursor(input.query.cursor)
             let limit = try RequestValues.limit(input.query.limit)
-            let search = EmployeeSearch(input.query.q)
+            let search = EmployeeSearch(try RequestValues.queryText(input.query.q, field: "q", maxLength: 100))
             let page = try await EmployeeRepository(connection, logger: logger).list(customerID: customerID, search: search, after: cursor, limit: limit)
             // Employees the caller may see belong to a customer it may see; only an empty page
             // needs the customer looked up, to tell an unknown one (404) from one without matches.
@@ -79,6 +79,10 @@ extension APIService {
     }
 
     package func updateEmployee(_ input: Operations.UpdateEmployee.Input) async throws -> Operations.UpdateEmployee.Output {
+        try await answeringStaleETag({ try await applyUpdateEmployee(input) }, stale: { .preconditionFailed($0) })
+    }
+
+    private func applyUpdateEmployee(_ input: Operations.UpdateEmployee.Input) async throws -> Operations.UpdateEmployee.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         let expected = RequestValues.expectedVersion(input.headers.ifMatch)
         let record = try await transaction { principal, connection in

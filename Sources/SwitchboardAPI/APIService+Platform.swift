@@ -47,6 +47,10 @@ extension APIService {
     }
 
     package func updateReseller(_ input: Operations.UpdateReseller.Input) async throws -> Operations.UpdateReseller.Output {
+        try await answeringStaleETag({ try await applyUpdateReseller(input) }, stale: { .preconditionFailed($0) })
+    }
+
+    private func applyUpdateReseller(_ input: Operations.UpdateReseller.Input) async throws -> Operations.UpdateReseller.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         let expected = RequestValues.expectedVersion(input.headers.ifMatch)
         let record = try await transaction { principal, connection in

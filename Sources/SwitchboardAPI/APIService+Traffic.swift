@@ -91,6 +91,7 @@ extension APIService {
             return cursor
         }
         let limit = try RequestValues.limit(input.query.limit)
+        _ = try RequestValues.matching(input.query.number, field: "number", description: "an E.164 number such as +4512345678", E164.isValid)
         let page = try await transaction { principal, connection in
             let page = try await TrafficRepository(connection, logger: logger)
                 .records(servedNumber: input.query.number, from: from, to: to, after: cursor, limit: limit)
@@ -108,6 +109,9 @@ extension APIService {
         let days = Int(lastDay.timeIntervalSince(from) / 86_400)
         guard (0...92).contains(days) else {
             throw Problem.validation([.init(field: "to", rule: "range", message: "must be on or after `from` and at most 92 days later")])
+        }
+        if let groupBy = input.query.groupBy, groupBy.count > 3 {
+            throw Problem.badRequest("groupBy takes at most 3 dimensions.", errors: [.init(field: "groupBy", rule: "maxItems", message: "must have at most 3 items")])
         }
         let dimensions = (input.query.groupBy ?? []).compactMap { TrafficDimension(rawValue: $0.rawValue) }
         let minimum = traffic.analyticsMinimumSubscribers

@@ -81,13 +81,27 @@ package struct APIService: APIProtocol {
             switch store {
             case .notFound: return Problem.notFound()
             case .versionMismatch(let current):
-                return Problem(status: .preconditionFailed, type: Problem.typeURI("stale-etag"), title: "Precondition failed",
-                               detail: "The resource changed since you read it (now at ETag \"\(current)\"). Read it again and retry.")
+                return Problem.staleETag(current: current)
             case .uniqueViolation(let constraint):
                 return Problem.conflict("A record with the same \(UniqueConstraint.field(constraint)) already exists.", type: "duplicate",
                                         errors: [.init(field: UniqueConstraint.field(constraint), rule: "unique", message: "is already taken")])
             case .refusedByPolicy:
                 return Problem.forbidden("The database's access policy refused this change.")
+            case .invalidValue(let column, let rule):
+                let field = ColumnField.field(column)
+                return Problem.validation([.init(field: field, rule: rule, message: "was refused by the stored data's rules (\(rule))")])
+            case .malformedValue(let column, let rule):
+                let field = ColumnField.field(column)
+                return Problem.badRequest("\(field.isEmpty ? "A value" : field) cannot be stored (malformed, or holds a character such as NUL).",
+                                          errors: [.init(field: field, rule: rule, message: "is malformed or holds a character that cannot be stored")])
+            case .missingReference(let column):
+                let field = ColumnField.field(column)
+                return Problem.validation([.init(field: field, rule: "exists", message: "refers to nothing that exists")])
+            case .stillReferenced:
+                return Problem.conflict("Other records still refer to this one.", type: "still-referenced")
+            case .overlaps(let constraint):
+                return Problem.conflict("The change overlaps an existing record.", type: "conflict",
+                                        errors: [.init(field: ColumnField.field(constraint), rule: "overlap", message: "overlaps an existing record")])
             }
         case let validation as ValidationFailure:
             return Problem.validation(validation.violations)
@@ -171,6 +185,25 @@ enum UniqueConstraint {
         case "fax_to_mail_number": "faxNumber"
         default: "id"
         }
+    }
+}
+
+/// The request field a database column holds, for problems raised by the database itself.
+enum ColumnField {
+    static func field(_ column: String) -> String {
+        switch column {
+        case "contact_name": "contact.name"
+        case "contact_email": "contact.email"
+        case "contact_phone": "contact.phone"
+        case "restriction_reason": "reason"
+        default: camelCased(column)
+        }
+    }
+
+    static func camelCased(_ name: String) -> String {
+        let parts = name.split(separator: "_")
+        guard let head = parts.first else { return name }
+        return String(head) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 }
 

@@ -45,7 +45,7 @@ package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRe
         passwords: dependencies.passwords,
         traffic: dependencies.traffic
     )
-    try service.registerHandlers(on: transport, configuration: apiConfiguration)
+    try service.registerHandlers(on: transport, configuration: apiConfiguration, middlewares: [IfMatchRequiredMiddleware()])
     transport.registerMethodNotAllowedFallbacks()
     return router
 }

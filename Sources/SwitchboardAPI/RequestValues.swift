@@ -32,12 +32,45 @@ enum RequestValues {
         return Date(timeIntervalSince1970: Double(instant.microseconds) / 1_000_000)
     }
 
+    /// A free-text query parameter: at most `maxLength` code points (the contract's `maxLength`),
+    /// no control character (NUL cannot even reach PostgreSQL) and no bidirectional override.
+    static func queryText(_ value: String?, field: String, maxLength: Int) throws -> String? {
+        guard let value else { return nil }
+        if value.unicodeScalars.contains(where: TextRule.isForbidden) {
+            throw Problem.badRequest("\(field) must not contain control characters.",
+                                     errors: [.init(field: field, rule: "format", message: "must not contain control characters")])
+        }
+        if value.unicodeScalars.count > maxLength {
+            throw Problem.badRequest("\(field) must be at most \(maxLength) characters.",
+                                     errors: [.init(field: field, rule: "maxLength", message: "must be at most \(maxLength) characters")])
+        }
+        return value
+    }
+
+    /// A parameter the contract constrains by `pattern`; `matches` states the same rule in Swift.
+    static func matching(_ value: String?, field: String, description: String, _ matches: (String) -> Bool) throws -> String? {
+        guard let value else { return nil }
+        guard matches(value) else {
+            throw Problem.badRequest("\(field) must be \(description).", errors: [.init(field: field, rule: "pattern", message: "must be \(description)")])
+        }
+        return value
+    }
+
+    /// An integer parameter the contract bounds by `minimum` and `maximum`.
+    static func integer(_ value: Int?, field: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let value else { return nil }
+        guard range.contains(value) else {
+            throw Problem.badRequest("\(field) must be between \(range.lowerBound) and \(range.upperBound).",
+                                     errors: [.init(field: field, rule: "range", message: "must be between \(range.lowerBound) and \(range.upperBound)")])
+        }
+        return value
+    }
+
     static func etag(_ version: Int) -> String { "\"\(version)\"" }
 
-    /// The version an `If-Match` names: nil for none or `*`; a value matching no version
-    /// (unparseable) becomes -1, which always answers 412.
-    static func expectedVersion(_ ifMatch: String?) -> Int? {
-        guard let ifMatch, ifMatch.trimmingCharacters(in: .whitespaces) != "*" else { return nil }
+    /// The version an `If-Match` names (``IfMatchRequiredMiddleware`` has refused none and `*`);
+    /// a value matching no version (unparseable) becomes -1, which always answers 412.
+    static func expectedVersion(_ ifMatch: String) -> Int {
         var value = ifMatch.trimmingCharacters(in: .whitespaces)
         if value.hasPrefix("W/") { value.removeFirst(2) }
         return Int(value.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) ?? -1

@@ -94,7 +94,8 @@ extension Components.Schemas.PreferenceChange {
     init(_ change: PreferenceChange) {
         self.init(
             preference: .init(rawValue: change.preference) ?? .directoryListing, value: change.value,
-            changedBy: change.changedBy.apiString, changedByRole: change.changedByRole, changedAt: change.changedAt
+            changedBy: change.changedBy.apiString, changedByRole: change.changedByRole, changedAt: change.changedAt,
+            sequence: change.sequence
         )
     }
 }

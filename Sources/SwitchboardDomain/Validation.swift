@@ -27,26 +27,24 @@ public struct Validator: Sendable {
 
     public init() {}
 
-    /// A required human-readable text (names): trimmed, 1…`maxLength` characters, no control characters.
+    /// A human-readable text (names, reasons): trimmed, then checked by ``TextRule``, the rule the
+    /// database's CHECK constraints apply too.
     public mutating func text(_ value: String?, field: String, required: Bool = true, maxLength: Int = 200) -> String? {
         guard let value else {
             if required { violations.append(.init(field: field, rule: "required", message: "is required")) }
             return nil
         }
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.isEmpty {
+        switch TextRule.normalised(value, maxLength: maxLength) {
+        case .success(let trimmed):
+            return trimmed
+        case .failure(.empty):
             violations.append(.init(field: field, rule: "minLength", message: "must not be empty"))
-            return nil
+        case .failure(.tooLong(let maxLength)):
+            violations.append(.init(field: field, rule: "maxLength", message: "must be at most \(maxLength) characters (Unicode code points)"))
+        case .failure(.forbiddenCharacter):
+            violations.append(.init(field: field, rule: "format", message: "must not contain control characters or bidirectional overrides"))
         }
-        if trimmed.count > maxLength {
-            violations.append(.init(field: field, rule: "maxLength", message: "must be at most \(maxLength) characters"))
-            return nil
-        }
-        if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            violations.append(.init(field: field, rule: "format", message: "must not contain control characters"))
-            return nil
-        }
-        return trimmed
+        return nil
     }
 
     public mutating func email(_ value: String?, field: String, required: Bool = true) -> String? {

@@ -73,6 +73,8 @@ public struct PreferenceChange: Sendable, Codable, Equatable {
     public var changedBy: UUID
     public var changedByRole: String
     public var changedAt: Date
+    /// The entry's place in its employee's history, in commit order (1, 2, ...).
+    public var sequence: Int
 }
 
 public struct ContentItem: Sendable, Codable, Equatable {
@@ -269,11 +271,17 @@ public struct EmployeeRepository: Sendable {
         var history: [(String, String)] = []
         if let listing = changes.directoryListing, listing != locked.directoryListing { history.append(("directoryListing", listing)) }
         if let consent = changes.marketingConsent, consent != locked.marketingConsent { history.append(("marketingConsent", String(consent))) }
+        // `locked` proves this transaction holds the employee's row lock, so the next sequence number
+        // cannot be taken by another change before this one commits: history is in commit order.
         for (preference, value) in history {
             try await connection.query(
                 """
-                INSERT INTO sb.employee_preference_history (reseller_id, customer_id, employee_id, id, preference, value, changed_by, changed_by_role)
-                VALUES (\(locked.resellerID), \(locked.customerID), \(id), \(TimeOrderedID.make()), \(preference), \(value), \(principalID), \(role))
+                INSERT INTO sb.employee_preference_history
+                    (reseller_id, customer_id, employee_id, id, preference, value, changed_by, changed_by_role, changed_at, sequence)
+                VALUES (\(locked.resellerID), \(locked.customerID), \(id), \(TimeOrderedID.make()), \(preference), \(value), \(principalID), \(role),
+                        clock_timestamp(),
+                        (SELECT coalesce(max(sequence), 0) + 1 FROM sb.employee_preference_history
+                         WHERE reseller_id = \(locked.resellerID) AND employee_id = \(id)))
                 """,
                 logger: logger
             )
@@ -304,14 +312,14 @@ public struct EmployeeRepository: Sendable {
     public func preferenceHistory(_ id: UUID) async throws -> [PreferenceChange] {
         let rows = try await connection.query(
             """
-            SELECT preference, value, changed_by, changed_by_role, changed_at FROM sb.employee_preference_history
-            WHERE employee_id = \(id) ORDER BY changed_at, id
+            SELECT preference, value, changed_by, changed_by_role, changed_at, sequence FROM sb.employee_preference_history
+            WHERE employee_id = \(id) ORDER BY sequence
             """,
             logger: logger
         )
         var changes: [PreferenceChange] = []
-        for try await row in rows.decode((String, String, UUID, String, Date).self) {
-            changes.append(PreferenceChange(preference: row.0, value: row.1, changedBy: row.2, changedByRole: row.3, changedAt: row.4))
+        for try await row in rows.decode((String, String, UUID, String, Date, Int).self) {
+            changes.append(PreferenceChange(preference: row.0, value: row.1, changedBy: row.2, changedByRole: row.3, changedAt: row.4, sequence: row.5))
         }
         return changes
     }

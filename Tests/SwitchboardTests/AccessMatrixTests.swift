@@ -189,8 +189,13 @@ final class AccessMatrixTests: XCTestCase {
                     let body = cell.operation == "createSession"
                         ? #"{"email":"\#(world.managerA1Email)","password":"\#(World.password)"}"#
                         : cell.body?(caller)
-                    let reply = try await client.call(cell.method, cell.path(world, caller), token: token, json: body,
-                                                      headers: cell.contentType.map { [.contentType: $0] } ?? [:])
+                    var headers: HTTPFields = cell.contentType.map { [.contentType: $0] } ?? [:]
+                    if cell.method == .patch {
+                        // Every PATCH needs If-Match; the current ETag, as the owner reads it, so only the role decides.
+                        let path = cell.path(world, caller)
+                        headers[.ifMatch] = try await client.currentETag(path, token: path.hasPrefix("/v1/resellers/") ? world.platformKey : world.resellerAKey)
+                    }
+                    let reply = try await client.call(cell.method, cell.path(world, caller), token: token, json: body, headers: headers)
                     let expected = cell.expected[caller]!
                     if reply.status.code != expected {
                         failures.append("\(cell.operation) as \(caller): expected \(expected), got \(reply.status.code) \(reply.body.prefix(200))")

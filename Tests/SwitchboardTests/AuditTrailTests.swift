@@ -16,7 +16,7 @@ final class AuditTrailTests: XCTestCase {
         let database = try await TestCluster.shared.migratedDatabase()
         let world = try await withTestApp(database) { client in
             let world = try await World.build(client, database: database)
-            _ = try await client.call(.patch, "/v1/customers/\(world.customerA1)", token: world.resellerAKey, json: #"{"name":"Secret Renamed ApS"}"#)
+            _ = try await client.patchReadingETag("/v1/customers/\(world.customerA1)", token: world.resellerAKey, json: #"{"name":"Secret Renamed ApS"}"#)
             _ = try await client.call(.post, "/v1/customers/\(world.customerA2)/terminate", token: world.resellerAKey)
             _ = try await client.call(.delete, "/v1/sessions/current", token: world.managerA1Token)
             return world

@@ -44,7 +44,7 @@ final class DirectoryTests: XCTestCase {
             let elsewhere = try await client.call(.post, "/v1/customers/\(world.customerA2)/employees", token: key, json: #"{"fullName":"Bo","extension":"55"}"#)
             XCTAssertEqual(elsewhere.status, .created)
             // A company can configure longer extensions.
-            _ = try await client.call(.patch, "/v1/customers/\(world.customerA2)", token: key, json: #"{"extensionLength":{"min":4,"max":8}}"#)
+            _ = try await client.patchReadingETag("/v1/customers/\(world.customerA2)", token: key, json: #"{"extensionLength":{"min":4,"max":8}}"#)
             let long = try await client.call(.post, "/v1/customers/\(world.customerA2)/employees", token: key, json: #"{"fullName":"Cy","extension":"1234567"}"#)
             XCTAssertEqual(long.status, .created)
             // A number held by anyone, in any tenant, cannot be assigned again.
@@ -93,7 +93,9 @@ final class DirectoryTests: XCTestCase {
                 (.post, "/v1/employees/\(seeded.id)/fax-to-mail", #"{"faxNumber":"+4570000998","deliveryEmail":"x@y.example"}"#),
             ]
             for (method, path, body) in refused {
-                let reply = try await client.call(method, path, token: key, json: body)
+                var ifMatch: HTTPFields = [:]
+                if method == .patch { ifMatch[.ifMatch] = try await client.currentETag(path, token: key) }
+                let reply = try await client.call(method, path, token: key, json: body, headers: ifMatch)
                 try assertProblem(TestResponseShim(reply), status: .conflict)
                 XCTAssertEqual(reply.json["type"] as? String, "urn:switchboard:problem:restricted", path)
             }
@@ -104,7 +106,7 @@ final class DirectoryTests: XCTestCase {
             XCTAssertEqual(stored, .created)
             let lifted = try await client.call(.delete, "/v1/employees/\(seeded.id)/restriction", token: key)
             XCTAssertEqual(lifted.json["restricted"] as? Bool, false)
-            let changed = try await client.call(.patch, "/v1/employees/\(seeded.id)", token: key, json: #"{"fullName":"Changed"}"#)
+            let changed = try await client.patchReadingETag("/v1/employees/\(seeded.id)", token: key, json: #"{"fullName":"Changed"}"#)
             XCTAssertEqual(changed.status, .ok)
             // Erasure is allowed while restricted.
             _ = try await client.call(.post, "/v1/employees/\(seeded.id)/restriction", token: key, json: #"{"reason":"again"}"#)
@@ -167,9 +169,9 @@ final class DirectoryTests: XCTestCase {
         try await withTestApp(database) { client in
             let world = try await World.build(client, database: database)
             let id = world.employees["manager"]!.id
-            _ = try await client.call(.patch, "/v1/employees/\(id)", token: world.managerA1Token, json: #"{"marketingConsent":true}"#)
-            _ = try await client.call(.patch, "/v1/employees/\(id)", token: world.resellerAKey, json: #"{"directoryListing":"unlisted","marketingConsent":false}"#)
-            _ = try await client.call(.patch, "/v1/employees/\(id)", token: world.resellerAKey, json: #"{"directoryListing":"unlisted"}"#)
+            _ = try await client.patchReadingETag("/v1/employees/\(id)", token: world.managerA1Token, json: #"{"marketingConsent":true}"#)
+            _ = try await client.patchReadingETag("/v1/employees/\(id)", token: world.resellerAKey, json: #"{"directoryListing":"unlisted","marketingConsent":false}"#)
+            _ = try await client.patchReadingETag("/v1/employees/\(id)", token: world.resellerAKey, json: #"{"directoryListing":"unlisted"}"#)
             let export = try await client.call(.get, "/v1/employees/\(id)/export", token: world.managerA1Token)
             XCTAssertEqual(export.status, .ok)
             let history = (export.json["preferenceHistory"] as? [[String: Any]]) ?? []

@@ -50,7 +50,7 @@ final class ErasureTests: XCTestCase {
                                            json: #"{"fullName":"\#(markers[0])","extension":"77","email":"\#(markers[1])","mobile":"+\#(markers[2])"}"#).string("id")
             _ = try await client.call(.post, "/v1/employees/\(id)/fax-to-mail", token: key, json: #"{"faxNumber":"+4588776655","deliveryEmail":"\#(markers[4])"}"#)
             _ = try await client.call(.post, "/v1/employees/\(id)/numbers", token: key, json: #"{"number":"+4588776654"}"#)
-            _ = try await client.call(.patch, "/v1/employees/\(id)", token: key, json: #"{"marketingConsent":true,"directoryListing":"unlisted"}"#)
+            _ = try await client.patchReadingETag("/v1/employees/\(id)", token: key, json: #"{"marketingConsent":true,"directoryListing":"unlisted"}"#)
             for (kind, marker) in [("voicemail", markers[5]), ("greeting", markers[6]), ("recording", markers[7])] {
                 let status = try await client.execute(uri: "/v1/telephony/employees/\(id)/content?kind=\(kind)&callerNumber=%2B\(markers[9])", method: .post,
                                                       headers: [.authorization: "Bearer \(world.telephonyKey)", .contentType: "audio/wav"],
@@ -96,7 +96,7 @@ final class ErasureTests: XCTestCase {
             XCTAssertEqual(again.status, .ok, "repeating is harmless")
             XCTAssertEqual(again.json["alreadyAnonymised"] as? Bool, true)
             XCTAssertEqual(again.json["pseudonym"] as? String, first.json["pseudonym"] as? String)
-            let rename = try await client.call(.patch, "/v1/employees/\(id)", token: world.managerA1Token, json: #"{"fullName":"Back again"}"#)
+            let rename = try await client.patchReadingETag("/v1/employees/\(id)", token: world.managerA1Token, json: #"{"fullName":"Back again"}"#)
             XCTAssertEqual(rename.json["type"] as? String, "urn:switchboard:problem:anonymised")
             let voicemail = try await client.execute(uri: "/v1/telephony/employees/\(id)/content?kind=voicemail", method: .post,
                                                      headers: [.authorization: "Bearer \(world.telephonyKey)", .contentType: "audio/wav"],

@@ -47,12 +47,12 @@ final class HardeningTests: XCTestCase {
             XCTAssertEqual(login.status, .unauthorized)
             do { let reply = try await client.call(.get, "/v1/me", token: world.managerA2Token); XCTAssertEqual(reply.status, .ok, "the other company is unaffected") }
 
-            let suspended = try await client.call(.patch, "/v1/resellers/\(world.resellerA)", token: world.platformKey, json: #"{"status":"suspended"}"#)
+            let suspended = try await client.patchReadingETag("/v1/resellers/\(world.resellerA)", token: world.platformKey, json: #"{"status":"suspended"}"#)
             XCTAssertEqual(suspended.status, .ok)
             do { let reply = try await client.call(.get, "/v1/me", token: world.resellerAKey); XCTAssertEqual(reply.status, .unauthorized) }
             do { let reply = try await client.call(.get, "/v1/me", token: world.managerA2Token); XCTAssertEqual(reply.status, .unauthorized) }
             do { let reply = try await client.call(.get, "/v1/me", token: world.resellerBKey); XCTAssertEqual(reply.status, .ok) }
-            _ = try await client.call(.patch, "/v1/resellers/\(world.resellerA)", token: world.platformKey, json: #"{"status":"active"}"#)
+            _ = try await client.patchReadingETag("/v1/resellers/\(world.resellerA)", token: world.platformKey, json: #"{"status":"active"}"#)
             do { let reply = try await client.call(.get, "/v1/me", token: world.resellerAKey); XCTAssertEqual(reply.status, .ok, "reactivation restores access") }
         }
     }

@@ -116,7 +116,7 @@ struct SeededTenants {
                 "INSERT INTO sb.number_assignments (reseller_id, customer_id, employee_id, id, number) VALUES (\(owner), gen_random_uuid(), '+4511\(suffix)00000')",
                 "INSERT INTO sb.sim_cards (reseller_id, customer_id, employee_id, id, iccid) VALUES (\(owner), gen_random_uuid(), '894510000000000000\(suffix)')",
                 "INSERT INTO sb.fax_to_mail (reseller_id, customer_id, employee_id, id, fax_number, delivery_email) VALUES (\(owner), gen_random_uuid(), '+4522\(suffix)00000', 'f@x.example')",
-                "INSERT INTO sb.employee_preference_history (reseller_id, customer_id, employee_id, id, preference, value, changed_by, changed_by_role) VALUES (\(owner), gen_random_uuid(), 'marketingConsent', 'true', gen_random_uuid(), 'sb_reseller')",
+                "INSERT INTO sb.employee_preference_history (reseller_id, customer_id, employee_id, id, preference, value, changed_by, changed_by_role, sequence) VALUES (\(owner), gen_random_uuid(), 'marketingConsent', 'true', gen_random_uuid(), 'sb_reseller', 1)",
                 "INSERT INTO sb.employee_content (employee_id, id, kind, content_type, byte_size, data) VALUES ('\(employee)', gen_random_uuid(), 'voicemail', 'audio/wav', 0, '\\x00')",
             ]
         }
