@@ -30,11 +30,12 @@ package struct APIService: APIProtocol {
     /// 401 without a valid credential, 403 for another role; store outcomes become problems.
     func transaction<T: Sendable>(
         _ roles: Set<Role> = Set(Role.allCases),
+        kind transactionKind: DatabaseDeadlines.Kind = .request,
         _ body: (Principal, PostgresConnection) async throws -> T
     ) async throws -> T {
         let credential = try authenticator.credential(from: RequestInfo.current.authorization)
         do {
-            return try await database.transaction(presenting: credential.hash, kind: credential.kind, logger: logger) { principal, connection in
+            return try await database.transaction(presenting: credential.hash, kind: credential.kind, transactionKind: transactionKind, logger: logger) { principal, connection in
                 guard roles.contains(principal.role) else {
                     throw Problem.forbidden("This operation is not available to the \(principal.role.rawValue) role.")
                 }

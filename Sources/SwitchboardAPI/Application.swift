@@ -1,5 +1,7 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import NIOPosix
 internal import OpenAPIRuntime
 import PostgresNIO
@@ -13,13 +15,22 @@ package struct AppDependencies: Sendable {
     package var maxBodyBytes: Int
     package var passwords: PasswordHasher
     package var traffic: TrafficSettings
+    /// How long a request may wait for the database before answering 503.
+    package var databaseDeadlines: DatabaseDeadlines
+    /// Idle, header and body timeouts and the cap on client connections.
+    package var connectionLimits: ConnectionLimits
 
-    package init(database: PostgresClient, migrations: MigrationSet, passwords: PasswordHasher, maxBodyBytes: Int = 1 << 20, traffic: TrafficSettings = .init()) {
+    package init(
+        database: PostgresClient, migrations: MigrationSet, passwords: PasswordHasher, maxBodyBytes: Int = 1 << 20, traffic: TrafficSettings = .init(),
+        databaseDeadlines: DatabaseDeadlines = .init(), connectionLimits: ConnectionLimits = .init()
+    ) {
         self.database = database
         self.migrations = migrations
         self.passwords = passwords
         self.maxBodyBytes = maxBodyBytes
         self.traffic = traffic
+        self.databaseDeadlines = databaseDeadlines
+        self.connectionLimits = connectionLimits
     }
 }
 
@@ -27,7 +38,7 @@ package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRe
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(RequestBoundaryMiddleware(maxBodyBytes: dependencies.maxBodyBytes, maxBatchBytes: dependencies.traffic.maxBatchBytes))
     let transport = MethodAwareTransport(router: router)
-    let database = ScopedDatabase(client: dependencies.database)
+    let database = ScopedDatabase(client: dependencies.database, deadlines: dependencies.databaseDeadlines)
     let service = APIService(
         database: database,
         migrations: MigrationRunner(migrations: dependencies.migrations),
@@ -52,8 +63,16 @@ package func buildApplication(
     jobs: [any Service] = [],
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    Application(
+    let limits = dependencies.connectionLimits
+    var configuration = configuration
+    // Past the cap the server stops accepting: further connections wait in the kernel's backlog.
+    configuration.availableConnectionsDelegate = MaximumAvailableConnections(limits.maxConnections)
+    return Application(
         router: try buildRouter(dependencies),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [RequestReadDeadlineHandler(limits: limits)],
+            idleTimeout: TimeAmount(limits.idleTimeout)
+        )),
         configuration: configuration,
         services: [dependencies.database] + jobs,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
