@@ -51,7 +51,8 @@ extension APIService {
         }
         do {
             return try await batchAdmission.withPermit {
-                try await transaction(ingest)
+                // A batch streams its body through COPY: the long limit, not a request's.
+                try await transaction(kind: .long, ingest)
             }
         } catch let refusal as BatchRefusal {
             throw Self.problem(for: refusal)

@@ -31,15 +31,18 @@ package struct APIService: APIProtocol {
     /// 401 without a valid credential, 403 for another role; store outcomes become problems.
     /// A principal the gate admitted before reading the body is used as it is: its credential was
     /// resolved moments ago in this request, and resolving it again would cost a round trip.
-    func transaction<T: Sendable>(_ body: (Principal, PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(
+        kind transactionKind: DatabaseDeadlines.Kind = .request,
+        _ body: (Principal, PostgresConnection) async throws -> T
+    ) async throws -> T {
         let request = RequestInfo.current
         if let principal = request.admittedPrincipal {
             guard request.allowedRoles.contains(principal.role) else { throw OperationAccess.refusal(for: principal.role) }
-            return try await transaction(principal) { connection in try await body(principal, connection) }
+            return try await transaction(principal, kind: transactionKind) { connection in try await body(principal, connection) }
         }
         let credential = try authenticator.credential(from: request.authorization)
         do {
-            return try await database.transaction(presenting: credential.hash, kind: credential.kind, logger: logger) { principal, connection in
+            return try await database.transaction(presenting: credential.hash, kind: credential.kind, transactionKind: transactionKind, logger: logger) { principal, connection in
                 guard request.allowedRoles.contains(principal.role) else { throw OperationAccess.refusal(for: principal.role) }
                 return try await body(principal, connection)
             }
@@ -58,9 +61,13 @@ package struct APIService: APIProtocol {
     }
 
     /// A further transaction for a principal already authenticated in this request.
-    func transaction<T: Sendable>(_ principal: Principal, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(
+        _ principal: Principal,
+        kind transactionKind: DatabaseDeadlines.Kind = .request,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
         do {
-            return try await database.transaction(.principal(principal), logger: logger, body)
+            return try await database.transaction(.principal(principal), kind: transactionKind, logger: logger, body)
         } catch {
             throw Self.problem(for: StoreError.classify(error))
         }

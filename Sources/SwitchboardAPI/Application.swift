@@ -1,5 +1,7 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import NIOPosix
 internal import OpenAPIRuntime
 import PostgresNIO
@@ -16,9 +18,16 @@ package struct AppDependencies: Sendable {
     /// Peers whose `X-Forwarded-For` names the client (see ``ClientAddress``).
     package var trustedProxies: Set<String>
     package var loginThrottle: LoginThrottleRule
+    /// How long a request may wait for the database before answering 503.
+    package var databaseDeadlines: DatabaseDeadlines
+    /// Idle, header and body timeouts and the cap on client connections.
+    package var connectionLimits: ConnectionLimits
 
-    package init(database: PostgresClient, migrations: MigrationSet, passwords: PasswordHasher, maxBodyBytes: Int = 1 << 20, traffic: TrafficSettings = .init(),
-                 trustedProxies: Set<String> = [], loginThrottle: LoginThrottleRule = .init()) {
+    package init(
+        database: PostgresClient, migrations: MigrationSet, passwords: PasswordHasher, maxBodyBytes: Int = 1 << 20, traffic: TrafficSettings = .init(),
+        trustedProxies: Set<String> = [], loginThrottle: LoginThrottleRule = .init(),
+        databaseDeadlines: DatabaseDeadlines = .init(), connectionLimits: ConnectionLimits = .init()
+    ) {
         self.trustedProxies = trustedProxies
         self.loginThrottle = loginThrottle
         self.database = database
@@ -26,6 +35,8 @@ package struct AppDependencies: Sendable {
         self.passwords = passwords
         self.maxBodyBytes = maxBodyBytes
         self.traffic = traffic
+        self.databaseDeadlines = databaseDeadlines
+        self.connectionLimits = connectionLimits
     }
 }
 
@@ -33,7 +44,7 @@ package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRe
     let router = Router(context: AppRequestContext.self)
     let boundary = RequestBoundaryMiddleware(maxBodyBytes: dependencies.maxBodyBytes, maxBatchBytes: dependencies.traffic.maxBatchBytes)
     router.middlewares.add(boundary)
-    let database = ScopedDatabase(client: dependencies.database)
+    let database = ScopedDatabase(client: dependencies.database, deadlines: dependencies.databaseDeadlines)
     var authenticator = Authenticator(database: database, passwords: dependencies.passwords)
     authenticator.trustedProxies = dependencies.trustedProxies
     authenticator.throttle = dependencies.loginThrottle
@@ -62,8 +73,16 @@ package func buildApplication(
     jobs: [any Service] = [],
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    Application(
+    let limits = dependencies.connectionLimits
+    var configuration = configuration
+    // Past the cap the server stops accepting: further connections wait in the kernel's backlog.
+    configuration.availableConnectionsDelegate = MaximumAvailableConnections(limits.maxConnections)
+    return Application(
         router: try buildRouter(dependencies),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [RequestReadDeadlineHandler(limits: limits)],
+            idleTimeout: TimeAmount(limits.idleTimeout)
+        )),
         configuration: configuration,
         services: [dependencies.database] + jobs,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },

@@ -17,7 +17,7 @@ struct OperationGate: Sendable {
     let bodyLimit: @Sendable (String) -> Int
 
     static let bodyMethods: Set<HTTPRequest.Method> = [.post, .put, .patch]
-    static let inputRefusals: Set<HTTPResponse.Status> = [.badRequest, .notAcceptable, .unsupportedMediaType, .unprocessableContent]
+    static let inputRefusals: Set<HTTPResponse.Status> = [.badRequest, .notAcceptable, .unsupportedMediaType, .unprocessableContent, .preconditionRequired]
 
     /// Whether the request carries a body a handler would read.
     static func carriesBody(_ request: HTTPRequest) -> Bool {

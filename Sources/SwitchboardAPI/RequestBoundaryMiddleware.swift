@@ -105,6 +105,10 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
 /// Turns any error into the problem a client may see; everything unexpected is logged and becomes a bare 500.
 enum ProblemMapping {
     static func problem(for error: any Error, logger: Logger) -> Problem {
+        // Logged once per outage where it is detected (ScopedDatabase), so not here.
+        if let unavailable = ((error as? ServerError)?.underlyingError ?? error) as? DatabaseUnavailable {
+            return .databaseUnavailable(unavailable)
+        }
         switch error {
         case let problem as Problem:
             return problem

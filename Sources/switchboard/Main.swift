@@ -76,6 +76,17 @@ struct Serve: AsyncParsableCommand {
             maxBatchBytes: try positiveInteger(environment, "SWITCHBOARD_CDR_BATCH_MAX_BYTES", default: 512 << 20),
             analyticsMinimumSubscribers: try positiveInteger(environment, "SWITCHBOARD_ANALYTICS_MIN_SUBSCRIBERS", default: 10)
         )
+        let deadlines = DatabaseDeadlines(
+            connectionWait: .seconds(try positiveInteger(environment, "SWITCHBOARD_DB_WAIT_SECONDS", default: 5)),
+            transaction: .seconds(try positiveInteger(environment, "SWITCHBOARD_DB_TRANSACTION_TIMEOUT_SECONDS", default: 15)),
+            longTransaction: .seconds(try positiveInteger(environment, "SWITCHBOARD_DB_BATCH_TIMEOUT_SECONDS", default: 600))
+        )
+        let connectionLimits = ConnectionLimits(
+            idleTimeout: .seconds(try positiveInteger(environment, "SWITCHBOARD_IDLE_TIMEOUT_SECONDS", default: 60)),
+            headerReadTimeout: .seconds(try positiveInteger(environment, "SWITCHBOARD_HEADER_TIMEOUT_SECONDS", default: 10)),
+            bodyReadTimeout: .seconds(try positiveInteger(environment, "SWITCHBOARD_BODY_TIMEOUT_SECONDS", default: 30)),
+            maxConnections: try positiveInteger(environment, "SWITCHBOARD_MAX_CONNECTIONS", default: 512)
+        )
 
         let bootstrapToken = environment["SWITCHBOARD_BOOTSTRAP_TOKEN"]
 
@@ -92,10 +103,13 @@ struct Serve: AsyncParsableCommand {
                     eventLoopGroup: ConnectionSpreadingEventLoopGroup(),
                     backgroundLogger: logger
                 )
-                let jobs = retentionInterval == 0 ? [] : [RetentionJob(database: ScopedDatabase(client: client), interval: .seconds(retentionInterval), logger: logger)]
+                let jobs = retentionInterval == 0 ? [] : [RetentionJob(database: ScopedDatabase(client: client, deadlines: deadlines), interval: .seconds(retentionInterval), logger: logger)]
                 let app = try buildApplication(
-                    AppDependencies(database: client, migrations: migrations, passwords: PasswordHasher(), traffic: traffic,
-                                    trustedProxies: ClientAddress.trustedProxies(from: environment["SWITCHBOARD_TRUSTED_PROXIES"])),
+                    AppDependencies(
+                        database: client, migrations: migrations, passwords: PasswordHasher(), traffic: traffic,
+                        trustedProxies: ClientAddress.trustedProxies(from: environment["SWITCHBOARD_TRUSTED_PROXIES"]),
+                        databaseDeadlines: deadlines, connectionLimits: connectionLimits
+                    ),
                     configuration: .init(address: .hostname(host, port: port), serverName: "switchboard"),
                     logger: logger,
                     jobs: jobs
@@ -104,7 +118,7 @@ struct Serve: AsyncParsableCommand {
                     group.addTask { try await app.runService() }
                     // The pool runs as a service of the app; bootstrap once it is up.
                     group.addTask {
-                        try await bootstrapAdminKey(ScopedDatabase(client: client), token: bootstrapToken, logger: logger)
+                        try await bootstrapAdminKey(ScopedDatabase(client: client, deadlines: deadlines), token: bootstrapToken, logger: logger)
                     }
                     try await group.waitForAll()
                 }

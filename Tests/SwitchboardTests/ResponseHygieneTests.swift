@@ -148,6 +148,12 @@ final class ResponseHygieneTests: XCTestCase {
             let upload = try await client.execute(uri: "/v1/telephony/employees/\(world.employees["manager"]!.id)/content", method: .post,
                                                   headers: [.authorization: "Bearer \(world.resellerAKey)", .contentType: "audio/wav"], body: ByteBuffer(string: "RIFF")) { $0.status }
             XCTAssertEqual(upload, .forbidden)
+            // A change without If-Match: only a caller who may make it hears about the missing precondition.
+            let employee = "/v1/employees/\(world.employees["manager"]!.id)"
+            for (token, status) in [(nil, HTTPResponse.Status.unauthorized), (world.platformKey, .forbidden), (world.resellerAKey, .preconditionRequired)] as [(String?, HTTPResponse.Status)] {
+                let reply = try await client.call(.patch, employee, token: token)
+                XCTAssertEqual(reply.status, status, "PATCH without If-Match as \(token.map { String($0.prefix(4)) } ?? "anonymous"): \(reply.body)")
+            }
         }
     }
 }
