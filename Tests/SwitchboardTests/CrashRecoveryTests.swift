@@ -40,13 +40,13 @@ final class CrashRecoveryTests: XCTestCase {
         // A batch left half-sent: headers and two chunks, then the server dies before the last chunk.
         let batch = lines(50, from: 100)
         let half = batch.utf8.count / 2
-        let upload = try RawConnection(port: first.port)
-        try upload.send(
+        let upload = try RawHTTPSocket(port: first.port)
+        XCTAssertTrue(upload.send(
             "POST /v1/platform/cdrs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(platform)\r\n"
                 + "Content-Type: application/x-ndjson\r\nIdempotency-Key: crash-batch-1\r\nTransfer-Encoding: chunked\r\n\r\n"
-        )
+        ))
         let firstHalf = String(batch.utf8.prefix(half))!
-        try upload.send(String(firstHalf.utf8.count, radix: 16) + "\r\n" + firstHalf + "\r\n")
+        XCTAssertTrue(upload.send(String(firstHalf.utf8.count, radix: 16) + "\r\n" + firstHalf + "\r\n"))
 
         // Writes in flight: the server dies after ten of forty have been acknowledged.
         let acknowledged = Acknowledged()
@@ -64,6 +64,7 @@ final class CrashRecoveryTests: XCTestCase {
             try await group.waitForAll()
         }
         _ = try await first.waitForExit(within: .seconds(10))
+        withExtendedLifetime(upload) {}  // the upload stayed open, half-sent, until the server died
         let ids = await acknowledged.ids
         XCTAssertGreaterThanOrEqual(ids.count, 10)
 

@@ -146,9 +146,9 @@ final class CredentialLifecycleTests: XCTestCase {
             let world = try await World.build(client, database: database)
             let sessionBefore = try await client.call(.get, "/v1/me", token: world.managerA1Token).status
             XCTAssertEqual(sessionBefore, .ok)
-            let suspended = try await client.call(.patch, "/v1/resellers/\(world.resellerA)", token: world.platformKey, json: #"{"status":"suspended"}"#)
+            let suspended = try await client.patchReadingETag("/v1/resellers/\(world.resellerA)", token: world.platformKey, json: #"{"status":"suspended"}"#)
             XCTAssertEqual(suspended.status, .ok, suspended.body)
-            let reactivated = try await client.call(.patch, "/v1/resellers/\(world.resellerA)", token: world.platformKey, json: #"{"status":"active"}"#)
+            let reactivated = try await client.patchReadingETag("/v1/resellers/\(world.resellerA)", token: world.platformKey, json: #"{"status":"active"}"#)
             XCTAssertEqual(reactivated.status, .ok, reactivated.body)
             let sessionA1After = try await client.call(.get, "/v1/me", token: world.managerA1Token).status
             XCTAssertEqual(sessionA1After, .unauthorized, "ended at suspension, for good")

@@ -100,7 +100,7 @@ final class LocalClusterTests: XCTestCase {
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: closedParent.path)
         let dataDirectory = closedParent.appendingPathComponent("clone/.switchboard")
-        let logs = LogCapture()
+        let logs = CapturedLogs()
         let options = LocalPostgresCluster.Options(dataDirectory: dataDirectory, durability: .throwaway, relocationBase: relocationBase)
 
         let first = try await LocalPostgresCluster.start(options, logger: logs.logger)

@@ -53,7 +53,8 @@ final class WireHeadersTests: XCTestCase {
         for line in spec.split(separator: "\n") {
             let indent = line.prefix(while: { $0 == " " }).count
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed == "headers:" { headersIndent = indent; continue }
+            // `components: headers:` (indent 2) names reusable definitions, not headers; responses use them by `$ref`.
+            if trimmed == "headers:" { headersIndent = indent > 2 ? indent : nil; continue }
             guard let open = headersIndent else { continue }
             if indent <= open { headersIndent = nil; continue }
             if indent == open + 2, trimmed.hasSuffix(":") { declared.insert(String(trimmed.dropLast()).lowercased()) }

@@ -1,11 +1,14 @@
 import Logging
 import Synchronization
 
-/// A logger whose records a test can count (the server's "logged once per outage" promises).
+/// A logger whose records a test can read back and count (what an operator would see; the
+/// server's "logged once per outage" promises).
 final class CapturedLogs: Sendable {
     struct Record: Sendable {
         let level: Logger.Level
         let message: String
+        /// The message followed by its metadata as `key=value`, sorted by key.
+        let rendered: String
     }
 
     private let records = Mutex<[Record]>([])
@@ -15,6 +18,8 @@ final class CapturedLogs: Sendable {
         logger.logLevel = .info
         return logger
     }
+
+    var messages: [String] { records.withLock { $0.map(\.rendered) } }
 
     func count(_ level: Logger.Level, containing text: String) -> Int {
         records.withLock { $0.filter { $0.level == level && $0.message.contains(text) }.count }
@@ -35,7 +40,9 @@ final class CapturedLogs: Sendable {
         }
 
         func log(event: LogEvent) {
-            sink.append(Record(level: event.level, message: "\(event.message)"))
+            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+            let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            sink.append(Record(level: event.level, message: "\(event.message)", rendered: "\(event.message) \(fields)"))
         }
     }
 }

@@ -31,8 +31,19 @@ final class RawHTTPSocket: @unchecked Sendable {
     /// False once the server has closed the connection.
     @discardableResult
     func send(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        return bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
+        send(bytes: Array(text.utf8))
+    }
+
+    /// Sends every byte (looping over partial writes); false once the server has closed the connection.
+    @discardableResult
+    func send(bytes: [UInt8]) -> Bool {
+        var sent = 0
+        while sent < bytes.count {
+            let written = bytes[sent...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard written > 0 else { return false }
+            sent += written
+        }
+        return true
     }
 
     /// What arrives until the server closes the connection or `limit` passes; `closedAfter` is nil if it stayed open.

@@ -44,44 +44,8 @@ enum WireClients {
     /// Sends `head` and `bodyPrefix` to 127.0.0.1:`port` and waits up to `timeout` seconds for the
     /// response head without sending the rest of the body. Returns what arrived ("" for nothing).
     static func partialUpload(port: Int, head: String, bodyPrefix: [UInt8], timeout: Int = 10) async -> String {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(returning: blockingPartialUpload(port: port, head: head, bodyPrefix: bodyPrefix, timeout: timeout))
-            }
-        }
-    }
-
-    private static func blockingPartialUpload(port: Int, head: String, bodyPrefix: [UInt8], timeout: Int) -> String {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketFD >= 0 else { return "" }
-        defer { close(socketFD) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return "" }
-        // A refusal may close the socket while the body is still announced: no SIGPIPE for that.
-        signal(SIGPIPE, SIG_IGN)
-        var limit = timeval(tv_sec: timeout, tv_usec: 0)
-        setsockopt(socketFD, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        let bytes = Array(head.utf8) + bodyPrefix
-        var sent = 0
-        while sent < bytes.count {
-            let written = bytes[sent...].withUnsafeBytes { send(socketFD, $0.baseAddress, $0.count, 0) }
-            guard written > 0 else { return "" }
-            sent += written
-        }
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while !String(decoding: received, as: UTF8.self).contains("\r\n\r\n") {
-            let count = recv(socketFD, &buffer, buffer.count, 0)
-            guard count > 0 else { break }
-            received += buffer[..<count]
-        }
-        return String(decoding: received, as: UTF8.self)
+        guard let socket = try? RawHTTPSocket(port: port), socket.send(bytes: Array(head.utf8) + bodyPrefix) else { return "" }
+        return await socket.readUntil(limit: .seconds(timeout)) { $0.contains("\r\n\r\n") }.received
     }
 
     /// This process's resident memory in bytes (Linux).
