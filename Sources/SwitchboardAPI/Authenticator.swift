@@ -54,8 +54,9 @@ package struct Authenticator: Sendable {
     package func login(email rawEmail: String, password: String, source: String, logger: Logger) async throws -> (token: String, expiresAt: Date) {
         let refusal = Problem.unauthorized("The e-mail or password is wrong.")
         let validEmail = EmailAddress(rawEmail)?.value
-        // Not an address at all: still counted (as its first 254 characters), so a throttled source stays throttled.
-        let email = validEmail ?? String(rawEmail.lowercased().prefix(254))
+        // Not an address at all: still counted, so a throttled source stays throttled; under a digest,
+        // because such text may hold what PostgreSQL cannot store (NUL) or be of any length.
+        let email = validEmail ?? "invalid:" + Credentials.hash(rawEmail.lowercased())
         let scope = DatabaseScope.authenticator(credentialHash: nil, loginEmail: validEmail)
         // The attempt is counted before bcrypt runs, so parallel guesses cannot outrun the backoff.
         let claim: (wait: Int?, candidate: AuthenticationRepository.LoginCandidate?) = try await database.transaction(scope, logger: logger) { connection in
