@@ -143,7 +143,7 @@ extension APIService {
             let number = Components.Schemas.NumberUsage(number: line.number, totals: .init(line))
             if let last = customers.last, last.customerId == line.customerID.apiString {
                 customers[customers.count - 1].numbers.append(number)
-                customers[customers.count - 1].totals = customers[customers.count - 1].totals.adding(number.totals)
+                customers[customers.count - 1].totals = try customers[customers.count - 1].totals.adding(number.totals)
             } else {
                 customers.append(.init(customerId: line.customerID.apiString, totals: number.totals, numbers: [number]))
             }
@@ -183,12 +183,38 @@ extension Components.Schemas.UsageTotals {
                   dataBytes: line.dataBytes, charge: line.charge)
     }
 
-    func adding(_ other: Self) -> Self {
-        let charge = (FixedPoint4(self.charge) ?? .init(tenThousandths: 0)) + (FixedPoint4(other.charge) ?? .init(tenThousandths: 0))
-        return .init(calls: calls + other.calls, callSeconds: callSeconds + other.callSeconds, billedMinutes: billedMinutes + other.billedMinutes,
-                     sms: sms + other.sms, dataBytes: dataBytes + other.dataBytes, charge: charge.description)
+    /// The sum of two numbers' totals. Checked: a customer's total can exceed what one number's
+    /// stored total (and the contract's 64-bit integers) can hold, and a trap here would take the
+    /// whole server down for a read any tenant may make (found by attack).
+    func adding(_ other: Self) throws -> Self {
+        func sum(_ left: Int64, _ right: Int64) throws -> Int64 {
+            let (value, overflow) = left.addingReportingOverflow(right)
+            if overflow { throw UsageTotalsOverflow() }
+            return value
+        }
+        guard let left = Self.tenThousandths(charge), let right = Self.tenThousandths(other.charge) else { throw UsageTotalsOverflow() }
+        return .init(calls: try sum(calls, other.calls), callSeconds: try sum(callSeconds, other.callSeconds),
+                     billedMinutes: try sum(billedMinutes, other.billedMinutes), sms: try sum(sms, other.sms),
+                     dataBytes: try sum(dataBytes, other.dataBytes),
+                     charge: FixedPoint4(tenThousandths: try sum(left, right)).description)
+    }
+
+    /// A stored total's charge (`numeric(18, 4)` as text, up to 14 whole digits) in ten-thousandths;
+    /// nil when it does not fit 64 bits. ``FixedPoint4``'s parser takes one record's 10 digits only.
+    static func tenThousandths(_ text: String) -> Int64? {
+        let negative = text.hasPrefix("-")
+        let digits = negative ? text.dropFirst() : Substring(text)
+        let parts = digits.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), parts[0].allSatisfy(\.isASCII), let whole = Int64(parts[0]) else { return nil }
+        let fractionText = parts.count == 2 ? String(parts[1]) : ""
+        guard fractionText.count <= 4, fractionText.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        let fraction = Int64(fractionText.padding(toLength: 4, withPad: "0", startingAt: 0)) ?? 0
+        let (scaled, overflow) = whole.multipliedReportingOverflow(by: 10_000)
+        guard !overflow, case let (value, added) = scaled.addingReportingOverflow(fraction), !added else { return nil }
+        return negative ? -value : value
     }
 }
+
 
 /// Admits at most `limit` callers at once; the rest wait their turn in order.
 package actor AdmissionGate {

@@ -5,7 +5,8 @@ import SwitchboardDomain
 enum RequestValues {
     /// A path id; a malformed one is a 400 naming the parameter.
     static func id(_ value: String, field: String) throws -> UUID {
-        guard let id = UUID(uuidString: value) else {
+        // Exactly 36 characters: the parser stops at a NUL, so `<uuid>%00garbage` would otherwise pass as `<uuid>`.
+        guard value.utf8.count == 36, let id = UUID(uuidString: value) else {
             throw Problem.badRequest("\(field) must be a UUID.", errors: [.init(field: field, rule: "format", message: "must be a UUID")])
         }
         return id

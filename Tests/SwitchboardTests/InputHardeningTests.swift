@@ -82,6 +82,19 @@ final class InputHardeningTests: XCTestCase {
         }
     }
 
+    /// The UUID parser stops at a NUL: `<id>%00garbage` answered 200 with the record (found by attack).
+    func testAPathIdWithANULOrTrailingTextIs400() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        try await withTestApp(database) { client in
+            let world = try await World.build(client, database: database)
+            let employee = world.employees["manager"]!.id
+            for path in ["/v1/employees/\(employee)%00garbage", "/v1/customers/\(world.customerA1)%00zzz", "/v1/customers/\(world.customerA1)%00zzz/employees"] {
+                let reply = try await client.call(.get, path, token: world.resellerAKey)
+                XCTAssertEqual(reply.status, .badRequest, "\(path): \(reply.body)")
+            }
+        }
+    }
+
     func testContentParametersOutsideTheContractAre400() async throws {
         let database = try await TestCluster.shared.migratedDatabase()
         try await withTestApp(database) { client in
