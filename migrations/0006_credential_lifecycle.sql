@@ -84,6 +84,13 @@ CREATE TABLE sb.login_throttle (
 );
 CREATE INDEX login_throttle_stale ON sb.login_throttle (last_failure_at);
 
+-- not tenant data: login_known_sources (SHA-256 of a login e-mail with a client address it logged in from successfully, kept 90 days so a stranger's failures cannot hold the account's owner out; reached only through the functions below, no application role holds a grant on it)
+CREATE TABLE sb.login_known_sources (
+    key text PRIMARY KEY CHECK (key ~ '^[0-9a-f]{64}$'),
+    last_success_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX login_known_sources_stale ON sb.login_known_sources (last_success_at);
+
 -- Claims one login attempt for `source` (the client address) and `email` before the password is
 -- checked: returns the seconds to wait when either is in its backoff window (nothing is counted
 -- then), else 0 after counting the attempt as a failure of both (``forgive_login`` takes it back
@@ -102,6 +109,12 @@ CREATE FUNCTION sb.claim_login_attempt(
     DECLARE
         keys text[] := ARRAY['account:' || encode(sha256(convert_to(lower(email), 'UTF8')), 'hex'), 'source:' || source];
         wait_until timestamptz;
+        -- An address this account logged in from before is not held by the account's window (only by
+        -- its own): strangers failing from elsewhere cannot keep the owner out.
+        known boolean := EXISTS (
+            SELECT 1 FROM sb.login_known_sources
+            WHERE key = encode(sha256(convert_to(lower(email) || ' ' || source, 'UTF8')), 'hex')
+              AND last_success_at > now() - interval '90 days');
     BEGIN
         -- Forgotten counters of other clients go a few at a time, so the table stays small without a job.
         DELETE FROM sb.login_throttle WHERE key IN (
@@ -113,7 +126,8 @@ CREATE FUNCTION sb.claim_login_attempt(
         UPDATE sb.login_throttle SET failures = 0, blocked_until = NULL
         WHERE key = ANY (keys) AND last_failure_at < now() - make_interval(secs => forget)
           AND (blocked_until IS NULL OR blocked_until < now());
-        SELECT max(blocked_until) INTO wait_until FROM sb.login_throttle WHERE key = ANY (keys) AND blocked_until > clock_timestamp();
+        SELECT max(blocked_until) INTO wait_until FROM sb.login_throttle
+        WHERE key = ANY (keys) AND blocked_until > clock_timestamp() AND NOT (known AND key LIKE 'account:%');
         IF wait_until IS NOT NULL THEN
             RETURN greatest(1, ceil(extract(epoch FROM wait_until - clock_timestamp())))::integer;
         END IF;
@@ -142,6 +156,11 @@ CREATE FUNCTION sb.forgive_login(source text, email text) RETURNS void
     AS $$
         DELETE FROM sb.login_throttle WHERE key = 'account:' || encode(sha256(convert_to(lower(email), 'UTF8')), 'hex');
         UPDATE sb.login_throttle SET failures = greatest(failures - 1, 0) WHERE key = 'source:' || source;
+        INSERT INTO sb.login_known_sources (key) VALUES (encode(sha256(convert_to(lower(email) || ' ' || source, 'UTF8')), 'hex'))
+            ON CONFLICT (key) DO UPDATE SET last_success_at = now();
+        DELETE FROM sb.login_known_sources WHERE key IN (
+            SELECT key FROM sb.login_known_sources WHERE last_success_at < now() - interval '90 days'
+            ORDER BY last_success_at LIMIT 20 FOR UPDATE SKIP LOCKED);
     $$;
 REVOKE ALL ON FUNCTION sb.forgive_login(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION sb.forgive_login(text, text) TO sb_authenticator;

@@ -20,6 +20,9 @@ final class AuthenticationTests: XCTestCase {
             // Upper-case e-mail logs in: addresses compare case-insensitively.
             let upper = try await client.call(.post, "/v1/sessions", json: #"{"email":"\#(world.managerA1Email.uppercased())","password":"\#(World.password)"}"#)
             XCTAssertEqual(upper.status, .created)
+            // A login body past 8 KiB is refused before it is read.
+            let padded = try await client.call(.post, "/v1/sessions", json: #"{"email":"x@x.example","password":"\#(String(repeating: "p", count: 9000))"}"#)
+            XCTAssertEqual(padded.status, .contentTooLarge)
             // Text that is no address, even text PostgreSQL cannot store, answers the same 401 (found by the fuzzer as a 500).
             for email in [#"a\u0000b@x.example"#, String(repeating: "x", count: 5000), "\u{202E}@x"] {
                 let odd = try await client.call(.post, "/v1/sessions", json: #"{"email":"\#(email)","password":"not the password!"}"#)

@@ -236,7 +236,13 @@ final class CredentialLifecycleTests: XCTestCase {
             XCTAssertEqual(statuses.filter { $0 == .unauthorized }.count, ruleForApp.accountFreeFailures, "\(statuses)")
             XCTAssertEqual(statuses.filter { $0 == .tooManyRequests }.count, 16 - ruleForApp.accountFreeFailures, "\(statuses)")
             let fresh = try await Self.login(client, world.managerA1Email, World.password, from: "198.51.100.9")
-            XCTAssertEqual(fresh.status, .tooManyRequests, "the account's window holds for every address")
+            XCTAssertEqual(fresh.status, .tooManyRequests, "the account's window holds for every address the account never logged in from")
+            // The address the manager logged in from while seeding (no X-Forwarded-For: the unknown peer) is not held.
+            let owner = try await client.call(.post, "/v1/sessions", json: #"{"email":"\#(world.managerA1Email)","password":"\#(World.password)"}"#)
+            XCTAssertEqual(owner.status, .created, "strangers' failures elsewhere cannot keep the owner out: \(owner.body)")
+            // The owner's login started the account afresh; a stranger's guess from a new address counts from zero again.
+            let strangerAgain = try await Self.login(client, world.managerA1Email, "guess again", from: "198.51.100.77")
+            XCTAssertEqual(strangerAgain.status, .unauthorized)
             _ = try await database.withAdmin { connection in
                 try await connection.query("UPDATE sb.login_throttle SET blocked_until = now() - interval '1 second' WHERE key LIKE 'account:%'", logger: TestCluster.logger)
             }
@@ -250,7 +256,7 @@ final class CredentialLifecycleTests: XCTestCase {
                 logger: TestCluster.logger
             ).collect().first!.decode(Int.self)
         }
-        XCTAssertEqual(checked, 1 + rule.accountFreeFailures + 1, "seeding, the free guesses, the manager: no other password was checked")
+        XCTAssertEqual(checked, 1 + rule.accountFreeFailures + 3, "seeding, the free guesses, the owner, one new guess, the manager: no other password was checked")
     }
 
     func testTheClientAddressBelievesOnlyTrustedProxies() {

@@ -16,7 +16,7 @@ final class RawSQLIsolationTests: XCTestCase {
     static let directoryTables = ["sb.employees", "sb.employee_preference_history", "sb.number_assignments", "sb.sim_cards",
                                   "sb.fax_to_mail", "sb.employee_content"]
     static let allTables = tenantTables.map(\.table) + directoryTables
-        + ["sb.platform_api_keys", "sb.telephony_api_keys", "sb.dpa_versions", "sb.audit_chain_heads", "sb.login_throttle"]
+        + ["sb.platform_api_keys", "sb.telephony_api_keys", "sb.dpa_versions", "sb.audit_chain_heads", "sb.login_throttle", "sb.login_known_sources"]
 
     private func setUpTenants() async throws -> (RawSession, SeededTenants) {
         let database = try await TestCluster.shared.migratedDatabase()
@@ -104,7 +104,9 @@ final class RawSQLIsolationTests: XCTestCase {
         ]
         for (role, settings) in scopes {
             for statement in ["SELECT key FROM sb.login_throttle", "INSERT INTO sb.login_throttle (key) VALUES ('source:x')",
-                              "UPDATE sb.login_throttle SET blocked_until = NULL", "DELETE FROM sb.login_throttle"] {
+                              "UPDATE sb.login_throttle SET blocked_until = NULL", "DELETE FROM sb.login_throttle",
+                              "SELECT key FROM sb.login_known_sources", "INSERT INTO sb.login_known_sources (key) VALUES (repeat('a', 64))",
+                              "DELETE FROM sb.login_known_sources"] {
                 let outcome = try await raw.execute(statement, role: role, settings: settings)
                 XCTAssertEqual(outcome.sqlState, "42501", "\(role): \(statement)")
             }
