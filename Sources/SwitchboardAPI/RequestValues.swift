@@ -69,12 +69,16 @@ enum RequestValues {
 
     static func etag(_ version: Int) -> String { "\"\(version)\"" }
 
-    /// The version an `If-Match` names (``IfMatchRequiredMiddleware`` has refused none and `*`);
-    /// a value matching no version (unparseable) becomes -1, which always answers 412.
+    /// The version an `If-Match` names (``IfMatchRequiredMiddleware`` has refused none and `*`).
+    /// RFC 9110 compares `If-Match` strongly: only a quoted strong tag of our form (`"3"`) can match;
+    /// a weak tag (`W/"3"`), an unquoted or malformed value becomes -1, which always answers 412.
     static func expectedVersion(_ ifMatch: String) -> Int {
-        var value = ifMatch.trimmingCharacters(in: .whitespaces)
-        if value.hasPrefix("W/") { value.removeFirst(2) }
-        return Int(value.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) ?? -1
+        let value = ifMatch.trimmingCharacters(in: .whitespaces)
+        guard value.count >= 3, value.hasPrefix("\""), value.hasSuffix("\""),
+              let version = Int(value.dropFirst().dropLast()), version >= 0,
+              etag(version) == value  // no sign, no leading zeros: the exact text we sent
+        else { return -1 }
+        return version
     }
 }
 

@@ -52,7 +52,14 @@ final class PreconditionTests: XCTestCase {
                 XCTAssertEqual(second.headers[.eTag], current, "\(patch.uri): the 412 names the current version")
                 XCTAssertNotEqual(current, stale)
                 // The ETag the 412 gave is good for the retry.
-                let retry = try await client.call(.patch, patch.uri, token: patch.token, json: patch.json, headers: [.ifMatch: try XCTUnwrap(second.headers[.eTag])])
+                let fresh = try XCTUnwrap(second.headers[.eTag])
+                // Strong comparison (RFC 9110): weak, unquoted or padded forms of the current tag never match.
+                let bare = String(fresh.dropFirst().dropLast())
+                for lookalike in ["W/\(fresh)", bare, "\"0\(bare)\"", "\"\(bare)", "\"+\(bare)\""] {
+                    let refused = try await client.call(.patch, patch.uri, token: patch.token, json: patch.json, headers: [.ifMatch: lookalike])
+                    XCTAssertEqual(refused.status, .preconditionFailed, "\(patch.uri) If-Match: \(lookalike)")
+                }
+                let retry = try await client.call(.patch, patch.uri, token: patch.token, json: patch.json, headers: [.ifMatch: fresh])
                 XCTAssertEqual(retry.status, .ok, retry.body)
             }
         }
