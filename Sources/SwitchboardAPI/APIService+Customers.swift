@@ -44,7 +44,7 @@ extension APIService {
             let cvr = validator.cvr(body.cvr, field: "cvr")
             let externalRef = validator.text(body.externalRef, field: "externalRef", required: false, maxLength: 100)
             let lengths = Self.extensionLengths(body.extensionLength, validator: &validator) ?? 2...6
-            try rethrowingProblem { try validator.finish() }
+            try validator.finish()
             let resellerID = principal.resellerID!
             let record = try await CustomerRepository(connection, logger: logger, metadataOnly: false)
                 .create(resellerID: resellerID, id: id, name: name!, cvr: cvr, externalRef: externalRef, extensionLengths: lengths)
@@ -67,7 +67,7 @@ extension APIService {
             return try await customers(connection, for: principal).list(after: cursor, limit: limit)
         }
         let body = Components.Schemas.CustomerPage(items: page.items.map { .init($0) }, nextCursor: page.nextCursor?.apiString)
-        return .ok(.init(body: .json(try rendered(body, standIn: .init(items: [])))))
+        return .ok(.init(body: .json(body)))
     }
 
     package func getCustomer(_ input: Operations.GetCustomer.Input) async throws -> Operations.GetCustomer.Output {
@@ -96,7 +96,7 @@ extension APIService {
                 changes.externalRef = externalRef.isEmpty ? "" : validator.text(externalRef, field: "externalRef", maxLength: 100)
             }
             changes.extensionLengths = Self.extensionLengths(body.extensionLength, validator: &validator)
-            try rethrowingProblem { try validator.finish() }
+            try validator.finish()
             let record = try await CustomerRepository(connection, logger: logger, metadataOnly: false).update(id, changes, expectedVersion: expected)
             try await AuditLog.append(
                 AuditEntry(action: "customer.update", targetID: id, fields: changes.changedFields, resellerID: record.resellerID, customerID: id),
@@ -132,7 +132,7 @@ extension APIService {
             let email = validator.email(body.email, field: "email")
             let fullName = validator.text(body.fullName, field: "fullName")
             validator.password(body.password, field: "password")
-            try rethrowingProblem { try validator.finish() }
+            try validator.finish()
             let resellerID = principal.resellerID!
             guard let customer = try await CustomerRepository(connection, logger: logger, metadataOnly: false).get(customerID) else {
                 throw Problem.notFound("No such customer.")
@@ -141,7 +141,7 @@ extension APIService {
                 throw Problem.conflict("The customer is terminated; it can get no new managers.", type: "customer-terminated")
             }
             guard try await DPARepository(connection, logger: logger).status(resellerID: resellerID).acceptedAt != nil else {
-                throw Self.dpaRequired
+                throw DataProcessingAgreementMissing()
             }
             return (principal, customerID, email!, fullName!)
         }

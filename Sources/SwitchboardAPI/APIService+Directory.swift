@@ -21,35 +21,24 @@ extension APIService {
             let extensionNumber = validator.extensionNumber(body._extension, field: "extension", lengths: customer.extensionLengths)
             let email = validator.email(body.email, field: "email", required: false)
             let mobile = validator.phone(body.mobile, field: "mobile")
-            try rethrowingProblem { try validator.finish() }
-            do {
-                let record = try await EmployeeRepository(connection, logger: logger).create(
-                    resellerID: customer.resellerID, customerID: customerID, id: id, fullName: fullName!, email: email, mobile: mobile,
-                    extensionNumber: extensionNumber!
-                )
-                try await AuditLog.append(
-                    AuditEntry(action: "employee.create", targetID: id,
-                               fields: ["fullName", "extension"] + (email == nil ? [] : ["email"]) + (mobile == nil ? [] : ["mobile"]),
-                               resellerID: customer.resellerID, customerID: customerID),
-                    by: principal, on: connection, logger: logger
-                )
-                return record
-            } catch {
-                // Only the DPA gate can refuse a row in one's own company.
-                if case StoreError.refusedByPolicy = StoreError.classify(error) { throw Self.dpaRequired }
-                throw error
-            }
+            try validator.finish()
+            let record = try await EmployeeRepository(connection, logger: logger).create(
+                resellerID: customer.resellerID, customerID: customerID, id: id, fullName: fullName!, email: email, mobile: mobile,
+                extensionNumber: extensionNumber!
+            )
+            try await AuditLog.append(
+                AuditEntry(action: "employee.create", targetID: id,
+                           fields: ["fullName", "extension"] + (email == nil ? [] : ["email"]) + (mobile == nil ? [] : ["mobile"]),
+                           resellerID: customer.resellerID, customerID: customerID),
+                by: principal, on: connection, logger: logger
+            )
+            return record
         }
         return .created(.init(
             headers: .init(eTag: RequestValues.etag(record.version), location: "/v1/employees/\(id.apiString)"),
             body: .json(.init(record))
         ))
     }
-
-    static let dpaRequired = Problem.conflict(
-        "The reseller must accept the current data-processing agreement (POST /v1/dpa/acceptances) before people's data is stored.",
-        type: "dpa-required"
-    )
 
     package func listEmployees(_ input: Operations.ListEmployees.Input) async throws -> Operations.ListEmployees.Output {
         let page = try await transaction { principal, connection in
@@ -66,7 +55,7 @@ extension APIService {
             return page
         }
         let body = Components.Schemas.EmployeePage(items: page.items.map { .init($0) }, nextCursor: page.nextCursor?.apiString)
-        return .ok(.init(body: .json(try rendered(body, standIn: .init(items: [])))))
+        return .ok(.init(body: .json(body)))
     }
 
     package func getEmployee(_ input: Operations.GetEmployee.Input) async throws -> Operations.GetEmployee.Output {
@@ -100,7 +89,7 @@ extension APIService {
             }
             changes.directoryListing = body.directoryListing?.rawValue
             changes.marketingConsent = body.marketingConsent
-            try rethrowingProblem { try validator.finish() }
+            try validator.finish()
             let record = try await employees.update(id, changes, expectedVersion: expected, locked: locked, by: principal.id, role: principal.role.databaseRole)
             try await audit("employee.update", employee: id, fields: changes.changedFields, locked: locked, by: principal, on: connection)
             return record
@@ -125,7 +114,7 @@ extension APIService {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         var validator = Validator()
         let number = validator.phone(body.number, field: "number")
-        try rethrowingProblem { try validator.finish() }
+        try validator.finish()
         let record = try await changeEmployee(input.path.employeeId, action: "number.assign", fields: ["number"]) { employees, id, locked in
             _ = try await employees.assignNumber(number!, to: id, locked: locked)
         }
@@ -144,7 +133,7 @@ extension APIService {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         var validator = Validator()
         let iccid = validator.iccid(body.iccid, field: "iccid")
-        try rethrowingProblem { try validator.finish() }
+        try validator.finish()
         let record = try await changeEmployee(input.path.employeeId, action: "sim.assign", fields: ["iccid"]) { employees, id, locked in
             _ = try await employees.assignSIM(iccid!, to: id, locked: locked)
         }
@@ -164,7 +153,7 @@ extension APIService {
         var validator = Validator()
         let faxNumber = validator.phone(body.faxNumber, field: "faxNumber")
         let deliveryEmail = validator.email(body.deliveryEmail, field: "deliveryEmail")
-        try rethrowingProblem { try validator.finish() }
+        try validator.finish()
         let record = try await changeEmployee(input.path.employeeId, action: "fax_to_mail.add", fields: ["faxNumber", "deliveryEmail"]) { employees, id, locked in
             _ = try await employees.addFaxToMail(faxNumber: faxNumber!, deliveryEmail: deliveryEmail!, to: id, locked: locked)
         }
@@ -187,7 +176,7 @@ extension APIService {
             let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
             var validator = Validator()
             let reason = validator.text(body.reason, field: "reason", maxLength: 500)
-            try rethrowingProblem { try validator.finish() }
+            try validator.finish()
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await employees.lock(id)
             guard locked.anonymisedAt == nil else { throw Self.anonymised }

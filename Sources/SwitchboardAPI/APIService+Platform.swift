@@ -14,7 +14,7 @@ extension APIService {
             let contactName = validator.text(body.contact?.name, field: "contact.name", required: false)
             let contactEmail = validator.email(body.contact?.email, field: "contact.email", required: false)
             let contactPhone = validator.phone(body.contact?.phone, field: "contact.phone")
-            try rethrowingProblem { try validator.finish() }
+            try validator.finish()
             let record = try await ResellerRepository(connection, logger: logger)
                 .create(id: id, name: name!, contactName: contactName, contactEmail: contactEmail, contactPhone: contactPhone)
             try await AuditLog.append(
@@ -64,7 +64,7 @@ extension APIService {
                 changes.contactEmail = contact.email.flatMap { $0.isEmpty ? "" : validator.email($0, field: "contact.email") }
                 changes.contactPhone = contact.phone.flatMap { $0.isEmpty ? "" : validator.phone($0, field: "contact.phone") }
             }
-            try rethrowingProblem { try validator.finish() }
+            try validator.finish()
             let record = try await ResellerRepository(connection, logger: logger).update(id, changes, expectedVersion: expected)
             try await AuditLog.append(
                 AuditEntry(action: "reseller.update", targetID: id, fields: changes.changedFields, resellerID: id),
@@ -184,7 +184,7 @@ extension APIService {
     private func validatedKeyName(_ raw: String) throws -> String {
         var validator = Validator()
         let name = validator.text(raw, field: "name", maxLength: 100)
-        try rethrowingProblem { try validator.finish() }
+        try validator.finish()
         return name!
     }
 
@@ -199,9 +199,4 @@ extension APIService {
         )
         return (record, secret.secret)
     }
-}
-
-/// Validation failures become 422 problems where they are thrown.
-func rethrowingProblem(_ body: () throws -> Void) throws {
-    do { try body() } catch { throw APIService.problem(for: error) }
 }

@@ -26,38 +26,28 @@ package struct APIService: APIProtocol {
 
     var logger: Logger { RequestInfo.current.logger }
 
-    /// The request's one transaction as the authenticated caller, restricted to the roles the
-    /// operation admits (``OperationAccess``, published by the transport in ``RequestInfo``):
-    /// 401 without a valid credential, 403 for another role; store outcomes become problems.
-    /// A principal the gate admitted before reading the body is used as it is: its credential was
-    /// resolved moments ago in this request, and resolving it again would cost a round trip.
+    /// The request's transaction as the authenticated caller, in its scope, restricted to the roles
+    /// the operation admits (``OperationAccess``, published by the transport in ``RequestInfo``):
+    /// 401 without a valid credential, 403 for another role. What `body` and the store throw
+    /// reports its own problem (``ProblemReporting``).
     func transaction<T: Sendable>(
         kind transactionKind: DatabaseDeadlines.Kind = .request,
         _ body: (Principal, PostgresConnection) async throws -> T
     ) async throws -> T {
-        let request = RequestInfo.current
-        if let principal = request.admittedPrincipal {
-            guard request.allowedRoles.contains(principal.role) else { throw OperationAccess.refusal(for: principal.role) }
-            return try await transaction(principal, kind: transactionKind) { connection in try await body(principal, connection) }
-        }
-        let credential = try authenticator.credential(from: request.authorization)
-        do {
-            return try await database.transaction(presenting: credential.hash, kind: credential.kind, transactionKind: transactionKind, logger: logger) { principal, connection in
-                guard request.allowedRoles.contains(principal.role) else { throw OperationAccess.refusal(for: principal.role) }
-                return try await body(principal, connection)
-            }
-        } catch is AuthenticationFailure {
-            throw Authenticator.unknownCredential
-        } catch {
-            throw Self.problem(for: StoreError.classify(error))
-        }
+        let principal = try await authenticate()
+        return try await transaction(principal, kind: transactionKind) { connection in try await body(principal, connection) }
     }
 
-    /// The authenticated caller alone, for handlers that must do work between transactions.
+    /// The authenticated caller, if the operation admits its role. A principal the gate admitted
+    /// before reading the body is used as it is; otherwise the credential is resolved (from the
+    /// credential cache when it was checked moments ago and nothing changed since).
     func authenticate() async throws -> Principal {
         let request = RequestInfo.current
-        if let principal = request.admittedPrincipal, request.allowedRoles.contains(principal.role) { return principal }
-        return try await transaction { principal, _ in principal }
+        let principal = if let admitted = request.admittedPrincipal { admitted } else {
+            try await authenticator.principal(from: request.authorization, logger: logger)
+        }
+        guard request.allowedRoles.contains(principal.role) else { throw OperationAccess.refusal(for: principal.role) }
+        return principal
     }
 
     /// A further transaction for a principal already authenticated in this request.
@@ -66,55 +56,7 @@ package struct APIService: APIProtocol {
         kind transactionKind: DatabaseDeadlines.Kind = .request,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
-        do {
-            return try await database.transaction(.principal(principal), kind: transactionKind, logger: logger, body)
-        } catch {
-            throw Self.problem(for: StoreError.classify(error))
-        }
-    }
-
-    /// A hot read's 2xx body, rendered by ``StreamingJSONEncoder`` for the transport to send (see
-    /// ``RenderedBody``). Returns `standIn`, an empty value of the same schema, for the generated code
-    /// to encode; outside a served request (no transport to swap it in) returns `body` itself.
-    func rendered<Body: Encodable>(_ body: Body, standIn: Body) throws -> Body {
-        guard let slot = RequestInfo.current.renderedBody else { return body }
-        slot.store(try StreamingJSONEncoder().encode(body))
-        return standIn
-    }
-
-    static func problem(for error: any Error) -> any Error {
-        switch error {
-        case let store as StoreError:
-            switch store {
-            case .notFound: return Problem.notFound()
-            case .versionMismatch(let current):
-                return Problem.staleETag(current: current)
-            case .uniqueViolation(let constraint):
-                return Problem.conflict("A record with the same \(UniqueConstraint.field(constraint)) already exists.", type: "duplicate",
-                                        errors: [.init(field: UniqueConstraint.field(constraint), rule: "unique", message: "is already taken")])
-            case .refusedByPolicy:
-                return Problem.forbidden("The database's access policy refused this change.")
-            case .invalidValue(let column, let rule):
-                let field = ColumnField.field(column)
-                return Problem.validation([.init(field: field, rule: rule, message: "was refused by the stored data's rules (\(rule))")])
-            case .malformedValue(let column, let rule):
-                let field = ColumnField.field(column)
-                return Problem.badRequest("\(field.isEmpty ? "A value" : field) cannot be stored (malformed, or holds a character such as NUL).",
-                                          errors: [.init(field: field, rule: rule, message: "is malformed or holds a character that cannot be stored")])
-            case .missingReference(let column):
-                let field = ColumnField.field(column)
-                return Problem.validation([.init(field: field, rule: "exists", message: "refers to nothing that exists")])
-            case .stillReferenced:
-                return Problem.conflict("Other records still refer to this one.", type: "still-referenced")
-            case .overlaps(let constraint):
-                return Problem.conflict("The change overlaps an existing record.", type: "conflict",
-                                        errors: [.init(field: ColumnField.field(constraint), rule: "overlap", message: "overlaps an existing record")])
-            }
-        case let validation as ValidationFailure:
-            return Problem.validation(validation.violations)
-        default:
-            return error
-        }
+        try await database.transaction(.principal(principal), kind: transactionKind, logger: logger, body)
     }
 
     // MARK: operations
@@ -127,10 +69,8 @@ package struct APIService: APIProtocol {
         let logger = logger
         let status: MigrationStatus
         do {
-            status = try await withTimeout(.seconds(3)) {
-                try await database.client.withConnection { connection in
-                    try await migrations.status(on: connection, logger: logger)
-                }
+            status = try await database.transaction(.readiness, logger: logger) { connection in
+                try await migrations.status(on: connection, logger: logger)
             }
         } catch let error as MigrationError {
             logger.error("not ready: migrations do not match this build", metadata: ["error": "\(error)"])
@@ -177,54 +117,5 @@ package struct APIService: APIProtocol {
             }
         }
         return .noContent(.init())
-    }
-}
-
-/// Which request field a unique constraint protects, for the 409 problem.
-enum UniqueConstraint {
-    static func field(_ constraint: String) -> String {
-        switch constraint {
-        case "customers_reseller_id_external_ref_key": "externalRef"
-        case "managers_email_key": "email"
-        case "employees_reseller_id_customer_id_extension_key": "extension"
-        case "number_assignments_active_number": "number"
-        case "sim_cards_active_iccid": "iccid"
-        case "fax_to_mail_number": "faxNumber"
-        default: "id"
-        }
-    }
-}
-
-/// The request field a database column holds, for problems raised by the database itself.
-enum ColumnField {
-    static func field(_ column: String) -> String {
-        switch column {
-        case "contact_name": "contact.name"
-        case "contact_email": "contact.email"
-        case "contact_phone": "contact.phone"
-        case "restriction_reason": "reason"
-        default: camelCased(column)
-        }
-    }
-
-    static func camelCased(_ name: String) -> String {
-        let parts = name.split(separator: "_")
-        guard let head = parts.first else { return name }
-        return String(head) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
-    }
-}
-
-struct TimeoutError: Error {}
-
-/// Runs `body`, giving up after `limit` (the pool otherwise waits for a connection indefinitely).
-func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw TimeoutError()
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
     }
 }

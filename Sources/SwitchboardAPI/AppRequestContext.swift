@@ -1,7 +1,6 @@
 import Hummingbird
 import Logging
 import SwitchboardDomain
-import Synchronization
 
 /// Hummingbird's request context, plus the request id every log line and problem document carries.
 package struct AppRequestContext: RequestContext {
@@ -24,8 +23,6 @@ package struct RequestInfo: Sendable {
     package var logger: Logger
     /// The raw `Authorization` header, resolved to a principal by the handlers that need one.
     package var authorization: String?
-    /// Where a handler leaves a body it rendered itself; nil outside a served request.
-    package var renderedBody: RenderedBody? = nil
     /// The roles the served operation admits (``OperationAccess``), set by the transport; none
     /// outside a served operation, so a transaction there is refused (fail closed).
     package var allowedRoles: Set<Role> = []
@@ -37,27 +34,4 @@ package struct RequestInfo: Sendable {
     package var forwardedFor: String? = nil
 
     @TaskLocal package static var current = RequestInfo(requestID: "", logger: Logger(label: "switchboard"), authorization: nil)
-}
-
-/// A 2xx body a handler rendered with ``StreamingJSONEncoder``.
-///
-/// The generated code encodes every response with Foundation's `JSONEncoder` and has no hook to
-/// replace it. So the hottest reads render their body here and hand the generated code an empty
-/// value of the same schema; ``MethodAwareTransport`` sends these bytes in its place, with their
-/// own `Content-Length`. Status, the other headers and the content type come from the generated code.
-package final class RenderedBody: Sendable {
-    private let bytes = Mutex<[UInt8]?>(nil)
-
-    package init() {}
-
-    func store(_ rendered: [UInt8]) {
-        bytes.withLock { $0 = rendered }
-    }
-
-    func take() -> [UInt8]? {
-        bytes.withLock { value in
-            defer { value = nil }
-            return value
-        }
-    }
 }

@@ -6,6 +6,7 @@ import SwitchboardStore
 /// Resolves the `Authorization` header to exactly one principal, or a 401 problem.
 package struct Authenticator: Sendable {
     let database: ScopedDatabase
+    let credentials: CredentialResolver
     let passwords: PasswordHasher
     package var sessionLifetime: Duration = .seconds(12 * 3600)
     /// How failed logins slow down further attempts, per client address and per account.
@@ -13,8 +14,9 @@ package struct Authenticator: Sendable {
     /// Peers (IP addresses, or `local` for a Unix-socket or in-process peer) whose `X-Forwarded-For` names the client.
     package var trustedProxies: Set<String> = []
 
-    package init(database: ScopedDatabase, passwords: PasswordHasher) {
+    package init(database: ScopedDatabase, credentials: CredentialResolver, passwords: PasswordHasher) {
         self.database = database
+        self.credentials = credentials
         self.passwords = passwords
     }
 
@@ -30,18 +32,11 @@ package struct Authenticator: Sendable {
         return (Credentials.hash(secret), Credentials.kind(of: secret))
     }
 
-    static let unknownCredential = Problem.unauthorized("The credential is unknown, revoked or expired.")
-
-    /// The header's principal, resolved in a short transaction of its own: for checks that must
-    /// happen before a handler runs (before a body is read). Resolved afresh every time, so a
-    /// revoked key fails on its next request.
+    /// The header's principal (``CredentialResolver``). A revoked key, a suspended reseller or an
+    /// ended session fails on every replica within milliseconds of the change's commit.
     package func principal(from header: String?, logger: Logger) async throws -> Principal {
         let credential = try credential(from: header)
-        do {
-            return try await database.transaction(presenting: credential.hash, kind: credential.kind, logger: logger) { principal, _ in principal }
-        } catch is AuthenticationFailure {
-            throw Self.unknownCredential
-        }
+        return try await credentials.principal(presenting: credential.hash, kind: credential.kind, logger: logger)
     }
 
     /// Checks an e-mail and password from the client at `source` (see ``ClientAddress``).

@@ -41,15 +41,9 @@ final class MethodAwareTransport: ServerTransport {
             } catch {
                 throw await gate.precedence(of: error, request: request, access: access, admitted: admission.principal != nil, logger: info.logger)
             }
-            var (response, encodedBody) = handled
+            var response = handled.0
             ContractResponseHeaders.restoreVerbatim(&response.headerFields)
-            // A body the handler rendered itself replaces the generated encoding of its stand-in.
-            // Its length replaces the stand-in's, which the generated code has already set.
-            if let rendered = info.renderedBody?.take(), response.status.kind == .successful {
-                response.headerFields[.contentLength] = String(rendered.count)
-                encodedBody = HTTPBody(rendered)
-            }
-            return (response, encodedBody)
+            return (response, handled.1)
         }, method: method, path: path)
     }
 

@@ -56,7 +56,7 @@ struct OperationGate: Sendable {
         do {
             let principal = try await resolve(request, logger: logger)
             return roles.contains(principal.role) ? error : OperationAccess.refusal(for: principal.role)
-        } catch let refusal as Problem {
+        } catch let refusal as any ProblemReporting where refusal.status == .unauthorized || refusal.status == .forbidden {
             return refusal
         } catch {
             // The database could not tell: answer what was already known about the input.
@@ -68,20 +68,14 @@ struct OperationGate: Sendable {
     static func refusesInput(_ error: any Error) -> Bool {
         let status: HTTPResponse.Status
         switch error {
-        case let problem as Problem: status = problem.status
-        case let serverError as ServerError: status = (serverError.underlyingError as? Problem)?.status ?? serverError.httpStatus
+        case let reporting as any ProblemReporting: status = reporting.status
+        case let serverError as ServerError: status = (serverError.underlyingError as? any ProblemReporting)?.status ?? serverError.httpStatus
         default: return false
         }
         return inputRefusals.contains(status)
     }
 
     private func resolve(_ request: HTTPRequest, logger: Logger) async throws -> Principal {
-        do {
-            return try await authenticator.principal(from: request.headerFields[.authorization], logger: logger)
-        } catch let problem as Problem {
-            throw problem
-        } catch {
-            throw APIService.problem(for: StoreError.classify(error))
-        }
+        try await authenticator.principal(from: request.headerFields[.authorization], logger: logger)
     }
 }

@@ -147,7 +147,8 @@ final class AdmissionTests: XCTestCase {
     /// Registering a route without a rule fails, so a new operation cannot be served unguarded.
     func testARouteWithoutAnAccessRuleCannotBeRegistered() throws {
         let pool = PostgresClient(configuration: .init(host: "127.0.0.1", username: "nobody", password: nil, database: nil, tls: .disable))
-        let authenticator = Authenticator(database: ScopedDatabase(client: pool), passwords: testPasswordHasher)
+        let database = ScopedDatabase(client: pool)
+        let authenticator = Authenticator(database: database, credentials: CredentialResolver(database: database, cache: CredentialCache()), passwords: testPasswordHasher)
         let transport = MethodAwareTransport(router: Router(context: AppRequestContext.self), gate: OperationGate(authenticator: authenticator, bodyLimit: { _ in 1 }))
         XCTAssertThrowsError(try transport.register({ _, _, _ in (HTTPResponse(status: .ok), nil) }, method: .post, path: "/v1/unguarded")) { error in
             XCTAssertTrue(error is OperationAccessMissing, "\(error)")

@@ -29,8 +29,8 @@ final class StoreErrorClassificationTests: XCTestCase {
             }
         }
         let raised = try XCTUnwrap(error, "the statement must fail", file: file, line: line)
-        let mapped = APIService.problem(for: StoreError.classify(raised))
-        return try XCTUnwrap(mapped as? Problem, "\(raised) became no problem document", file: file, line: line)
+        let mapped = StoreError.classify(raised) as? any ProblemReporting
+        return try XCTUnwrap(mapped?.problem, "\(raised) became no problem document", file: file, line: line)
     }
 
     static let reseller = "INSERT INTO sb.resellers (id, name) VALUES ('00000000-0000-0000-0000-0000000000a1', 'R')"

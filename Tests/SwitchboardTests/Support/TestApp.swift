@@ -13,13 +13,14 @@ func withTestApp<T: Sendable>(
     traffic: TrafficSettings = .init(),
     trustedProxies: Set<String> = [],
     loginThrottle: LoginThrottleRule = .init(),
+    credentialCache: CredentialCache = .init(),
     _ test: @Sendable (any TestClientProtocol) async throws -> T
 ) async throws -> T {
     let client = try database.applicationClient(maxConnections: maxConnections)
     let migrations = try MigrationSet.load(from: TestCluster.migrationsDirectory)
     let app = try buildApplication(
         AppDependencies(database: client, migrations: migrations, passwords: testPasswordHasher, traffic: traffic,
-                        trustedProxies: trustedProxies, loginThrottle: loginThrottle),
+                        trustedProxies: trustedProxies, loginThrottle: loginThrottle, credentialCache: credentialCache),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)),
         logger: TestCluster.logger
     )

@@ -36,8 +36,8 @@ extension APIService {
     ) async throws -> Output {
         do {
             return try await change()
-        } catch let problem as Problem {
-            guard let response = Components.Responses.PreconditionFailed(problem) else { throw problem }
+        } catch let reporting as any ProblemReporting {
+            guard let response = Components.Responses.PreconditionFailed(reporting.problem) else { throw reporting }
             return stale(response)
         }
     }

@@ -3,11 +3,11 @@ import HTTPTypes
 import SwitchboardDomain
 
 /// An RFC 9457 problem document, and the one error type handlers throw to answer a client.
-package struct Problem: Error, Sendable, Equatable {
+public struct Problem: Error, Sendable, Equatable {
     /// One broken rule on one field: the domain's own type, rendered as it is.
     package typealias FieldError = FieldViolation
 
-    package var status: HTTPResponse.Status
+    public var status: HTTPResponse.Status
     package var type: String
     package var title: String
     package var detail: String?
@@ -82,23 +82,15 @@ package struct Problem: Error, Sendable, Equatable {
         detail: "The server failed to handle this request. Quote the request id when reporting it."
     )
 
-    /// The JSON body, with the request id of the request it answers.
-    func body(requestID: String, instance: String) -> Data {
-        struct Document: Encodable {
-            var type: String
-            var title: String
-            var status: Int
-            var detail: String?
-            var instance: String
-            var requestId: String
-            var errors: [FieldError]?
-        }
-        let document = Document(
-            type: type, title: title, status: status.code, detail: detail, instance: instance,
-            requestId: requestID, errors: errors.isEmpty ? nil : errors
+    /// The contract's `Problem` schema for this problem, answering the request `requestID` at `instance`.
+    func document(requestID: String, instance: String?) -> Components.Schemas.Problem {
+        Components.Schemas.Problem(
+            _type: type, title: title, status: status.code, detail: detail, instance: instance, requestId: requestID,
+            errors: errors.isEmpty ? nil : errors.map { .init(field: $0.field, rule: $0.rule, message: $0.message, line: $0.line) }
         )
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(document)) ?? Data(#"{"type":"about:blank","title":"Internal server error","status":500}"#.utf8)
     }
+}
+
+extension Problem: ProblemReporting {
+    public var problem: Problem { self }
 }

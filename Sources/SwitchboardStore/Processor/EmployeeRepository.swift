@@ -222,14 +222,21 @@ public struct EmployeeRepository: Sendable {
         text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
     }
 
+    /// Throws ``DataProcessingAgreementMissing`` when the policy refuses the row: in one's own
+    /// company, only the data-processing-agreement gate can.
     public func create(resellerID: UUID, customerID: UUID, id: UUID, fullName: String, email: String?, mobile: String?, extensionNumber: String) async throws -> EmployeeRecord {
-        try await connection.query(
-            """
-            INSERT INTO sb.employees (reseller_id, customer_id, id, full_name, email, mobile, extension)
-            VALUES (\(resellerID), \(customerID), \(id), \(fullName), \(email), \(mobile), \(extensionNumber))
-            """,
-            logger: logger
-        )
+        do {
+            try await connection.query(
+                """
+                INSERT INTO sb.employees (reseller_id, customer_id, id, full_name, email, mobile, extension)
+                VALUES (\(resellerID), \(customerID), \(id), \(fullName), \(email), \(mobile), \(extensionNumber))
+                """,
+                logger: logger
+            )
+        } catch {
+            if case StoreError.refusedByPolicy = StoreError.classify(error) { throw DataProcessingAgreementMissing() }
+            throw error
+        }
         return try await get(id)!
     }
 

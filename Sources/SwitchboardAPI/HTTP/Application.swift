@@ -22,12 +22,16 @@ package struct AppDependencies: Sendable {
     package var databaseDeadlines: DatabaseDeadlines
     /// Idle, header and body timeouts and the cap on client connections.
     package var connectionLimits: ConnectionLimits
+    /// Principals of recently checked credentials, emptied on every credential change (``CredentialChangeListener``).
+    package var credentialCache: CredentialCache
 
     package init(
         database: PostgresClient, migrations: MigrationSet, passwords: PasswordHasher, maxBodyBytes: Int = 1 << 20, traffic: TrafficSettings = .init(),
         trustedProxies: Set<String> = [], loginThrottle: LoginThrottleRule = .init(),
-        databaseDeadlines: DatabaseDeadlines = .init(), connectionLimits: ConnectionLimits = .init()
+        databaseDeadlines: DatabaseDeadlines = .init(), connectionLimits: ConnectionLimits = .init(),
+        credentialCache: CredentialCache = .init()
     ) {
+        self.credentialCache = credentialCache
         self.trustedProxies = trustedProxies
         self.loginThrottle = loginThrottle
         self.database = database
@@ -45,7 +49,8 @@ package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRe
     let boundary = RequestBoundaryMiddleware(maxBodyBytes: dependencies.maxBodyBytes, maxBatchBytes: dependencies.traffic.maxBatchBytes)
     router.middlewares.add(boundary)
     let database = ScopedDatabase(client: dependencies.database, deadlines: dependencies.databaseDeadlines)
-    var authenticator = Authenticator(database: database, passwords: dependencies.passwords)
+    let credentials = CredentialResolver(database: database, cache: dependencies.credentialCache)
+    var authenticator = Authenticator(database: database, credentials: credentials, passwords: dependencies.passwords)
     authenticator.trustedProxies = dependencies.trustedProxies
     authenticator.throttle = dependencies.loginThrottle
     let transport = MethodAwareTransport(router: router, gate: OperationGate(authenticator: authenticator, bodyLimit: { boundary.limit(for: $0) }))
@@ -84,7 +89,8 @@ package func buildApplication(
             idleTimeout: TimeAmount(limits.idleTimeout)
         )),
         configuration: configuration,
-        services: [dependencies.database] + jobs,
+        // The pool first: services stop in reverse order, so the listener and jobs stop before it.
+        services: [dependencies.database, CredentialChangeListener(client: dependencies.database, cache: dependencies.credentialCache, logger: logger)] + jobs,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger
     )

@@ -1,0 +1,14 @@
+/// Which request field a unique constraint protects, for the 409 problem.
+enum UniqueConstraint {
+    static func field(_ constraint: String) -> String {
+        switch constraint {
+        case "customers_reseller_id_external_ref_key": "externalRef"
+        case "managers_email_key": "email"
+        case "employees_reseller_id_customer_id_extension_key": "extension"
+        case "number_assignments_active_number": "number"
+        case "sim_cards_active_iccid": "iccid"
+        case "fax_to_mail_number": "faxNumber"
+        default: "id"
+        }
+    }
+}
