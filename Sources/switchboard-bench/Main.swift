@@ -47,20 +47,24 @@ enum Benchmark {
         }
         guard Wrk.available() != nil else { throw BenchError("wrk is not installed: apt-get install wrk") }
 
+        // SWITCHBOARD_PG_BIN, SWITCHBOARD_PG_USER and SWITCHBOARD_MIGRATIONS_DIR mean what they mean to the server.
+        let settings = try SwitchboardConfiguration(environment: environment, scope: .everyCommand).database
+        let binaries = try PostgresBinaries.locate(explicitDirectory: settings.postgresBinDirectory, searchPath: settings.executableSearchPath)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(getpid())")
-        let cluster = try await LocalPostgresCluster.start(.init(dataDirectory: directory, durability: .throwaway), logger: logger)
+        let cluster = try await LocalPostgresCluster.start(
+            .init(dataDirectory: directory, durability: .throwaway, unprivilegedUser: settings.clusterUser), binaries: binaries, logger: logger
+        )
         defer {
             cluster.stopBlocking()
             try? FileManager.default.removeItem(at: directory)
         }
-        let binaries = try PostgresBinaries.locate()
         let socketDirectory = URL(fileURLWithPath: cluster.socketPath).deletingLastPathComponent().path
         let databaseName = "switchboard_bench"
         try await cluster.target(database: "postgres").withAdminConnection(logger: logger) { connection in
             try await DatabasePlacement.createDatabaseIfMissing(databaseName, on: connection, logger: logger)
         }
         let placement = DatabasePlacement(target: cluster.target(database: databaseName), privateCluster: nil)
-        let migrations = try MigrationSet.load(from: MigrationSet.defaultDirectory())
+        let migrations = try MigrationSet.load(from: settings.migrationsDirectory)
         try await placement.migrate(migrations, applicationPassword: nil, logger: logger)
 
         let started = ContinuousClock.now

@@ -22,93 +22,84 @@ struct Switchboard: AsyncParsableCommand {
     }
 }
 
-/// Options shared by every command that reaches the database.
+/// Options shared by every command that reaches the database; their names and help come from
+/// ``SwitchboardSetting``'s declaration.
 struct DatabaseOptions: ParsableArguments {
-    @Option(help: "Data directory of the private PostgreSQL cluster used when DATABASE_URL is unset (env SWITCHBOARD_DATA_DIR).")
+    @Option(name: .customLong(SwitchboardSetting.dataDirectory.declaration.flag!), help: ArgumentHelp(SwitchboardSetting.dataDirectory.helpLine))
     var dataDir: String?
 
-    @Option(help: "Directory holding NNNN_name.sql migrations (env SWITCHBOARD_MIGRATIONS_DIR; default ./migrations).")
+    @Option(name: .customLong(SwitchboardSetting.migrationsDirectory.declaration.flag!), help: ArgumentHelp(SwitchboardSetting.migrationsDirectory.helpLine))
     var migrationsDir: String?
 
-    var environment: [String: String] { ProcessInfo.processInfo.environment }
-
-    var dataDirectory: URL {
-        URL(fileURLWithPath: dataDir ?? environment["SWITCHBOARD_DATA_DIR"] ?? ".switchboard")
+    var flags: [SwitchboardSetting: String] {
+        var flags: [SwitchboardSetting: String] = [:]
+        flags[.dataDirectory] = dataDir
+        flags[.migrationsDirectory] = migrationsDir
+        return flags
     }
 
-    func loadMigrations() throws -> MigrationSet {
-        let directory = migrationsDir.map { URL(fileURLWithPath: $0) } ?? MigrationSet.defaultDirectory(environment: environment)
-        return try MigrationSet.load(from: directory)
+    /// The settings every command reads, from these flags, the environment and the defaults; read once, here.
+    func configuration(adding extra: [SwitchboardSetting: String] = [:], scope: SwitchboardSetting.Scope = .everyCommand) throws -> SwitchboardConfiguration {
+        do {
+            return try SwitchboardConfiguration(
+                flags: flags.merging(extra) { _, new in new }, environment: ProcessInfo.processInfo.environment, scope: scope
+            )
+        } catch let error as SwitchboardConfigurationError {
+            throw ValidationError(error.description)
+        }
     }
-
-    func placement(logger: Logger) async throws -> DatabasePlacement {
-        try await DatabasePlacement.resolve(databaseURL: environment["DATABASE_URL"], dataDirectory: dataDirectory, logger: logger)
-    }
-
-    var applicationPassword: String? { environment["SWITCHBOARD_APP_PASSWORD"] }
 }
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the HTTP server (with a private PostgreSQL when DATABASE_URL is unset).")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP server (with a private PostgreSQL when DATABASE_URL is unset).",
+        discussion: SwitchboardSetting.helpListing(scope: .serve)
+    )
 
-    @Option(help: "Address to listen on (env SWITCHBOARD_HOST).")
+    @Option(name: .customLong(SwitchboardSetting.host.declaration.flag!), help: ArgumentHelp(SwitchboardSetting.host.helpLine))
     var host: String?
 
-    @Option(help: "Port to listen on (env SWITCHBOARD_PORT).")
+    @Option(name: .customLong(SwitchboardSetting.port.declaration.flag!), help: ArgumentHelp(SwitchboardSetting.port.helpLine))
     var port: Int?
 
-    @Flag(help: "Do not apply pending migrations at start (env SWITCHBOARD_MIGRATE=false); /ready stays 503 until they are applied.")
+    @Flag(name: .customLong(SwitchboardSetting.migrate.declaration.flag!), help: ArgumentHelp(SwitchboardSetting.migrate.helpLine))
     var noMigrate = false
 
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let environment = database.environment
-        let logger = makeLogger()
-        let host = host ?? environment["SWITCHBOARD_HOST"] ?? "127.0.0.1"
-        let port = try port ?? environment["SWITCHBOARD_PORT"].map { value in
-            guard let port = Int(value), (0...65535).contains(port) else { throw ValidationError("SWITCHBOARD_PORT must be a port number") }
-            return port
-        } ?? 8080
-        let migrate = !noMigrate && environment["SWITCHBOARD_MIGRATE"]?.lowercased() != "false"
-        let retentionInterval = try positiveInteger(environment, "SWITCHBOARD_RETENTION_INTERVAL_SECONDS", default: 3600, allowZero: true)
-        let traffic = TrafficSettings(
-            maxBatchBytes: try positiveInteger(environment, "SWITCHBOARD_CDR_BATCH_MAX_BYTES", default: 512 << 20),
-            analyticsMinimumSubscribers: try positiveInteger(environment, "SWITCHBOARD_ANALYTICS_MIN_SUBSCRIBERS", default: 10)
-        )
-        let deadlines = DatabaseDeadlines(
-            connectionWait: .seconds(try positiveInteger(environment, "SWITCHBOARD_DB_WAIT_SECONDS", default: 5)),
-            transaction: .seconds(try positiveInteger(environment, "SWITCHBOARD_DB_TRANSACTION_TIMEOUT_SECONDS", default: 15)),
-            longTransaction: .seconds(try positiveInteger(environment, "SWITCHBOARD_DB_BATCH_TIMEOUT_SECONDS", default: 600))
-        )
-        let connectionLimits = ConnectionLimits(
-            idleTimeout: .seconds(try positiveInteger(environment, "SWITCHBOARD_IDLE_TIMEOUT_SECONDS", default: 60)),
-            headerReadTimeout: .seconds(try positiveInteger(environment, "SWITCHBOARD_HEADER_TIMEOUT_SECONDS", default: 10)),
-            bodyReadTimeout: .seconds(try positiveInteger(environment, "SWITCHBOARD_BODY_TIMEOUT_SECONDS", default: 30)),
-            maxConnections: try positiveInteger(environment, "SWITCHBOARD_MAX_CONNECTIONS", default: 512)
-        )
-
-        let bootstrapToken = environment["SWITCHBOARD_BOOTSTRAP_TOKEN"]
+        var flags: [SwitchboardSetting: String] = [:]
+        flags[.host] = host
+        flags[.port] = port.map(String.init)
+        if noMigrate { flags[.migrate] = "false" }
+        let configuration = try database.configuration(adding: flags, scope: .serve)
+        let logger = makeLogger(configuration)
+        let host = configuration.host, port = configuration.port
+        let deadlines = configuration.databaseDeadlines
+        let bootstrapToken = configuration.bootstrapToken
+        let applicationPassword = configuration.database.applicationPassword
 
         try await reportingFailures(logger: logger) {
             try PlatformBootstrap.validate(token: bootstrapToken)
-            let migrations = try database.loadMigrations()
-            let placement = try await database.placement(logger: logger)
+            let migrations = try configuration.database.loadMigrations()
+            let placement = try await configuration.database.placement(logger: logger)
             do {
-                if migrate {
-                    try await placement.migrate(migrations, applicationPassword: database.applicationPassword, logger: logger)
+                if configuration.migrate {
+                    try await placement.migrate(migrations, applicationPassword: applicationPassword, logger: logger)
                 }
                 let client = PostgresClient(
-                    configuration: try placement.applicationClientConfiguration(password: database.applicationPassword, maxConnections: 20),
+                    configuration: try placement.applicationClientConfiguration(password: applicationPassword, maxConnections: 20),
                     eventLoopGroup: ConnectionSpreadingEventLoopGroup(),
                     backgroundLogger: logger
                 )
-                let jobs = retentionInterval == 0 ? [] : [RetentionJob(database: ScopedDatabase(client: client, deadlines: deadlines), interval: .seconds(retentionInterval), logger: logger)]
+                let jobs = configuration.retentionInterval.map { interval in
+                    [RetentionJob(database: ScopedDatabase(client: client, deadlines: deadlines), interval: interval, logger: logger)]
+                } ?? []
                 let app = try buildApplication(
                     AppDependencies(
-                        database: client, migrations: migrations, passwords: PasswordHasher(), traffic: traffic,
-                        trustedProxies: ClientAddress.trustedProxies(from: environment["SWITCHBOARD_TRUSTED_PROXIES"]),
-                        databaseDeadlines: deadlines, connectionLimits: connectionLimits
+                        database: client, migrations: migrations, passwords: PasswordHasher(), traffic: configuration.traffic,
+                        trustedProxies: configuration.trustedProxies,
+                        databaseDeadlines: deadlines, connectionLimits: configuration.connectionLimits
                     ),
                     configuration: .init(address: .hostname(host, port: port), serverName: "switchboard"),
                     logger: logger,
@@ -133,17 +124,21 @@ struct Serve: AsyncParsableCommand {
 }
 
 struct Migrate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Apply pending migrations to DATABASE_URL (or the private cluster) and exit.")
+    static let configuration = CommandConfiguration(
+        abstract: "Apply pending migrations to DATABASE_URL (or the private cluster) and exit.",
+        discussion: SwitchboardSetting.helpListing(scope: .everyCommand)
+    )
 
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let logger = makeLogger()
+        let configuration = try database.configuration()
+        let logger = makeLogger(configuration)
         try await reportingFailures(logger: logger) {
-            let migrations = try database.loadMigrations()
-            let placement = try await database.placement(logger: logger)
+            let migrations = try configuration.database.loadMigrations()
+            let placement = try await configuration.database.placement(logger: logger)
             do {
-                try await placement.migrate(migrations, applicationPassword: database.applicationPassword, logger: logger)
+                try await placement.migrate(migrations, applicationPassword: configuration.database.applicationPassword, logger: logger)
             } catch {
                 await placement.shutdown()
                 throw error
@@ -153,21 +148,13 @@ struct Migrate: AsyncParsableCommand {
     }
 }
 
-/// An integer setting from the environment, or a clear error naming it.
-func positiveInteger(_ environment: [String: String], _ name: String, default fallback: Int, allowZero: Bool = false) throws -> Int {
-    guard let text = environment[name] else { return fallback }
-    guard let value = Int(text), value > 0 || (allowZero && value == 0) else {
-        throw ValidationError("\(name) must be a whole number\(allowZero ? " (0 to disable)" : " above 0"), not '\(text)'")
-    }
-    return value
-}
-
 struct Retention: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "CDR partitions and retention (DESIGN §3).", subcommands: [Run.self])
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create CDR partitions ahead, drop months past the 12-month logging duty, purge expired records; logged in platform.retention_runs."
+            abstract: "Create CDR partitions ahead, drop months past the 12-month logging duty, purge expired records; logged in platform.retention_runs.",
+            discussion: SwitchboardSetting.helpListing(scope: .everyCommand)
         )
 
         @Flag(help: "Report what would be created, dropped and purged, and change nothing.")
@@ -179,7 +166,8 @@ struct Retention: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let logger = makeLogger()
+            let configuration = try database.configuration()
+            let logger = makeLogger(configuration)
             let clock: Date
             if let now {
                 let text = now.count == 10 ? now + "T00:00:00Z" : now
@@ -192,10 +180,10 @@ struct Retention: AsyncParsableCommand {
             }
             var skipped = false
             try await reportingFailures(logger: logger) {
-                let placement = try await database.placement(logger: logger)
+                let placement = try await configuration.database.placement(logger: logger)
                 do {
                     let client = PostgresClient(
-                        configuration: try placement.applicationClientConfiguration(password: database.applicationPassword, maxConnections: 1),
+                        configuration: try placement.applicationClientConfiguration(password: configuration.database.applicationPassword, maxConnections: 1),
                         backgroundLogger: logger
                     )
                     let run = try await withThrowingTaskGroup(of: RetentionRun?.self) { group in
@@ -242,15 +230,19 @@ struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Inspect the audit trail.", subcommands: [Verify.self])
 
     struct Verify: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Recompute every hash chain of the audit trail; exit 1 at the first broken link.")
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute every hash chain of the audit trail; exit 1 at the first broken link.",
+            discussion: SwitchboardSetting.helpListing(scope: .everyCommand)
+        )
 
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let logger = makeLogger()
+            let configuration = try database.configuration()
+            let logger = makeLogger(configuration)
             var broken = false
             try await reportingFailures(logger: logger) {
-                let placement = try await database.placement(logger: logger)
+                let placement = try await configuration.database.placement(logger: logger)
                 do {
                     let report = try await placement.target.withAdminConnection(logger: logger) { connection in
                         try await AuditVerifier.verify(on: connection, logger: logger)
@@ -293,14 +285,17 @@ enum ServeError: Error, CustomStringConvertible {
     }
 }
 
-func makeLogger() -> Logger {
-    let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+/// The process's logger at the configured level, with the configuration logged once (secrets redacted).
+func makeLogger(_ configuration: SwitchboardConfiguration) -> Logger {
+    let level = configuration.logLevel
     LoggingSystem.bootstrap { label in
         var handler = StreamLogHandler.standardError(label: label)
         handler.logLevel = level
         return handler
     }
-    return Logger(label: "switchboard")
+    let logger = Logger(label: "switchboard")
+    logger.info("configuration", metadata: ["settings": "\(configuration)"])
+    return logger
 }
 
 /// Prints a failure as the operator-facing message it carries and exits non-zero,

@@ -19,7 +19,7 @@ final class DatabaseOutageTests: XCTestCase {
         let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("sbout-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: directory) }
         let options = LocalPostgresCluster.Options(dataDirectory: directory, durability: .throwaway)
-        let cluster = try await LocalPostgresCluster.start(options, logger: TestCluster.logger)
+        let cluster = try await LocalPostgresCluster.start(options, binaries: TestCluster.binaries, logger: TestCluster.logger)
         let placement = DatabasePlacement(target: cluster.target(database: DatabasePlacement.privateDatabaseName), privateCluster: nil)
         let migrations = try MigrationSet.load(from: TestCluster.migrationsDirectory)
         try await cluster.target(database: "postgres").withAdminConnection(logger: TestCluster.logger) { connection in
@@ -63,7 +63,7 @@ final class DatabaseOutageTests: XCTestCase {
             XCTAssertEqual(logs.count(.error, containing: "database unavailable"), 1, "one outage, one log line for \(replies.count) failed requests")
             XCTAssertEqual(logs.count(.error, containing: "unhandled"), 0)
 
-            let restarted = try await LocalPostgresCluster.start(options, logger: TestCluster.logger)
+            let restarted = try await LocalPostgresCluster.start(options, binaries: TestCluster.binaries, logger: TestCluster.logger)
             var recovered = false
             let recoveryStarted = ContinuousClock.now
             while !recovered, ContinuousClock.now - recoveryStarted < .seconds(30) {

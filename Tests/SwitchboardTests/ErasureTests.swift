@@ -11,7 +11,7 @@ import XCTest
 final class ErasureTests: XCTestCase {
     /// `pg_dump` of the whole test database (schema and data), as text.
     private static func dump(_ database: TestDatabase) throws -> String {
-        let binaries = try PostgresBinaries.locate()
+        let binaries = try TestCluster.binaries
         let process = Process()
         process.executableURL = binaries.directory.appendingPathComponent("pg_dump")
         let socketDirectory = URL(fileURLWithPath: database.cluster.socketPath).deletingLastPathComponent().path

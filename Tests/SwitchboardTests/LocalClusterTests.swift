@@ -15,7 +15,7 @@ final class LocalClusterTests: XCTestCase {
     }
 
     func testRestartKeepsData() async throws {
-        let first = try await LocalPostgresCluster.start(.init(dataDirectory: directory, durability: .throwaway), logger: TestCluster.logger)
+        let first = try await LocalPostgresCluster.start(.init(dataDirectory: directory, durability: .throwaway), binaries: TestCluster.binaries, logger: TestCluster.logger)
         try await first.target(database: "postgres").withAdminConnection(logger: TestCluster.logger) { connection in
             try await connection.query("CREATE TABLE kept (value text)", logger: TestCluster.logger)
             try await connection.query("INSERT INTO kept VALUES ('still here')", logger: TestCluster.logger)
@@ -23,7 +23,7 @@ final class LocalClusterTests: XCTestCase {
         await first.stop()
         XCTAssertFalse(first.isRunning)
 
-        let second = try await LocalPostgresCluster.start(.init(dataDirectory: directory, durability: .throwaway), logger: TestCluster.logger)
+        let second = try await LocalPostgresCluster.start(.init(dataDirectory: directory, durability: .throwaway), binaries: TestCluster.binaries, logger: TestCluster.logger)
         let values = try await second.target(database: "postgres").withAdminConnection(logger: TestCluster.logger) { connection in
             try await connection.query("SELECT value FROM kept", logger: TestCluster.logger).collect().map { try $0.decode(String.self) }
         }
@@ -32,9 +32,9 @@ final class LocalClusterTests: XCTestCase {
     }
 
     func testSecondServerOnTheSameDataDirectoryFailsCleanly() async throws {
-        let first = try await LocalPostgresCluster.start(.init(dataDirectory: directory, durability: .throwaway), logger: TestCluster.logger)
+        let first = try await LocalPostgresCluster.start(.init(dataDirectory: directory, durability: .throwaway), binaries: TestCluster.binaries, logger: TestCluster.logger)
         do {
-            _ = try await LocalPostgresCluster.start(.init(dataDirectory: directory, durability: .throwaway), logger: TestCluster.logger)
+            _ = try await LocalPostgresCluster.start(.init(dataDirectory: directory, durability: .throwaway), binaries: TestCluster.binaries, logger: TestCluster.logger)
             XCTFail("a second cluster started on a directory in use")
         } catch let error as LocalClusterError {
             guard case .alreadyRunning(_, let pid) = error else { return XCTFail("unexpected error \(error)") }
@@ -50,7 +50,7 @@ final class LocalClusterTests: XCTestCase {
     }
 
     func testMissingBinariesNameTheFix() {
-        XCTAssertThrowsError(try PostgresBinaries.locate(environment: ["PATH": "/nonexistent"], installRoot: URL(fileURLWithPath: "/nonexistent"))) { error in
+        XCTAssertThrowsError(try PostgresBinaries.locate(explicitDirectory: nil, searchPath: "/nonexistent", installRoot: URL(fileURLWithPath: "/nonexistent"))) { error in
             guard let error = error as? LocalClusterError, case .binariesNotFound = error else { return XCTFail("unexpected \(error)") }
             XCTAssertTrue(error.description.contains("apt-get install postgresql"))
             XCTAssertTrue(error.description.contains("DATABASE_URL"))
@@ -69,7 +69,7 @@ final class LocalClusterTests: XCTestCase {
 
     /// A server that died (kill -9) left its PostgreSQL running: the next start stops it and keeps the data.
     func testAnOrphanedPostgresIsStoppedAndItsDataKept() async throws {
-        let first = try await LocalPostgresCluster.start(.init(dataDirectory: directory, durability: .throwaway), logger: TestCluster.logger)
+        let first = try await LocalPostgresCluster.start(.init(dataDirectory: directory, durability: .throwaway), binaries: TestCluster.binaries, logger: TestCluster.logger)
         try await first.target(database: "postgres").withAdminConnection(logger: TestCluster.logger) { connection in
             try await connection.query("CREATE TABLE kept (value text)", logger: TestCluster.logger)
             try await connection.query("INSERT INTO kept VALUES ('acknowledged')", logger: TestCluster.logger)
@@ -78,7 +78,7 @@ final class LocalClusterTests: XCTestCase {
         first.abandonForTesting()
 
         let started = ContinuousClock.now
-        let second = try await LocalPostgresCluster.start(.init(dataDirectory: directory, durability: .throwaway), logger: TestCluster.logger)
+        let second = try await LocalPostgresCluster.start(.init(dataDirectory: directory, durability: .throwaway), binaries: TestCluster.binaries, logger: TestCluster.logger)
         let elapsed = ContinuousClock.now - started
         let values = try await second.target(database: "postgres").withAdminConnection(logger: TestCluster.logger) { connection in
             try await connection.query("SELECT value FROM kept", logger: TestCluster.logger).collect().map { try $0.decode(String.self) }
@@ -103,7 +103,7 @@ final class LocalClusterTests: XCTestCase {
         let logs = CapturedLogs()
         let options = LocalPostgresCluster.Options(dataDirectory: dataDirectory, durability: .throwaway, relocationBase: relocationBase)
 
-        let first = try await LocalPostgresCluster.start(options, logger: logs.logger)
+        let first = try await LocalPostgresCluster.start(options, binaries: TestCluster.binaries, logger: logs.logger)
         try await first.target(database: "postgres").withAdminConnection(logger: TestCluster.logger) { connection in
             try await connection.query("CREATE TABLE kept (value text)", logger: TestCluster.logger)
             try await connection.query("INSERT INTO kept VALUES ('here')", logger: TestCluster.logger)
@@ -114,7 +114,7 @@ final class LocalClusterTests: XCTestCase {
         let mode = try FileManager.default.attributesOfItem(atPath: closedParent.path)[.posixPermissions] as? Int
         XCTAssertEqual(mode, 0o700, "the user's directory was not loosened")
 
-        let second = try await LocalPostgresCluster.start(options, logger: TestCluster.logger)
+        let second = try await LocalPostgresCluster.start(options, binaries: TestCluster.binaries, logger: TestCluster.logger)
         let values = try await second.target(database: "postgres").withAdminConnection(logger: TestCluster.logger) { connection in
             try await connection.query("SELECT value FROM kept", logger: TestCluster.logger).collect().map { try $0.decode(String.self) }
         }
@@ -134,7 +134,7 @@ final class LocalClusterTests: XCTestCase {
             relocationBase: closedParent.appendingPathComponent("also-closed")
         )
         do {
-            _ = try await LocalPostgresCluster.start(options, logger: TestCluster.logger)
+            _ = try await LocalPostgresCluster.start(options, binaries: TestCluster.binaries, logger: TestCluster.logger)
             XCTFail("started in a directory PostgreSQL cannot reach")
         } catch let error as LocalClusterError {
             guard case .dataDirectoryUnreachable = error else { return XCTFail("unexpected \(error)") }

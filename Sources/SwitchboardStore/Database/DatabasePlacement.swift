@@ -17,9 +17,16 @@ public struct DatabasePlacement: Sendable {
 
     /// Uses `DATABASE_URL` when set; otherwise starts the private cluster in `dataDirectory`
     /// and creates its database on first use.
+    ///
+    /// `postgresBinDirectory` and `searchPath` say where `initdb` and `postgres` are looked for
+    /// (see ``PostgresBinaries/locate(explicitDirectory:searchPath:installRoot:)``), `clusterUser`
+    /// whom PostgreSQL runs as under root; all are consulted only for the private cluster.
     public static func resolve(
         databaseURL: String?,
         dataDirectory: URL,
+        clusterUser: String = "postgres",
+        postgresBinDirectory: String? = nil,
+        searchPath: String? = nil,
         logger: Logger
     ) async throws -> DatabasePlacement {
         if let databaseURL, !databaseURL.isEmpty {
@@ -27,7 +34,10 @@ public struct DatabasePlacement: Sendable {
             logger.info("using external PostgreSQL", metadata: ["database": "\(target.redactedDescription)"])
             return DatabasePlacement(target: target, privateCluster: nil)
         }
-        let cluster = try await LocalPostgresCluster.start(.init(dataDirectory: dataDirectory), logger: logger)
+        let binaries = try PostgresBinaries.locate(explicitDirectory: postgresBinDirectory, searchPath: searchPath)
+        let cluster = try await LocalPostgresCluster.start(
+            .init(dataDirectory: dataDirectory, unprivilegedUser: clusterUser), binaries: binaries, logger: logger
+        )
         do {
             try await cluster.target(database: "postgres").withAdminConnection(logger: logger) { connection in
                 try await createDatabaseIfMissing(privateDatabaseName, on: connection, logger: logger)

@@ -54,9 +54,10 @@ public struct MigrationSet: Sendable {
         return MigrationSet(migrations: Array(byVersion.values))
     }
 
-    /// `SWITCHBOARD_MIGRATIONS_DIR`, else `./migrations`, else `migrations/` beside or above the executable.
-    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
-        if let explicit = environment["SWITCHBOARD_MIGRATIONS_DIR"], !explicit.isEmpty {
+    /// `explicit` (the operator's `--migrations-dir` or `SWITCHBOARD_MIGRATIONS_DIR`), else `./migrations`,
+    /// else `migrations/` beside or above the executable. Reads no environment itself.
+    public static func defaultDirectory(explicit: String? = nil) -> URL {
+        if let explicit, !explicit.isEmpty {
             return URL(fileURLWithPath: explicit)
         }
         let local = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("migrations")

@@ -20,6 +20,15 @@ actor TestCluster {
     static let migrationsDirectory = repositoryRoot.appendingPathComponent("migrations")
     static let templateName = "sb_template"
 
+    /// `initdb` and `postgres` where the server would find them: the library reads no environment,
+    /// so the tests pass on what an operator's `SWITCHBOARD_PG_BIN` and `PATH` say.
+    static var binaries: PostgresBinaries {
+        get throws {
+            let environment = ProcessInfo.processInfo.environment
+            return try PostgresBinaries.locate(explicitDirectory: environment["SWITCHBOARD_PG_BIN"], searchPath: environment["PATH"])
+        }
+    }
+
     private var running: LocalPostgresCluster?
     private var templateReady = false
     private var databaseCount = 0
@@ -29,7 +38,7 @@ actor TestCluster {
         if let running { return running }
         let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("sbtest-\(getpid())")
         try? FileManager.default.removeItem(at: directory)
-        let cluster = try await LocalPostgresCluster.start(.init(dataDirectory: directory, durability: .throwaway), logger: Self.logger)
+        let cluster = try await LocalPostgresCluster.start(.init(dataDirectory: directory, durability: .throwaway), binaries: TestCluster.binaries, logger: Self.logger)
         running = cluster
         await MainActor.run { ClusterShutdownObserver.register(cluster) }
         return cluster

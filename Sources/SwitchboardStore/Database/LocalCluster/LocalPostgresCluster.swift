@@ -26,7 +26,7 @@ public final class LocalPostgresCluster: Sendable {
     public struct Options: Sendable {
         public var dataDirectory: URL
         public var durability: Durability
-        /// The OS user PostgreSQL runs as when this process is root.
+        /// The OS user PostgreSQL runs as when this process is root (the operator's `SWITCHBOARD_PG_USER`).
         public var unprivilegedUser: String
         public var startTimeout: Duration
         /// Where PostgreSQL's files go when the unprivileged user cannot reach the data directory
@@ -36,7 +36,7 @@ public final class LocalPostgresCluster: Sendable {
         public init(
             dataDirectory: URL,
             durability: Durability = .durable,
-            unprivilegedUser: String = ProcessInfo.processInfo.environment["SWITCHBOARD_PG_USER"] ?? "postgres",
+            unprivilegedUser: String = "postgres",
             startTimeout: Duration = .seconds(60),
             relocationBase: URL? = URL(fileURLWithPath: "/var/lib/switchboard")
         ) {

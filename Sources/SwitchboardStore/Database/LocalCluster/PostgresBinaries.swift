@@ -7,20 +7,24 @@ public struct PostgresBinaries: Sendable {
     public var initdb: URL { directory.appendingPathComponent("initdb") }
     public var postgres: URL { directory.appendingPathComponent("postgres") }
 
-    /// `SWITCHBOARD_PG_BIN`, then the newest `/usr/lib/postgresql/*/bin`, then `PATH`.
+    /// `explicitDirectory` (the operator's `SWITCHBOARD_PG_BIN`), then the newest
+    /// `/usr/lib/postgresql/*/bin`, then each directory of `searchPath` (the process's `PATH`).
+    ///
+    /// Reads no environment itself: the caller passes what was read once at start.
     public static func locate(
-        environment: [String: String] = ProcessInfo.processInfo.environment,
+        explicitDirectory: String? = nil,
+        searchPath: String? = nil,
         installRoot: URL = URL(fileURLWithPath: "/usr/lib/postgresql")
     ) throws -> PostgresBinaries {
         var candidates: [URL] = []
-        if let explicit = environment["SWITCHBOARD_PG_BIN"], !explicit.isEmpty {
+        if let explicit = explicitDirectory, !explicit.isEmpty {
             candidates.append(URL(fileURLWithPath: explicit))
         }
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: installRoot.path)) ?? []
         for version in versions.sorted(by: { (Int($0) ?? 0) > (Int($1) ?? 0) }) {
             candidates.append(installRoot.appendingPathComponent(version).appendingPathComponent("bin"))
         }
-        for entry in (environment["PATH"] ?? "").split(separator: ":") {
+        for entry in (searchPath ?? "").split(separator: ":") {
             candidates.append(URL(fileURLWithPath: String(entry)))
         }
         for directory in candidates {

@@ -1,0 +1,188 @@
+import Configuration
+package import Foundation
+import Logging
+import SwitchboardStore
+
+/// Every setting of the `switchboard` executable as typed values, read once at start and passed down.
+///
+/// Read from, in this order: the command's parsed flags, the environment, the defaults of
+/// ``SwitchboardSetting``'s declaration (a swift-configuration `ConfigReader` over an
+/// `InMemoryProvider`, an `EnvironmentVariablesProvider` and another `InMemoryProvider`). Nothing
+/// below the command reads the environment.
+package struct SwitchboardConfiguration: Sendable {
+    /// What every command that reaches the database uses.
+    package struct Database: Sendable {
+        /// `DATABASE_URL`; nil or empty starts the private cluster.
+        package var url: String?
+        /// `SWITCHBOARD_APP_PASSWORD`.
+        package var applicationPassword: String?
+        package var dataDirectory: URL
+        /// The flag or `SWITCHBOARD_MIGRATIONS_DIR`, else the search of ``MigrationSet/defaultDirectory(explicit:)``.
+        package var migrationsDirectory: URL
+        /// `SWITCHBOARD_PG_BIN`, searched before the installed versions and `PATH`.
+        package var postgresBinDirectory: String?
+        /// `SWITCHBOARD_PG_USER`.
+        package var clusterUser: String
+        /// The process's `PATH` (not a Switchboard setting): the last place `initdb` and `postgres` are looked for.
+        package var executableSearchPath: String?
+
+        package func loadMigrations() throws -> MigrationSet {
+            try MigrationSet.load(from: migrationsDirectory)
+        }
+
+        package func placement(logger: Logger) async throws -> DatabasePlacement {
+            try await DatabasePlacement.resolve(
+                databaseURL: url, dataDirectory: dataDirectory, clusterUser: clusterUser,
+                postgresBinDirectory: postgresBinDirectory, searchPath: executableSearchPath, logger: logger
+            )
+        }
+    }
+
+    package var database: Database
+    package var logLevel: Logger.Level
+    package var host: String
+    package var port: Int
+    /// Apply pending migrations at start.
+    package var migrate: Bool
+    package var bootstrapToken: String?
+    /// How often the retention job runs; nil when set to 0 (run from cron instead).
+    package var retentionInterval: Duration?
+    package var traffic: TrafficSettings
+    package var trustedProxies: Set<String>
+    package var databaseDeadlines: DatabaseDeadlines
+    package var connectionLimits: ConnectionLimits
+
+    /// Each setting's text as read (after flags, environment and defaults), for ``description``.
+    private let texts: [SwitchboardSetting: String]
+    private let scope: SwitchboardSetting.Scope
+
+    /// Reads the settings `scope`'s commands use; the rest keep their declared defaults unvalidated.
+    ///
+    /// - Parameters:
+    ///   - flags: the values the command's flags gave, by setting (they win).
+    ///   - environment: the process environment, read once by the caller.
+    /// - Throws: ``SwitchboardConfigurationError`` naming the flag or variable and its rule.
+    package init(flags: [SwitchboardSetting: String] = [:], environment: [String: String], scope: SwitchboardSetting.Scope = .serve) throws {
+        let source = Source(flags: flags, environment: environment, scope: scope)
+        self.scope = scope
+        self.texts = source.texts
+        database = Database(
+            url: source.string(.databaseURL),
+            applicationPassword: source.string(.applicationPassword),
+            dataDirectory: URL(fileURLWithPath: source.string(.dataDirectory) ?? ""),
+            migrationsDirectory: MigrationSet.defaultDirectory(explicit: source.string(.migrationsDirectory)),
+            postgresBinDirectory: source.string(.postgresBin),
+            clusterUser: source.string(.postgresUser) ?? "postgres",
+            executableSearchPath: environment["PATH"]
+        )
+        // As before: an unknown level logs at info rather than refusing to start.
+        logLevel = source.string(.logLevel).flatMap(Logger.Level.init(rawValue:)) ?? .info
+        host = source.string(.host) ?? ""
+        port = try source.integer(.port)
+        migrate = source.bool(.migrate)
+        bootstrapToken = source.string(.bootstrapToken)
+        let retentionSeconds = try source.integer(.retentionIntervalSeconds)
+        retentionInterval = retentionSeconds == 0 ? nil : .seconds(retentionSeconds)
+        traffic = TrafficSettings(
+            maxBatchBytes: try source.integer(.cdrBatchMaxBytes),
+            analyticsMinimumSubscribers: try source.integer(.analyticsMinSubscribers)
+        )
+        trustedProxies = ClientAddress.trustedProxies(from: source.string(.trustedProxies))
+        databaseDeadlines = DatabaseDeadlines(
+            connectionWait: .seconds(try source.integer(.databaseWaitSeconds)),
+            transaction: .seconds(try source.integer(.databaseTransactionTimeoutSeconds)),
+            longTransaction: .seconds(try source.integer(.databaseBatchTimeoutSeconds))
+        )
+        connectionLimits = ConnectionLimits(
+            idleTimeout: .seconds(try source.integer(.idleTimeoutSeconds)),
+            headerReadTimeout: .seconds(try source.integer(.headerTimeoutSeconds)),
+            bodyReadTimeout: .seconds(try source.integer(.bodyTimeoutSeconds)),
+            maxConnections: try source.integer(.maxConnections)
+        )
+    }
+}
+
+extension SwitchboardConfiguration: CustomStringConvertible {
+    /// `NAME=value` for every setting the command read; a secret shows only whether it is set.
+    package var description: String {
+        SwitchboardSetting.allCases
+            .filter { scope == .serve || $0.declaration.scope == .everyCommand }
+            .map { setting in
+                let name = setting.declaration.environmentName
+                guard let text = texts[setting] else { return "\(name) unset" }
+                return setting.isSecret ? "\(name)=<redacted>" : "\(name)=\(text)"
+            }
+            .joined(separator: " ")
+    }
+}
+
+/// A setting's value broke its rule; the message names the flag or variable that gave it.
+package struct SwitchboardConfigurationError: Error, CustomStringConvertible, Equatable {
+    package let setting: SwitchboardSetting
+    package let description: String
+}
+
+extension SwitchboardConfiguration {
+    /// The providers in priority order, and the rules that turn a setting's text into its value.
+    private struct Source {
+        let flags: [SwitchboardSetting: String]
+        let texts: [SwitchboardSetting: String]
+
+        init(flags: [SwitchboardSetting: String], environment: [String: String], scope: SwitchboardSetting.Scope) {
+            func values(_ pairs: [(SwitchboardSetting, String)]) -> [AbsoluteConfigKey: ConfigValue] {
+                Dictionary(uniqueKeysWithValues: pairs.map { setting, text in
+                    (AbsoluteConfigKey(ConfigKey(setting.declaration.key)), ConfigValue(.string(text), isSecret: setting.isSecret))
+                })
+            }
+            let secretNames = Set(SwitchboardSetting.allCases.filter(\.isSecret).map(\.declaration.environmentName))
+            let reader = ConfigReader(providers: [
+                InMemoryProvider(name: "flags", values: values(flags.map { ($0.key, $0.value) })),
+                EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(secretNames)),
+                InMemoryProvider(name: "defaults", values: values(SwitchboardSetting.allCases.compactMap { setting in
+                    setting.declaration.defaultValue.map { (setting, $0) }
+                })),
+            ])
+            var texts: [SwitchboardSetting: String] = [:]
+            for setting in SwitchboardSetting.allCases {
+                let row = setting.declaration
+                // A setting outside the command's scope keeps its default, whatever the environment says.
+                let text = scope == .serve || row.scope == .everyCommand
+                    ? reader.string(forKey: ConfigKey(row.key), isSecret: setting.isSecret)
+                    : row.defaultValue
+                texts[setting] = text
+            }
+            self.flags = flags
+            self.texts = texts
+        }
+
+        func string(_ setting: SwitchboardSetting) -> String? { texts[setting] }
+
+        /// `SWITCHBOARD_MIGRATE=false` and `--no-migrate` turn it off; any other text leaves it on, as before.
+        func bool(_ setting: SwitchboardSetting) -> Bool {
+            texts[setting]?.lowercased() != "false"
+        }
+
+        func integer(_ setting: SwitchboardSetting) throws -> Int {
+            let row = setting.declaration
+            guard case .integer(let rule) = row.kind else { preconditionFailure("\(row.environmentName) is not an integer setting") }
+            guard let text = texts[setting] else { preconditionFailure("\(row.environmentName) has no default") }
+            let name = flags[setting] != nil ? row.flagSpelling ?? row.environmentName : row.environmentName
+            let value = Int(text)
+            switch rule {
+            case .port:
+                guard let value, (0...65535).contains(value) else { throw SwitchboardConfigurationError(setting: setting, description: "\(name) must be a port number") }
+                return value
+            case .positive:
+                guard let value, value > 0 else {
+                    throw SwitchboardConfigurationError(setting: setting, description: "\(name) must be a whole number above 0, not '\(text)'")
+                }
+                return value
+            case .positiveOrZeroToDisable:
+                guard let value, value >= 0 else {
+                    throw SwitchboardConfigurationError(setting: setting, description: "\(name) must be a whole number (0 to disable), not '\(text)'")
+                }
+                return value
+            }
+        }
+    }
+}
