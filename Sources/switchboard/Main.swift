@@ -103,12 +103,16 @@ struct Serve: AsyncParsableCommand {
                     eventLoopGroup: ConnectionSpreadingEventLoopGroup(),
                     backgroundLogger: logger
                 )
-                let jobs = retentionInterval == 0 ? [] : [RetentionJob(database: ScopedDatabase(client: client, deadlines: deadlines), interval: .seconds(retentionInterval), logger: logger)]
+                // One registry for the server and its jobs, served by GET /metrics.
+                let metrics = ServerMetrics()
+                var jobDatabase = ScopedDatabase(client: client, deadlines: deadlines)
+                jobDatabase.poolObserver = metrics
+                let jobs = retentionInterval == 0 ? [] : [RetentionJob(database: jobDatabase, interval: .seconds(retentionInterval), logger: logger, observer: metrics)]
                 let app = try buildApplication(
                     AppDependencies(
                         database: client, migrations: migrations, passwords: PasswordHasher(), traffic: traffic,
                         trustedProxies: ClientAddress.trustedProxies(from: environment["SWITCHBOARD_TRUSTED_PROXIES"]),
-                        databaseDeadlines: deadlines, connectionLimits: connectionLimits
+                        databaseDeadlines: deadlines, connectionLimits: connectionLimits, metrics: metrics
                     ),
                     configuration: .init(address: .hostname(host, port: port), serverName: "switchboard"),
                     logger: logger,
