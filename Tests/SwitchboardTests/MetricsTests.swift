@@ -201,6 +201,39 @@ final class MetricsTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(scrape.value("switchboard_db_connection_wait_seconds_count"), 2, "the holder's and the successful run's leases")
     }
 
+    /// A throttled login is counted under its own reason, and never under the guessed e-mail.
+    func testThrottledLoginsAreCountedApartFromWrongCredentials() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        try await withTestApp(database) { client in
+            let email = "guess-\(UUID().uuidString.prefix(8).lowercased())@throttle.example"
+            for _ in 0..<5 { try await Self.expect(.unauthorized, client, .post, "/v1/sessions", json: #"{"email":"\#(email)","password":"guess guess guess"}"#) }
+            try await Self.expect(.tooManyRequests, client, .post, "/v1/sessions", json: #"{"email":"\#(email)","password":"guess guess guess"}"#)
+            let scrape = try await Self.scrape(client)
+            XCTAssertEqual(scrape.value(#"switchboard_login_failures_total{reason="wrong-credentials"}"#), 5, scrape.text)
+            XCTAssertEqual(scrape.value(#"switchboard_login_failures_total{reason="throttled"}"#), 1)
+            XCTAssertEqual(scrape.value(Self.requests("/v1/sessions", "POST", 429)), 1)
+            XCTAssertFalse(scrape.text.contains("throttle.example"))
+        }
+    }
+
+    /// Over a real socket, as Prometheus asks for it: 200, the text format's media type, sample lines.
+    func testAScrapeOverTheWireAsPrometheusSendsIt() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        try await withTestApp(database, mode: .live) { client in
+            let base = "http://127.0.0.1:\(try XCTUnwrap(client.port))"
+            _ = try await WireClients.curl(["--silent", "\(base)/health"])
+            let output = try await WireClients.curl([
+                "--include", "--silent", "-H",
+                "Accept: application/openmetrics-text;version=1.0.0;escaping=underscores;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1",
+                "\(base)/metrics",
+            ])
+            let head = WireClients.headers(ofIncluded: output)
+            XCTAssertEqual(head.status, 200, output)
+            XCTAssertEqual(head.fields["content-type"], "text/plain; charset=utf-8; version=0.0.4")
+            XCTAssertTrue(output.contains(#"switchboard_http_requests_total{route="/health",method="GET",status="200"} 1"#), output)
+        }
+    }
+
     /// Each application has its own registry: one app's requests never show in another's scrape.
     func testEachApplicationCountsOnlyItsOwnRequests() async throws {
         let database = try await TestCluster.shared.migratedDatabase()
