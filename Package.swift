@@ -26,6 +26,8 @@ let package = Package(
         // from swift-argument-parser and no configuration file is read, so neither the default JSON
         // trait nor CommandLineArguments/YAML (and Yams) are built.
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: []),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Value types and rules: no I/O, no framework dependencies.
@@ -52,6 +54,8 @@ let package = Package(
             dependencies: [
                 "SwitchboardDomain",
                 "SwitchboardStore",
+                // Only for ServerMetrics to observe the retention job (RetentionObserver).
+                "SwitchboardJobs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // The HTTP/1 channel's idle timeout and extra handlers, and the connection cap.
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -68,6 +72,9 @@ let package = Package(
                 // SwitchboardConfiguration: the one declaration of the server's settings and their reading.
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
+                // GET /metrics: each application owns its registry (no process-global bootstrap).
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),

@@ -28,6 +28,7 @@ extension APIService {
             try await CDRBatchIngest(database: database, principal: principal, logger: logger, maxBodyBytes: traffic.maxBatchBytes)
                 .ingest(body, idempotencyKey: input.headers.idempotencyKey, now: Date(), on: connection)
         }
+        metrics.batchStored(outcome, kind: .cdr)
         return outcome.replayed ? .ok(.init(body: .json(.init(outcome)))) : .created(.init(body: .json(.init(outcome))))
     }
 
@@ -37,6 +38,7 @@ extension APIService {
             try await TelemetryBatchIngest(principal: principal, logger: logger, maxBodyBytes: traffic.maxBatchBytes)
                 .ingest(body, idempotencyKey: input.headers.idempotencyKey, now: Date(), on: connection)
         }
+        metrics.batchStored(outcome, kind: .telemetry)
         return outcome.replayed ? .ok(.init(body: .json(.init(outcome)))) : .created(.init(body: .json(.init(outcome))))
     }
 

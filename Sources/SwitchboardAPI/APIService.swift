@@ -14,8 +14,11 @@ package struct APIService: APIProtocol {
     let passwords: PasswordHasher
     let traffic: TrafficSettings
     let batchAdmission: AdmissionGate
+    let metrics: ServerMetrics
 
-    package init(database: ScopedDatabase, migrations: MigrationRunner, authenticator: Authenticator, passwords: PasswordHasher, traffic: TrafficSettings = .init()) {
+    package init(database: ScopedDatabase, migrations: MigrationRunner, authenticator: Authenticator, passwords: PasswordHasher, traffic: TrafficSettings = .init(),
+                 metrics: ServerMetrics = ServerMetrics()) {
+        self.metrics = metrics
         self.database = database
         self.migrations = migrations
         self.authenticator = authenticator

@@ -8,6 +8,8 @@ package struct AppRequestContext: RequestContext {
     package var requestID: String
     /// The connection's peer IP address; nil for a peer without one (Unix socket, in-process test client).
     package var peerAddress: String?
+    /// Filled by the transport with the served operation, for ``RequestMetricsMiddleware``.
+    package var matchedRoute: MatchedRoute? = nil
 
     package init(source: Source) {
         self.coreContext = .init(source: source)
@@ -32,6 +34,8 @@ package struct RequestInfo: Sendable {
     /// The connection's peer and its `X-Forwarded-For`, resolved by ``ClientAddress`` where a client address matters.
     package var peerAddress: String? = nil
     package var forwardedFor: String? = nil
+    /// Where the transport tells ``RequestMetricsMiddleware`` which operation served the request.
+    package var matchedRoute: MatchedRoute? = nil
 
     @TaskLocal package static var current = RequestInfo(requestID: "", logger: Logger(label: "switchboard"), authorization: nil)
 }

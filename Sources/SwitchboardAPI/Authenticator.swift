@@ -13,6 +13,8 @@ package struct Authenticator: Sendable {
     package var throttle = LoginThrottleRule()
     /// Peers (IP addresses, or `local` for a Unix-socket or in-process peer) whose `X-Forwarded-For` names the client.
     package var trustedProxies: Set<String> = []
+    /// Counts refused logins by reason (never by e-mail or address). Nil records nothing.
+    package var metrics: ServerMetrics? = nil
 
     package init(database: ScopedDatabase, credentials: CredentialResolver, passwords: PasswordHasher) {
         self.database = database
@@ -66,12 +68,13 @@ package struct Authenticator: Sendable {
             )
             return (nil, candidate)
         }
-        if let wait = claim.wait { throw Problem.loginThrottled(retryAfterSeconds: wait) }
+        if let wait = claim.wait { metrics?.loginFailed(.throttled); throw Problem.loginThrottled(retryAfterSeconds: wait) }
         guard let candidate = claim.candidate else {
             try await passwords.verifyDecoy(password)
+            metrics?.loginFailed(.wrongCredentials)
             throw refusal
         }
-        guard try await passwords.verify(password, against: candidate.passwordHash) else { throw refusal }
+        guard try await passwords.verify(password, against: candidate.passwordHash) else { metrics?.loginFailed(.wrongCredentials); throw refusal }
 
         let token = Credentials.issue(.session)
         let expiresAt = Date().addingTimeInterval(TimeInterval(sessionLifetime.components.seconds))

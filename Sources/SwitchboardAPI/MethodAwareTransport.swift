@@ -30,6 +30,7 @@ final class MethodAwareTransport: ServerTransport {
         let gate = gate
         router.register({ request, body, metadata in
             var info = RequestInfo.current
+            info.matchedRoute?.record(route)
             info.allowedRoles = access.allowedRoles
             let admission = try await gate.admit(request, body: body, access: access, pathTemplate: path, logger: info.logger)
             info.admittedPrincipal = admission.principal

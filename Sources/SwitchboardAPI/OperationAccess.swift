@@ -23,6 +23,8 @@ enum OperationAccess: Sendable, Equatable {
     static let byRoute: [String: OperationAccess] = [
         "GET /health": .open,
         "GET /ready": .open,
+        // Prometheus scrapes without credentials; keep it on a network only monitoring reaches.
+        "GET /metrics": .open,
         "POST /v1/sessions": .open,
         "GET /v1/me": .everyone,
         // Only a session can be ended; the handler says so to a key holder.

@@ -10,11 +10,14 @@ public struct RetentionJob: Service {
     let runner: RetentionRunner
     let interval: Duration
     let logger: Logger
+    /// Metrics hook: each run's outcome and duration. Nil records nothing.
+    let observer: (any RetentionObserver)?
 
-    public init(database: ScopedDatabase, interval: Duration, logger: Logger) {
+    public init(database: ScopedDatabase, interval: Duration, logger: Logger, observer: (any RetentionObserver)? = nil) {
         self.runner = RetentionRunner(database: database)
         self.interval = interval
         self.logger = logger
+        self.observer = observer
     }
 
     public func run() async throws {
@@ -27,17 +30,21 @@ public struct RetentionJob: Service {
     }
 
     func runOnce() async {
+        let started = ContinuousClock.now
         do {
             guard let run = try await runner.run(clock: Date(), dryRun: false, trigger: .job, logger: logger) else {
                 logger.info("retention: another replica holds the retention lock; skipped")
+                observer?.retentionRan(.skippedNotLeader, elapsed: .now - started)
                 return
             }
             logger.notice("retention run", metadata: RetentionReport.metadata(run))
+            observer?.retentionRan(.ok, elapsed: .now - started)
         } catch is CancellationError {
             return
         } catch {
             // A failed run changes nothing (one transaction); the next tick tries again.
             logger.error("retention run failed; retrying at the next interval", metadata: ["error": "\(PostgresErrorDescription.describe(error))"])
+            observer?.retentionRan(.failed, elapsed: .now - started)
         }
     }
 }

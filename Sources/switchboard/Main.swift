@@ -92,14 +92,18 @@ struct Serve: AsyncParsableCommand {
                     eventLoopGroup: ConnectionSpreadingEventLoopGroup(),
                     backgroundLogger: logger
                 )
+                // One registry for the server and its jobs, served by GET /metrics.
+                let metrics = ServerMetrics()
+                var jobDatabase = ScopedDatabase(client: client, deadlines: deadlines)
+                jobDatabase.poolObserver = metrics
                 let jobs = configuration.retentionInterval.map { interval in
-                    [RetentionJob(database: ScopedDatabase(client: client, deadlines: deadlines), interval: interval, logger: logger)]
+                    [RetentionJob(database: jobDatabase, interval: interval, logger: logger, observer: metrics)]
                 } ?? []
                 let app = try buildApplication(
                     AppDependencies(
                         database: client, migrations: migrations, passwords: PasswordHasher(), traffic: configuration.traffic,
                         trustedProxies: configuration.trustedProxies,
-                        databaseDeadlines: deadlines, connectionLimits: configuration.connectionLimits
+                        databaseDeadlines: deadlines, connectionLimits: configuration.connectionLimits, metrics: metrics
                     ),
                     configuration: .init(address: .hostname(host, port: port), serverName: "switchboard"),
                     logger: logger,

@@ -44,6 +44,9 @@ final class AccessMatrixTests: XCTestCase {
              expected: Dictionary(uniqueKeysWithValues: everyone.map { ($0, 200) })),
         Cell(operation: "getReady", method: .get, path: { _, _ in "/ready" }, body: nil,
              expected: Dictionary(uniqueKeysWithValues: everyone.map { ($0, 200) })),
+        // Prometheus scrapes without credentials; any Authorization header is ignored, as for the probes.
+        Cell(operation: "getMetrics", method: .get, path: { _, _ in "/metrics" }, body: nil,
+             expected: Dictionary(uniqueKeysWithValues: everyone.map { ($0, 200) })),
         Cell(operation: "getMe", method: .get, path: { _, _ in "/v1/me" }, body: nil,
              expected: only([.platform: 200, .telephony: 200, .resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200])),
         // Logging in ignores any Authorization header: everyone with the right password gets a session.

@@ -24,14 +24,17 @@ package struct AppDependencies: Sendable {
     package var connectionLimits: ConnectionLimits
     /// Principals of recently checked credentials, emptied on every credential change (``CredentialChangeListener``).
     package var credentialCache: CredentialCache
+    /// This application's metrics registry, served by `GET /metrics`; one per application, never global.
+    package var metrics: ServerMetrics
 
     package init(
         database: PostgresClient, migrations: MigrationSet, passwords: PasswordHasher, maxBodyBytes: Int = 1 << 20, traffic: TrafficSettings = .init(),
         trustedProxies: Set<String> = [], loginThrottle: LoginThrottleRule = .init(),
         databaseDeadlines: DatabaseDeadlines = .init(), connectionLimits: ConnectionLimits = .init(),
-        credentialCache: CredentialCache = .init()
+        credentialCache: CredentialCache = .init(), metrics: ServerMetrics = ServerMetrics()
     ) {
         self.credentialCache = credentialCache
+        self.metrics = metrics
         self.trustedProxies = trustedProxies
         self.loginThrottle = loginThrottle
         self.database = database
@@ -46,20 +49,25 @@ package struct AppDependencies: Sendable {
 
 package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    // Outermost, so it counts the status the boundary gives every error.
+    router.middlewares.add(RequestMetricsMiddleware(metrics: dependencies.metrics))
     let boundary = RequestBoundaryMiddleware(maxBodyBytes: dependencies.maxBodyBytes, maxBatchBytes: dependencies.traffic.maxBatchBytes)
     router.middlewares.add(boundary)
-    let database = ScopedDatabase(client: dependencies.database, deadlines: dependencies.databaseDeadlines)
+    var database = ScopedDatabase(client: dependencies.database, deadlines: dependencies.databaseDeadlines)
+    database.poolObserver = dependencies.metrics
     let credentials = CredentialResolver(database: database, cache: dependencies.credentialCache)
     var authenticator = Authenticator(database: database, credentials: credentials, passwords: dependencies.passwords)
     authenticator.trustedProxies = dependencies.trustedProxies
     authenticator.throttle = dependencies.loginThrottle
+    authenticator.metrics = dependencies.metrics
     let transport = MethodAwareTransport(router: router, gate: OperationGate(authenticator: authenticator, bodyLimit: { boundary.limit(for: $0) }))
     let service = APIService(
         database: database,
         migrations: MigrationRunner(migrations: dependencies.migrations),
         authenticator: authenticator,
         passwords: dependencies.passwords,
-        traffic: dependencies.traffic
+        traffic: dependencies.traffic,
+        metrics: dependencies.metrics
     )
     try service.registerHandlers(on: transport, configuration: apiConfiguration, middlewares: [IfMatchRequiredMiddleware()])
     transport.registerMethodNotAllowedFallbacks()

@@ -42,7 +42,7 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
         context.logger[metadataKey: "request_id"] = .string(requestID)
         let started = ContinuousClock.now
         let info = RequestInfo(requestID: requestID, logger: context.logger, authorization: request.headers[.authorization],
-                               peerAddress: context.peerAddress, forwardedFor: request.headers[.xForwardedFor])
+                               peerAddress: context.peerAddress, forwardedFor: request.headers[.xForwardedFor], matchedRoute: context.matchedRoute)
 
         var response: Response
         do {

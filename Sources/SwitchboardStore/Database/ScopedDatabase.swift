@@ -17,6 +17,8 @@ public struct ScopedDatabase: Sendable {
     private let client: PostgresClient
     public let deadlines: DatabaseDeadlines
     public let outages: DatabaseOutageTracker
+    /// Metrics hook: leases, their wait, and transactions that gave up. Nil records nothing.
+    public var poolObserver: (any DatabasePoolObserver)? = nil
 
     public init(client: PostgresClient, deadlines: DatabaseDeadlines = .init(), outages: DatabaseOutageTracker = .init()) {
         self.client = client
@@ -51,6 +53,7 @@ public struct ScopedDatabase: Sendable {
         let client = client
         let connectionWait = deadlines.connectionWait
         let retryAfter = deadlines.retryAfterSeconds
+        let waitStarted = ContinuousClock.now  // metrics hook (poolObserver)
         do {
             let result = try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
                 group.addTask {
@@ -74,7 +77,8 @@ public struct ScopedDatabase: Sendable {
                 // Cancelling the group withdraws a lease still waiting in the pool, and stops the watchdog.
                 defer { group.cancelAll() }
                 let connection = try await handoff.take()
-                defer { handoff.giveBack() }
+                poolObserver?.connectionLeased(afterWaiting: .now - waitStarted)  // metrics hook
+                defer { handoff.giveBack(); poolObserver?.connectionReturned() }  // metrics hook
                 return try await work(connection)
             }
             outages.reachable(logger: logger)
@@ -83,6 +87,7 @@ public struct ScopedDatabase: Sendable {
             let error = (error as? PostgresTransactionError).map(Self.unwrap) ?? error
             if let unavailable = Self.unavailability(error, limit: limit, closedByWatchdog: handoff.wasClosedByWatchdog, retryAfter: retryAfter) {
                 outages.failed(unavailable, logger: logger)
+                poolObserver?.transactionGaveUp(unavailable.cause)  // metrics hook
                 throw unavailable
             }
             // Any other failure came from a database that answered: the outcomes a caller handles
