@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import SwitchboardDomain
 import SwitchboardStore
 
 /// The benchmark's data, inserted as the superuser with set-based SQL. Ids are derived from
@@ -31,21 +32,28 @@ enum Dataset {
                 """
         }
 
-        /// What GET /v1/customers runs per request after authentication.
+        /// The statement the server enters the measured key's scope with, values written in.
+        var serverScope: String {
+            let principal = Principal.resellerKey(UUID(uuidString: keyID)!, reseller: UUID(uuidString: measuredReseller)!)
+            return EnterScope(ScopeSettings(.principal(principal)), statementTimeout: DatabaseDeadlines().limit(.request)).literalSQL + ";"
+        }
+
+        /// What GET /v1/customers runs per request once its credential is resolved (from the
+        /// credential cache, so no lookup): begin, enter the scope, the page, commit.
         var customerListScript: String {
             """
             BEGIN;
-            \(settings(role: "sb_reseller", reseller: "'\(measuredReseller)'"))
+            \(serverScope)
             SELECT \(CustomerRepository.fullColumns) FROM sb.customers WHERE NULL::uuid IS NULL OR id > NULL ORDER BY id LIMIT 51;
             COMMIT;
             """
         }
 
-        /// What GET /v1/customers/{id}/employees runs per request after authentication.
+        /// What GET /v1/customers/{id}/employees runs per request once its credential is resolved.
         var employeeListScript: String {
             """
             BEGIN;
-            \(settings(role: "sb_reseller", reseller: "'\(measuredReseller)'"))
+            \(serverScope)
             \(Dataset.oneLine(EmployeeRepository.selectSQL(filter: "e.customer_id = '\(measuredCustomer)'", limit: "51")));
             COMMIT;
             """

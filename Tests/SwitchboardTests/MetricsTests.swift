@@ -101,8 +101,9 @@ final class MetricsTests: XCTestCase {
             XCTAssertTrue(after.text.contains("# TYPE switchboard_http_request_duration_seconds histogram"))
             XCTAssertTrue(after.text.contains("# TYPE switchboard_http_requests_total counter"))
 
-            // Every database request leased a connection, waited for it, and gave it back.
-            XCTAssertGreaterThanOrEqual(delta("switchboard_db_connection_wait_seconds_count"), 3)
+            // Every database request leased a connection, waited for it, and gave it back: the two
+            // customer reads (the key itself comes from the credential cache once it is live).
+            XCTAssertGreaterThanOrEqual(delta("switchboard_db_connection_wait_seconds_count"), 2)
             XCTAssertEqual(after.value("switchboard_db_connections_leased"), 0, "no transaction is open during the scrape")
             XCTAssertNotNil(after.samples[#"switchboard_db_transactions_unavailable_total{cause="no-connection"}"#])
         }

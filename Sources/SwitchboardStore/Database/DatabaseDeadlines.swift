@@ -29,7 +29,7 @@ public struct DatabaseDeadlines: Sendable, Equatable {
         case long
     }
 
-    func limit(_ kind: Kind) -> Duration {
+    package func limit(_ kind: Kind) -> Duration {
         switch kind {
         case .request: transaction
         case .long: longTransaction

@@ -1,3 +1,4 @@
+import Foundation
 import PostgresNIO
 
 /// The one statement that writes a transaction's role and settings (``ScopeSettings``), used by
@@ -8,8 +9,8 @@ import PostgresNIO
 /// needs `SET LOCAL` with `citus.propagate_set_commands = 'local'` instead: a change to this file).
 ///
 /// Prepared once per connection: every transaction runs it, and it never needs a new plan.
-struct EnterScope: PostgresPreparedStatement {
-    static let sql = """
+package struct EnterScope: PostgresPreparedStatement {
+    package static let sql = """
         SELECT set_config('role', $1, true),
                set_config('sb.principal_id', $2, true),
                set_config('sb.reseller_id', $3, true),
@@ -18,20 +19,20 @@ struct EnterScope: PostgresPreparedStatement {
                set_config('sb.login_email', $6, true),
                set_config('statement_timeout', $7, true)
         """
-    static let bindingDataTypes: [PostgresDataType] = Array(repeating: .text, count: 7)
-    typealias Row = Void
+    package static let bindingDataTypes: [PostgresDataType] = Array(repeating: .text, count: 7)
+    package typealias Row = Void
 
     let settings: ScopeSettings
     /// Whole milliseconds, PostgreSQL's unit for a bare number.
     let statementTimeoutMilliseconds: String
 
-    init(_ settings: ScopeSettings, statementTimeout: Duration) {
+    package init(_ settings: ScopeSettings, statementTimeout: Duration) {
         self.settings = settings
         let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
         self.statementTimeoutMilliseconds = String(max(1, milliseconds))
     }
 
-    func makeBindings() throws -> PostgresBindings {
+    package func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 7)
         for value in [settings.role, settings.principalID, settings.resellerID, settings.customerID, settings.credentialHash, settings.loginEmail, statementTimeoutMilliseconds] {
             bindings.append(value)
@@ -39,5 +40,16 @@ struct EnterScope: PostgresPreparedStatement {
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws {}
+    package func decodeRow(_ row: PostgresRow) throws {}
+
+    /// The same statement with its values written in as literals, for tools that replay what the
+    /// server runs (the benchmark's pgbench scripts). The values are role names, ids and numbers.
+    package var literalSQL: String {
+        let values = [settings.role, settings.principalID, settings.resellerID, settings.customerID, settings.credentialHash, settings.loginEmail, statementTimeoutMilliseconds]
+        var sql = Self.sql
+        for (index, value) in values.enumerated().reversed() {
+            sql = sql.replacingOccurrences(of: "$\(index + 1)", with: "'" + value.replacingOccurrences(of: "'", with: "''") + "'")
+        }
+        return sql.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+    }
 }

@@ -2,7 +2,7 @@ import PostgresNIO
 
 /// The values a scope writes into a transaction, one field per setting the policies read. An
 /// empty string reads as "not set" in the policies, so a missing value fails closed.
-struct ScopeSettings: Equatable {
+package struct ScopeSettings: Equatable {
     var role: String
     var principalID = ""
     var resellerID = ""
@@ -10,7 +10,7 @@ struct ScopeSettings: Equatable {
     var credentialHash = ""
     var loginEmail = ""
 
-    init(_ scope: DatabaseScope) {
+    package init(_ scope: DatabaseScope) {
         switch scope {
         case .principal(let principal):
             role = principal.role.databaseRole
