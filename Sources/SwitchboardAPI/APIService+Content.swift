@@ -23,7 +23,7 @@ extension APIService {
         // Read before the transaction opens, so an upload never holds a pooled connection.
         let data = try await Self.collect(body, upTo: Self.maxAudioBytes)
         let id = TimeOrderedID.make()
-        let kind = input.query.kind.rawValue
+        let kind = ContentKind(rawValue: input.query.kind.rawValue)!
         try await transaction { principal, connection in
             try await EmployeeRepository(connection, logger: logger).storeContent(
                 id: id, employeeID: employeeID, kind: kind, contentType: contentType, data: data,
@@ -31,11 +31,11 @@ extension APIService {
             )
             // The telephony side cannot know the tenant, so its entries go to the platform chain.
             try await AuditLog.append(
-                AuditEntry(action: "content.store", targetID: id, fields: [kind], resellerID: nil),
+                AuditEntry(action: "content.store", targetID: id, fields: [kind.rawValue], resellerID: nil),
                 by: principal, on: connection, logger: logger
             )
         }
-        return .created(.init(body: .json(.init(id: id.apiString, kind: kind, byteSize: data.count))))
+        return .created(.init(body: .json(.init(id: id.apiString, kind: kind.rawValue, byteSize: data.count))))
     }
 
     package func putPicture(_ input: Operations.PutPicture.Input) async throws -> Operations.PutPicture.Output {
@@ -46,12 +46,12 @@ extension APIService {
         let data = try await Self.collect(body, upTo: Self.maxPictureBytes)
         let id = TimeOrderedID.make()
         let record = try await changeEmployee(input.path.employeeId, action: "picture.set", fields: ["picture"]) { employees, employeeID, _ in
-            try await employees.deleteContent(of: employeeID, kind: "picture")
-            try await employees.storeContent(id: id, employeeID: employeeID, kind: "picture", contentType: contentType, data: data,
+            try await employees.deleteContent(of: employeeID, kind: .picture)
+            try await employees.storeContent(id: id, employeeID: employeeID, kind: .picture, contentType: contentType, data: data,
                                              callerNumber: nil, durationSeconds: nil, recordedAt: nil)
         }
         return .ok(.init(body: .json(.init(
-            ContentItem(id: id, kind: "picture", contentType: contentType, byteSize: data.count, callerNumber: nil, durationSeconds: nil, recordedAt: record.updatedAt),
+            ContentItem(id: id, kind: .picture, contentType: contentType, byteSize: data.count, callerNumber: nil, durationSeconds: nil, recordedAt: record.updatedAt),
             employeeID: record.id
         ))))
     }
@@ -84,7 +84,7 @@ extension APIService {
         default: (fileExtension, payload) = ("wav", .audioWav(body))
         }
         return .ok(.init(
-            headers: .init(contentDisposition: "attachment; filename=\"\(item.kind)-\(contentID.apiString).\(fileExtension)\""),
+            headers: .init(contentDisposition: "attachment; filename=\"\(item.kind.rawValue)-\(contentID.apiString).\(fileExtension)\""),
             body: payload
         ))
     }

@@ -46,7 +46,7 @@ extension APIService {
             let lengths = Self.extensionLengths(body.extensionLength, validator: &validator) ?? 2...6
             try validator.finish()
             let resellerID = principal.resellerID!
-            let record = try await CustomerRepository(connection, logger: logger, metadataOnly: false)
+            let record = try await CustomerRepository(connection, logger: logger, view: .full)
                 .create(resellerID: resellerID, id: id, name: name!, cvr: cvr, externalRef: externalRef, extensionLengths: lengths)
             try await AuditLog.append(
                 AuditEntry(action: "customer.create", targetID: id, fields: ["name", "cvr", "externalRef"], resellerID: resellerID, customerID: id),
@@ -97,7 +97,7 @@ extension APIService {
             }
             changes.extensionLengths = Self.extensionLengths(body.extensionLength, validator: &validator)
             try validator.finish()
-            let record = try await CustomerRepository(connection, logger: logger, metadataOnly: false).update(id, changes, expectedVersion: expected)
+            let record = try await CustomerRepository(connection, logger: logger, view: .full).update(id, changes, expectedVersion: expected)
             try await AuditLog.append(
                 AuditEntry(action: "customer.update", targetID: id, fields: changes.changedFields, resellerID: record.resellerID, customerID: id),
                 by: principal, on: connection, logger: logger
@@ -110,7 +110,7 @@ extension APIService {
     package func terminateCustomer(_ input: Operations.TerminateCustomer.Input) async throws -> Operations.TerminateCustomer.Output {
         let record = try await transaction { principal, connection in
             let id = try RequestValues.id(input.path.customerId, field: "customerId")
-            let (record, changed) = try await CustomerRepository(connection, logger: logger, metadataOnly: false).terminate(id)
+            let (record, changed) = try await CustomerRepository(connection, logger: logger, view: .full).terminate(id)
             if changed {
                 try await AuditLog.append(
                     AuditEntry(action: "customer.terminate", targetID: id, fields: ["status", "terminatedAt"], resellerID: record.resellerID, customerID: id),
@@ -134,10 +134,10 @@ extension APIService {
             validator.password(body.password, field: "password")
             try validator.finish()
             let resellerID = principal.resellerID!
-            guard let customer = try await CustomerRepository(connection, logger: logger, metadataOnly: false).get(customerID) else {
+            guard let customer = try await CustomerRepository(connection, logger: logger, view: .full).get(customerID) else {
                 throw Problem.notFound("No such customer.")
             }
-            guard customer.status == "active" else {
+            guard customer.status == .active else {
                 throw Problem.conflict("The customer is terminated; it can get no new managers.", type: "customer-terminated")
             }
             guard try await DPARepository(connection, logger: logger).status(resellerID: resellerID).acceptedAt != nil else {
@@ -170,6 +170,6 @@ extension APIService {
     }
 
     private func customers(_ connection: PostgresConnection, for principal: Principal) -> CustomerRepository {
-        CustomerRepository(connection, logger: logger, metadataOnly: principal.role == .platform)
+        CustomerRepository(connection, logger: logger, view: CustomerView(for: principal))
     }
 }

@@ -10,10 +10,10 @@ extension APIService {
         let id = TimeOrderedID.make()
         let record = try await transaction { principal, connection in
             let customerID = try RequestValues.id(input.path.customerId, field: "customerId")
-            guard let customer = try await CustomerRepository(connection, logger: logger, metadataOnly: false).get(customerID) else {
+            guard let customer = try await CustomerRepository(connection, logger: logger, view: .full).get(customerID) else {
                 throw Problem.notFound("No such customer.")
             }
-            guard customer.status == "active" else {
+            guard customer.status == .active else {
                 throw Problem.conflict("The customer is terminated; its directory takes no new employees.", type: "customer-terminated")
             }
             var validator = Validator()
@@ -49,7 +49,7 @@ extension APIService {
             let page = try await EmployeeRepository(connection, logger: logger).list(customerID: customerID, search: search, after: cursor, limit: limit)
             // Employees the caller may see belong to a customer it may see; only an empty page
             // needs the customer looked up, to tell an unknown one (404) from one without matches.
-            if page.items.isEmpty, try await CustomerRepository(connection, logger: logger, metadataOnly: false).get(customerID) == nil {
+            if page.items.isEmpty, try await CustomerRepository(connection, logger: logger, view: .full).get(customerID) == nil {
                 throw Problem.notFound("No such customer.")
             }
             return page
@@ -84,10 +84,10 @@ extension APIService {
             if let email = body.email { changes.email = email.isEmpty ? "" : validator.email(email, field: "email") }
             if let mobile = body.mobile { changes.mobile = mobile.isEmpty ? "" : validator.phone(mobile, field: "mobile") }
             if let extensionNumber = body._extension {
-                let customer = try await CustomerRepository(connection, logger: logger, metadataOnly: false).get(locked.customerID)
+                let customer = try await CustomerRepository(connection, logger: logger, view: .full).get(locked.customerID)
                 changes.extensionNumber = validator.extensionNumber(extensionNumber, field: "extension", lengths: customer?.extensionLengths ?? 2...6)
             }
-            changes.directoryListing = body.directoryListing?.rawValue
+            changes.directoryListing = body.directoryListing.map { DirectoryListing(rawValue: $0.rawValue)! }
             changes.marketingConsent = body.marketingConsent
             try validator.finish()
             let record = try await employees.update(id, changes, expectedVersion: expected, locked: locked, by: principal.id, role: principal.role.databaseRole)

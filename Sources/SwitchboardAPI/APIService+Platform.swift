@@ -58,7 +58,7 @@ extension APIService {
             var validator = Validator()
             var changes = ResellerChanges()
             if let name = body.name { changes.name = validator.text(name, field: "name") }
-            changes.status = body.status?.rawValue
+            changes.status = body.status.map { ResellerStatus(rawValue: $0.rawValue)! }
             if let contact = body.contact {
                 changes.contactName = contact.name.flatMap { $0.isEmpty ? "" : validator.text($0, field: "contact.name") }
                 changes.contactEmail = contact.email.flatMap { $0.isEmpty ? "" : validator.email($0, field: "contact.email") }
@@ -162,7 +162,7 @@ extension APIService {
 
     package func listApiKeys(_ input: Operations.ListApiKeys.Input) async throws -> Operations.ListApiKeys.Output {
         let keys = try await transaction { principal, connection in
-            try await APIKeyRepository(connection, logger: logger).list(reseller: principal.role == .reseller)
+            try await APIKeyRepository(connection, logger: logger).list(heldBy: APIKeyHolder(for: principal))
         }
         return .ok(.init(body: .json(.init(items: keys.map { .init($0) }))))
     }
@@ -170,7 +170,7 @@ extension APIService {
     package func revokeApiKey(_ input: Operations.RevokeApiKey.Input) async throws -> Operations.RevokeApiKey.Output {
         try await transaction { principal, connection in
             let keyID = try RequestValues.id(input.path.keyId, field: "keyId")
-            guard try await APIKeyRepository(connection, logger: logger).revoke(keyID, reseller: principal.role == .reseller) else {
+            guard try await APIKeyRepository(connection, logger: logger).revoke(keyID, heldBy: APIKeyHolder(for: principal)) else {
                 throw StoreError.notFound
             }
             try await AuditLog.append(

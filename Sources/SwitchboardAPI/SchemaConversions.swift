@@ -7,7 +7,7 @@ extension Components.Schemas.Reseller {
         self.init(
             id: record.id.apiString,
             name: record.name,
-            status: .init(rawValue: record.status) ?? .active,
+            status: { switch record.status { case .active: .active; case .suspended: .suspended } }(),
             contact: .init(name: record.contactName, email: record.contactEmail, phone: record.contactPhone),
             createdAt: record.createdAt,
             updatedAt: record.updatedAt
@@ -23,7 +23,7 @@ extension Components.Schemas.Customer {
             name: record.name,
             cvr: record.cvr,
             externalRef: record.externalRef,
-            status: .init(rawValue: record.status) ?? .active,
+            status: { switch record.status { case .active: .active; case .terminated: .terminated } }(),
             terminatedAt: record.terminatedAt,
             extensionLength: record.extensionMinLength.flatMap { min in record.extensionMaxLength.map { .init(min: min, max: $0) } },
             createdAt: record.createdAt,
@@ -70,7 +70,7 @@ extension Components.Schemas.Employee {
         self.init(
             id: record.id.apiString, customerId: record.customerID.apiString, fullName: record.fullName, email: record.email,
             mobile: record.mobile, _extension: record.extensionNumber,
-            directoryListing: .init(rawValue: record.directoryListing) ?? .listed, marketingConsent: record.marketingConsent,
+            directoryListing: { switch record.directoryListing { case .listed: .listed; case .unlisted: .unlisted } }(), marketingConsent: record.marketingConsent,
             restricted: record.restrictedAt != nil, restrictionReason: record.restrictionReason, anonymised: record.anonymisedAt != nil,
             numbers: record.numbers.map { .init(id: $0.id.apiString, value: $0.value, assignedAt: $0.assignedAt) },
             sims: record.sims.map { .init(id: $0.id.apiString, value: $0.value, assignedAt: $0.assignedAt) },
@@ -83,7 +83,7 @@ extension Components.Schemas.Employee {
 extension Components.Schemas.ContentItem {
     init(_ item: ContentItem, employeeID: UUID) {
         self.init(
-            id: item.id.apiString, kind: .init(rawValue: item.kind) ?? .voicemail, contentType: item.contentType, byteSize: item.byteSize,
+            id: item.id.apiString, kind: { switch item.kind { case .voicemail: .voicemail; case .greeting: .greeting; case .recording: .recording; case .picture: .picture } }(), contentType: item.contentType, byteSize: item.byteSize,
             callerNumber: item.callerNumber, durationSeconds: item.durationSeconds, recordedAt: item.recordedAt,
             download: "/v1/employees/\(employeeID.apiString)/content/\(item.id.apiString)"
         )

@@ -10,6 +10,8 @@ import ServiceLifecycle
 /// It holds one pooled connection for as long as it runs.
 public struct CredentialChangeListener: Service {
     public static let channel = "sb_credentials"
+    /// The statement run once LISTEN is in place; it names the connection in `pg_stat_activity`.
+    static let readyMarker = "'listening on sb_credentials'"
 
     let client: PostgresClient
     let cache: CredentialCache
@@ -36,7 +38,7 @@ public struct CredentialChangeListener: Service {
                 try await client.withConnection { connection in
                     try await connection.listen(on: Self.channel) { announcements in
                         // Queued behind LISTEN: once this answers, no announcement can be missed.
-                        try await connection.query("SELECT 1", logger: logger)
+                        try await connection.query("SELECT \(unescaped: Self.readyMarker)", logger: logger)
                         cache.enable()
                         if failures > 0 { logger.info("credential cache live again: listening for credential changes") }
                         failures = 0

@@ -4,14 +4,14 @@ import PostgresNIO
 import SwitchboardDomain
 
 /// An employee with the numbers, SIMs and fax-to-mail currently assigned.
-public struct EmployeeRecord: Sendable, Codable, Equatable {
-    public struct Assignment: Sendable, Codable, Equatable {
+public struct EmployeeRecord: Sendable, Equatable {
+    public struct Assignment: Sendable, Equatable {
         public var id: UUID
         public var value: String
         public var assignedAt: Date
     }
 
-    public struct FaxToMail: Sendable, Codable, Equatable {
+    public struct FaxToMail: Sendable, Equatable {
         public var id: UUID
         public var faxNumber: String
         public var deliveryEmail: String
@@ -25,7 +25,7 @@ public struct EmployeeRecord: Sendable, Codable, Equatable {
     public var email: String?
     public var mobile: String?
     public var extensionNumber: String?
-    public var directoryListing: String
+    public var directoryListing: DirectoryListing
     public var marketingConsent: Bool
     public var restrictedAt: Date?
     public var restrictionReason: String?
@@ -44,7 +44,7 @@ public struct EmployeeChanges: Sendable {
     public var email: String?
     public var mobile: String?
     public var extensionNumber: String?
-    public var directoryListing: String?
+    public var directoryListing: DirectoryListing?
     public var marketingConsent: Bool?
 
     public init() {}
@@ -62,12 +62,12 @@ public struct EmployeeLock: Sendable {
     public var customerID: UUID
     public var restrictedAt: Date?
     public var anonymisedAt: Date?
-    public var directoryListing: String
+    public var directoryListing: DirectoryListing
     public var marketingConsent: Bool
     public var version: Int
 }
 
-public struct PreferenceChange: Sendable, Codable, Equatable {
+public struct PreferenceChange: Sendable, Equatable {
     public var preference: String
     public var value: String
     public var changedBy: UUID
@@ -77,16 +77,16 @@ public struct PreferenceChange: Sendable, Codable, Equatable {
     public var sequence: Int
 }
 
-public struct ContentItem: Sendable, Codable, Equatable {
+public struct ContentItem: Sendable, Equatable {
     public var id: UUID
-    public var kind: String
+    public var kind: ContentKind
     public var contentType: String
     public var byteSize: Int
     public var callerNumber: String?
     public var durationSeconds: Int?
     public var recordedAt: Date
 
-    public init(id: UUID, kind: String, contentType: String, byteSize: Int, callerNumber: String?, durationSeconds: Int?, recordedAt: Date) {
+    public init(id: UUID, kind: ContentKind, contentType: String, byteSize: Int, callerNumber: String?, durationSeconds: Int?, recordedAt: Date) {
         self.id = id
         self.kind = kind
         self.contentType = contentType
@@ -249,7 +249,7 @@ public struct EmployeeRepository: Sendable {
             """,
             logger: logger
         )
-        for try await row in rows.decode((UUID, UUID, Date?, Date?, String, Bool, Int).self) {
+        for try await row in rows.decode((UUID, UUID, Date?, Date?, DirectoryListing, Bool, Int).self) {
             return EmployeeLock(resellerID: row.0, customerID: row.1, restrictedAt: row.2, anonymisedAt: row.3,
                                 directoryListing: row.4, marketingConsent: row.5, version: row.6)
         }
@@ -276,7 +276,7 @@ public struct EmployeeRepository: Sendable {
             logger: logger
         )
         var history: [(String, String)] = []
-        if let listing = changes.directoryListing, listing != locked.directoryListing { history.append(("directoryListing", listing)) }
+        if let listing = changes.directoryListing, listing != locked.directoryListing { history.append(("directoryListing", listing.rawValue)) }
         if let consent = changes.marketingConsent, consent != locked.marketingConsent { history.append(("marketingConsent", String(consent))) }
         // `locked` proves this transaction holds the employee's row lock, so the next sequence number
         // cannot be taken by another change before this one commits: history is in commit order.
@@ -392,7 +392,7 @@ public struct EmployeeRepository: Sendable {
     // MARK: content
 
     /// Stores content without reading anything back (the telephony role cannot read).
-    public func storeContent(id: UUID, employeeID: UUID, kind: String, contentType: String, data: [UInt8], callerNumber: String?, durationSeconds: Int?, recordedAt: Date?) async throws {
+    public func storeContent(id: UUID, employeeID: UUID, kind: ContentKind, contentType: String, data: [UInt8], callerNumber: String?, durationSeconds: Int?, recordedAt: Date?) async throws {
         try await connection.query(
             """
             INSERT INTO sb.employee_content (employee_id, id, kind, content_type, byte_size, data, caller_number, duration_seconds, recorded_at)
@@ -402,7 +402,7 @@ public struct EmployeeRepository: Sendable {
         )
     }
 
-    public func deleteContent(of employeeID: UUID, kind: String) async throws {
+    public func deleteContent(of employeeID: UUID, kind: ContentKind) async throws {
         try await connection.query("DELETE FROM sb.employee_content WHERE employee_id = \(employeeID) AND kind = \(kind)", logger: logger)
     }
 
@@ -415,17 +415,17 @@ public struct EmployeeRepository: Sendable {
             logger: logger
         )
         var items: [ContentItem] = []
-        for try await row in rows.decode((UUID, String, String, Int, String?, Int?, Date).self) {
+        for try await row in rows.decode((UUID, ContentKind, String, Int, String?, Int?, Date).self) {
             items.append(ContentItem(id: row.0, kind: row.1, contentType: row.2, byteSize: row.3, callerNumber: row.4, durationSeconds: row.5, recordedAt: row.6))
         }
         return items
     }
 
-    public func fetchContent(_ contentID: UUID, of employeeID: UUID) async throws -> (contentType: String, kind: String, data: ByteBuffer)? {
+    public func fetchContent(_ contentID: UUID, of employeeID: UUID) async throws -> (contentType: String, kind: ContentKind, data: ByteBuffer)? {
         let rows = try await connection.query(
             "SELECT content_type, kind, data FROM sb.employee_content WHERE id = \(contentID) AND employee_id = \(employeeID)", logger: logger
         )
-        for try await (contentType, kind, data) in rows.decode((String, String, ByteBuffer).self) { return (contentType, kind, data) }
+        for try await (contentType, kind, data) in rows.decode((String, ContentKind, ByteBuffer).self) { return (contentType, kind, data) }
         return nil
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import SwitchboardDomain
 
 public struct DPAStatus: Sendable, Equatable {
     public var currentVersion: String
@@ -103,8 +104,8 @@ public struct APIKeyRepository: Sendable {
     }
 
     /// The caller's own keys: platform keys for the platform, the reseller's for a reseller (its policy scopes them).
-    public func list(reseller: Bool) async throws -> [APIKeyRecord] {
-        let sql: PostgresQuery = reseller
+    public func list(heldBy holder: APIKeyHolder) async throws -> [APIKeyRecord] {
+        let sql: PostgresQuery = holder == .reseller
             ? "SELECT id, reseller_id, name, display_prefix, created_at, last_used_at, revoked_at FROM sb.reseller_api_keys ORDER BY id"
             : "SELECT id, NULL::uuid, name, display_prefix, created_at, last_used_at, revoked_at FROM sb.platform_api_keys ORDER BY id"
         var keys: [APIKeyRecord] = []
@@ -115,8 +116,8 @@ public struct APIKeyRepository: Sendable {
     }
 
     /// Revokes one of the caller's keys; false when there is no such key visible to the caller.
-    public func revoke(_ id: UUID, reseller: Bool) async throws -> Bool {
-        let sql: PostgresQuery = reseller
+    public func revoke(_ id: UUID, heldBy holder: APIKeyHolder) async throws -> Bool {
+        let sql: PostgresQuery = holder == .reseller
             ? "UPDATE sb.reseller_api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id"
             : "UPDATE sb.platform_api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id"
         return try await connection.query(sql, logger: logger).collect().isEmpty == false

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import SwitchboardDomain
 
 public struct CustomerRecord: Sendable, Equatable {
     public var resellerID: UUID
@@ -9,7 +10,7 @@ public struct CustomerRecord: Sendable, Equatable {
     /// Nil for the platform, which may read tenant metadata only.
     public var cvr: String?
     public var externalRef: String?
-    public var status: String
+    public var status: CustomerStatus
     public var terminatedAt: Date?
     /// Nil for the platform (not metadata it may read).
     public var extensionMinLength: Int?
@@ -50,19 +51,19 @@ public struct CustomerRepository: Sendable {
     let connection: PostgresConnection
     let logger: Logger
     /// Metadata only (the platform's column grants), or everything (the reseller and its customers).
-    let metadataOnly: Bool
+    let view: CustomerView
 
-    public init(_ connection: PostgresConnection, logger: Logger, metadataOnly: Bool) {
+    public init(_ connection: PostgresConnection, logger: Logger, view: CustomerView) {
         self.connection = connection
         self.logger = logger
-        self.metadataOnly = metadataOnly
+        self.view = view
     }
 
     /// Everything (the reseller and its customers), or metadata only (the platform's column grants).
     public static let fullColumns = "reseller_id, id, name, cvr, external_ref, status, terminated_at, extension_min_length::int, extension_max_length::int, created_at, updated_at, version"
     public static let metadataColumns = "reseller_id, id, name, NULL::text, NULL::text, status, terminated_at, NULL::int, NULL::int, created_at, updated_at, version"
 
-    var columns: String { metadataOnly ? Self.metadataColumns : Self.fullColumns }
+    var columns: String { view == .metadata ? Self.metadataColumns : Self.fullColumns }
 
     public func create(resellerID: UUID, id: UUID, name: String, cvr: String?, externalRef: String?, extensionLengths: ClosedRange<Int> = 2...6) async throws -> CustomerRecord {
         let rows = try await connection.query(
@@ -77,7 +78,7 @@ public struct CustomerRepository: Sendable {
     }
 
     public func get(_ id: UUID) async throws -> CustomerRecord? {
-        let rows = metadataOnly
+        let rows = view == .metadata
             ? try await connection.execute(CustomerMetadataByID(id: id), logger: logger)
             : try await connection.execute(CustomerByID(id: id), logger: logger)
         for try await record in rows { return record }
@@ -86,7 +87,7 @@ public struct CustomerRepository: Sendable {
 
     /// In id order (ids are time-ordered); the policy's tenant condition meets the (reseller_id, id) key.
     public func list(after cursor: UUID?, limit: Int) async throws -> Page<CustomerRecord> {
-        let rows = metadataOnly
+        let rows = view == .metadata
             ? try await connection.execute(CustomerMetadataPage(cursor: cursor, limit: limit + 1), logger: logger)
             : try await connection.execute(CustomerPage(cursor: cursor, limit: limit + 1), logger: logger)
         var records: [CustomerRecord] = []

@@ -1,11 +1,12 @@
 import Foundation
 import Logging
 import PostgresNIO
+import SwitchboardDomain
 
 public struct ResellerRecord: Sendable, Equatable {
     public var id: UUID
     public var name: String
-    public var status: String
+    public var status: ResellerStatus
     public var contactName: String?
     public var contactEmail: String?
     public var contactPhone: String?
@@ -16,13 +17,13 @@ public struct ResellerRecord: Sendable, Equatable {
 
 public struct ResellerChanges: Sendable {
     public var name: String?
-    public var status: String?
+    public var status: ResellerStatus?
     /// For the contact fields, an empty string clears the value.
     public var contactName: String?
     public var contactEmail: String?
     public var contactPhone: String?
 
-    public init(name: String? = nil, status: String? = nil, contactName: String? = nil, contactEmail: String? = nil, contactPhone: String? = nil) {
+    public init(name: String? = nil, status: ResellerStatus? = nil, contactName: String? = nil, contactEmail: String? = nil, contactPhone: String? = nil) {
         self.name = name
         self.status = status
         self.contactName = contactName
@@ -31,7 +32,7 @@ public struct ResellerChanges: Sendable {
     }
 
     public var changedFields: [String] {
-        [("name", name), ("status", status), ("contactName", contactName), ("contactEmail", contactEmail), ("contactPhone", contactPhone)]
+        [("name", name), ("status", status?.rawValue), ("contactName", contactName), ("contactEmail", contactEmail), ("contactPhone", contactPhone)]
             .compactMap { $0.1 == nil ? nil : $0.0 }
     }
 }
@@ -105,7 +106,7 @@ public struct ResellerRepository: Sendable {
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [ResellerRecord] {
         var records: [ResellerRecord] = []
-        for try await row in rows.decode((UUID, String, String, String?, String?, String?, Date, Date, Int).self) {
+        for try await row in rows.decode((UUID, String, ResellerStatus, String?, String?, String?, Date, Date, Int).self) {
             records.append(ResellerRecord(id: row.0, name: row.1, status: row.2, contactName: row.3, contactEmail: row.4,
                                           contactPhone: row.5, createdAt: row.6, updatedAt: row.7, version: row.8))
         }
