@@ -122,7 +122,7 @@ public struct CallDetailRecord: Sendable, Equatable {
             throw FieldViolation(field: "startedAt", rule: "format", message: "must be an RFC 3339 date-time such as 2026-11-21T08:15:39Z")
         }
         guard accepted.contains(startedAt) else {
-            throw FieldViolation(field: "startedAt", rule: "range", message: "must lie within the last 12 months and not in the future")
+            throw FieldViolation(field: "startedAt", rule: "range", message: "must lie within the last \(RetentionPeriod.trafficDataMonths) months and not in the future")
         }
         let duration = try integer(.durationSeconds, range: 0...Int64(Int32.max))
         // One petabyte per session is far beyond any real record and keeps monthly sums exact in 64 bits.
@@ -400,7 +400,7 @@ public struct TelemetryEvent: Sendable, Equatable {
             throw FieldViolation(field: "occurredAt", rule: "format", message: "must be an RFC 3339 date-time such as 2026-11-21T08:15:39Z")
         }
         guard accepted.contains(occurredAt) else {
-            throw FieldViolation(field: "occurredAt", rule: "range", message: "must lie within the last 12 months and not in the future")
+            throw FieldViolation(field: "occurredAt", rule: "range", message: "must lie within the last \(RetentionPeriod.trafficDataMonths) months and not in the future")
         }
         let node = try string("node", required: true)!
         guard (1...64).contains(node.utf8.count), node.utf8.allSatisfy(CallDetailRecord.isCellCharacter) else {

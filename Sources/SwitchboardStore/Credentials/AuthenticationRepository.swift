@@ -124,24 +124,6 @@ public struct AuthenticationRepository: Sendable {
     }
 }
 
-/// A person ending their own session (customer scope).
-public struct SessionRepository: Sendable {
-    let connection: PostgresConnection
-    let logger: Logger
-
-    public init(_ connection: PostgresConnection, logger: Logger) {
-        self.connection = connection
-        self.logger = logger
-    }
-
-    public func revoke(_ sessionID: UUID) async throws -> Bool {
-        try await connection.query(
-            "UPDATE sb.sessions SET revoked_at = now() WHERE id = \(sessionID) AND revoked_at IS NULL RETURNING id",
-            logger: logger
-        ).collect().isEmpty == false
-    }
-}
-
 // The credential lookups run on every cache miss, always as sb_authenticator (so a cached plan
 // stays valid): prepared once per connection instead of parsed and planned each time. Each
 // selects at most one live credential in the authenticator scope, whose policies show only the

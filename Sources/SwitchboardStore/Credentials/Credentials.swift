@@ -1,23 +1,6 @@
 import Crypto
 import Foundation
 
-/// Bearer secrets: a recognisable prefix naming their kind, then 256 random bits (base64url).
-/// Only their SHA-256 is stored.
-public enum CredentialKind: String, Sendable, CaseIterable {
-    case platformKey = "sbp"
-    case resellerKey = "sbr"
-    case session = "sbs"
-    case telephonyKey = "sbt"
-}
-
-public struct IssuedSecret: Sendable {
-    /// Shown to the client once, never stored.
-    public let secret: String
-    public let hash: String
-    /// The first characters, safe to list so people can tell their keys apart.
-    public let displayPrefix: String
-}
-
 public enum Credentials {
     public static func issue(_ kind: CredentialKind) -> IssuedSecret {
         var generator = SystemRandomNumberGenerator()

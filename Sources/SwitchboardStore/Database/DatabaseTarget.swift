@@ -139,13 +139,3 @@ public struct DatabaseTarget: Sendable, Equatable {
         }
     }
 }
-
-public enum DatabaseTargetError: Error, CustomStringConvertible {
-    case invalidURL(String)
-
-    public var description: String {
-        switch self {
-        case .invalidURL(let message): return message
-        }
-    }
-}

@@ -3,49 +3,6 @@ import Logging
 import PostgresNIO
 import SwitchboardDomain
 
-public struct CustomerRecord: Sendable, Equatable {
-    public var resellerID: UUID
-    public var id: UUID
-    public var name: String
-    /// Nil for the platform, which may read tenant metadata only.
-    public var cvr: String?
-    public var externalRef: String?
-    public var status: CustomerStatus
-    public var terminatedAt: Date?
-    /// Nil for the platform (not metadata it may read).
-    public var extensionMinLength: Int?
-    public var extensionMaxLength: Int?
-    public var createdAt: Date
-    public var updatedAt: Date
-    public var version: Int
-}
-
-extension CustomerRecord {
-    public var extensionLengths: ClosedRange<Int> {
-        (extensionMinLength ?? 2)...(extensionMaxLength ?? 6)
-    }
-}
-
-public struct CustomerChanges: Sendable {
-    public var name: String?
-    /// An empty string clears the value.
-    public var cvr: String?
-    public var externalRef: String?
-    public var extensionLengths: ClosedRange<Int>?
-
-    public init(name: String? = nil, cvr: String? = nil, externalRef: String? = nil, extensionLengths: ClosedRange<Int>? = nil) {
-        self.name = name
-        self.cvr = cvr
-        self.externalRef = externalRef
-        self.extensionLengths = extensionLengths
-    }
-
-    public var changedFields: [String] {
-        [("name", name != nil), ("cvr", cvr != nil), ("externalRef", externalRef != nil), ("extensionLength", extensionLengths != nil)]
-            .filter(\.1).map(\.0)
-    }
-}
-
 /// A reseller's customers. Queries carry no tenant filter of their own: the policies scope them.
 public struct CustomerRepository: Sendable {
     let connection: PostgresConnection

@@ -3,63 +3,6 @@ import Logging
 import PostgresNIO
 import SwitchboardDomain
 
-public struct DPAStatus: Sendable, Equatable {
-    public var currentVersion: String
-    public var acceptedAt: Date?
-    public var acceptanceID: UUID?
-}
-
-/// The data-processing agreement each reseller accepts before storing processor-scope data.
-public struct DPARepository: Sendable {
-    let connection: PostgresConnection
-    let logger: Logger
-
-    public init(_ connection: PostgresConnection, logger: Logger) {
-        self.connection = connection
-        self.logger = logger
-    }
-
-    public func status(resellerID: UUID) async throws -> DPAStatus {
-        let rows = try await connection.query(
-            """
-            SELECT sb.current_dpa_version(), a.accepted_at, a.id
-            FROM (SELECT 1) one
-            LEFT JOIN sb.dpa_acceptances a ON a.reseller_id = \(resellerID) AND a.version = sb.current_dpa_version()
-            """,
-            logger: logger
-        )
-        for try await (version, acceptedAt, id) in rows.decode((String, Date?, UUID?).self) {
-            return DPAStatus(currentVersion: version, acceptedAt: acceptedAt, acceptanceID: id)
-        }
-        throw StoreError.notFound
-    }
-
-    /// Records acceptance of `version`, which must be the current one; accepting again returns the first acceptance.
-    public func accept(resellerID: UUID, id: UUID, version: String, by principalID: UUID) async throws -> (status: DPAStatus, created: Bool) {
-        let rows = try await connection.query(
-            """
-            INSERT INTO sb.dpa_acceptances (reseller_id, id, version, accepted_by)
-            VALUES (\(resellerID), \(id), \(version), \(principalID))
-            ON CONFLICT (reseller_id, version) DO NOTHING
-            RETURNING id
-            """,
-            logger: logger
-        )
-        let created = try await rows.collect().isEmpty == false
-        return (try await status(resellerID: resellerID), created)
-    }
-}
-
-public struct APIKeyRecord: Sendable, Equatable {
-    public var id: UUID
-    public var resellerID: UUID?
-    public var name: String
-    public var displayPrefix: String
-    public var createdAt: Date
-    public var lastUsedAt: Date?
-    public var revokedAt: Date?
-}
-
 /// API keys of the platform (resellerID nil) or of one reseller.
 public struct APIKeyRepository: Sendable {
     let connection: PostgresConnection
@@ -160,57 +103,5 @@ public struct APIKeyRepository: Sendable {
     /// True once any platform key exists (bootstrap runs only on an empty database).
     public func platformKeyExists() async throws -> Bool {
         try await connection.query("SELECT 1 FROM sb.platform_api_keys LIMIT 1", logger: logger).collect().isEmpty == false
-    }
-}
-
-public struct ManagerRecord: Sendable, Equatable {
-    public var id: UUID
-    public var resellerID: UUID
-    public var customerID: UUID
-    public var email: String
-    public var fullName: String
-    public var createdAt: Date
-}
-
-/// Customers' telecom managers (processor scope: the policy refuses them until the DPA is accepted).
-public struct ManagerRepository: Sendable {
-    let connection: PostgresConnection
-    let logger: Logger
-
-    public init(_ connection: PostgresConnection, logger: Logger) {
-        self.connection = connection
-        self.logger = logger
-    }
-
-    public func create(resellerID: UUID, customerID: UUID, id: UUID, email: String, fullName: String, passwordHash: String) async throws -> ManagerRecord {
-        try await connection.query(
-            """
-            INSERT INTO sb.managers (reseller_id, customer_id, id, email, full_name, password_hash)
-            VALUES (\(resellerID), \(customerID), \(id), \(email), \(fullName), \(passwordHash))
-            """,
-            logger: logger
-        )
-        return ManagerRecord(id: id, resellerID: resellerID, customerID: customerID, email: email, fullName: fullName, createdAt: Date())
-    }
-}
-
-extension Data {
-    init(hexString: String) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(hexString.utf8.count / 2)
-        var iterator = hexString.utf8.makeIterator()
-        while let high = iterator.next(), let low = iterator.next() {
-            bytes.append(UInt8(Self.nibble(high) << 4 | Self.nibble(low)))
-        }
-        self.init(bytes)
-    }
-
-    private static func nibble(_ character: UInt8) -> UInt8 {
-        switch character {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
-        default: 0
-        }
     }
 }
