@@ -57,16 +57,22 @@ final class AuthenticationTests: XCTestCase {
 
     func testLoggedOutAndExpiredSessionsAreRefused() async throws {
         let database = try await TestCluster.shared.migratedDatabase()
-        try await withTestApp(database) { client in
+        let cache = CredentialCache()
+        try await withTestApp(database, credentialCache: cache) { client in
             let world = try await World.build(client, database: database)
             do { let reply = try await client.call(.get, "/v1/me", token: world.managerA1Token); XCTAssertEqual(reply.status, .ok, reply.body) }
             do { let reply = try await client.call(.delete, "/v1/sessions/current", token: world.managerA1Token); XCTAssertEqual(reply.status, .noContent, reply.body) }
             do { let reply = try await client.call(.get, "/v1/me", token: world.managerA1Token); XCTAssertEqual(reply.status, .unauthorized, reply.body) }
 
             do { let reply = try await client.call(.get, "/v1/me", token: world.managerA2Token); XCTAssertEqual(reply.status, .ok, reply.body) }
+            let generation = cache.generation
             _ = try await database.withAdmin { connection in
                 try await connection.query("UPDATE sb.sessions SET expires_at = now() - interval '1 second'", logger: TestCluster.logger)
             }
+            // Changed outside the server: it learns of it from PostgreSQL's announcement, milliseconds later.
+            let announced = ContinuousClock.now + .seconds(2)
+            while cache.generation == generation, ContinuousClock.now < announced { try await Task.sleep(for: .milliseconds(1)) }
+            XCTAssertNotEqual(cache.generation, generation, "the change was never announced")
             do { let reply = try await client.call(.get, "/v1/me", token: world.managerA2Token); XCTAssertEqual(reply.status, .unauthorized, reply.body) }
         }
     }

@@ -34,6 +34,12 @@ final class MethodAwareTransport: ServerTransport {
             info.allowedRoles = access.allowedRoles
             let admission = try await gate.admit(request, body: body, access: access, pathTemplate: path, logger: info.logger)
             info.admittedPrincipal = admission.principal
+            // A change made here may have ended a credential (a logout, a revocation, a suspension).
+            // Its announcement reaches this replica's listener a few milliseconds after the commit,
+            // which is after this response; so the replica that made the change forgets at once.
+            defer {
+                if !Self.safeMethods.contains(request.method) { gate.authenticator.credentials.cache.invalidateAll() }
+            }
             let handled: (HTTPResponse, HTTPBody?)
             do {
                 handled = try await RequestInfo.$current.withValue(info) {
@@ -47,6 +53,8 @@ final class MethodAwareTransport: ServerTransport {
             return (response, handled.1)
         }, method: method, path: path)
     }
+
+    static let safeMethods: Set<HTTPRequest.Method> = [.get, .head, .options]
 
     /// Call once after every operation is registered.
     func registerMethodNotAllowedFallbacks() {

@@ -101,5 +101,7 @@ public final class CredentialCache: Sendable {
     }
 
     public var isLive: Bool { state.withLock { $0.enabled } }
+    /// Changes with every announcement (and every loss of the listener): lets a caller see that one was processed.
+    public var generation: UInt64 { state.withLock { $0.generation } }
     public var count: Int { state.withLock { $0.entries.count } }
 }
