@@ -30,13 +30,23 @@ final class CredentialCacheTests: XCTestCase {
         return nil
     }
 
-    func testARevokedKeyFailsOnEveryReplicaWithinMilliseconds() async throws {
+    /// Two applications on one fresh database, each with its own cache, listening; the world seeded through the first.
+    private static func withTwoReplicas(
+        _ test: @Sendable (TestDatabase, any TestClientProtocol, any TestClientProtocol, CredentialCache, CredentialCache, World) async throws -> Void
+    ) async throws {
         let database = try await TestCluster.shared.migratedDatabase()
         let cacheA = CredentialCache(), cacheB = CredentialCache()
         try await withTestApp(database, credentialCache: cacheA) { replicaA in
             try await withTestApp(database, credentialCache: cacheB) { replicaB in
                 let world = try await World.build(replicaA, database: database)
-                try await Self.waitUntilLive(cacheA, cacheB)
+                try await waitUntilLive(cacheA, cacheB)
+                try await test(database, replicaA, replicaB, cacheA, cacheB, world)
+            }
+        }
+    }
+
+    func testARevokedKeyFailsOnEveryReplicaWithinMilliseconds() async throws {
+        try await Self.withTwoReplicas { database, replicaA, replicaB, cacheA, cacheB, world in
                 let created = try await replicaA.call(.post, "/v1/api-keys", token: world.resellerAKey, json: #"{"name":"cached"}"#)
                 XCTAssertEqual(created.status, .created, created.body)
                 let key = try created.string("secret"), keyID = try created.string("id")
@@ -61,19 +71,13 @@ final class CredentialCacheTests: XCTestCase {
                 print("revoked key refused by the other replica after \(measured)")
                 XCTAssertLessThan(measured, .milliseconds(500))
                 XCTAssertNil(cacheB.principal(for: Credentials.hash(key)))
-            }
         }
     }
 
     /// Changes made outside the server (an operator in psql) reach the caches too: suspending a
     /// reseller and ending a manager's session in raw SQL.
     func testSuspensionAndSessionEndsInRawSQLReachEveryReplica() async throws {
-        let database = try await TestCluster.shared.migratedDatabase()
-        let cacheA = CredentialCache(), cacheB = CredentialCache()
-        try await withTestApp(database, credentialCache: cacheA) { replicaA in
-            try await withTestApp(database, credentialCache: cacheB) { replicaB in
-                let world = try await World.build(replicaA, database: database)
-                try await Self.waitUntilLive(cacheA, cacheB)
+        try await Self.withTwoReplicas { database, replicaA, replicaB, cacheA, cacheB, world in
                 for replica in [replicaA, replicaB] {
                     let status3 = try await replica.call(.get, "/v1/customers", token: world.resellerBKey).status
                     XCTAssertEqual(status3, .ok)
@@ -103,7 +107,6 @@ final class CredentialCacheTests: XCTestCase {
                 XCTAssertEqual(status5, .ok)
                 let status6 = try await replicaB.call(.get, "/v1/me", token: world.managerA1Token).status
                 XCTAssertEqual(status6, .ok)
-            }
         }
     }
 
