@@ -108,6 +108,7 @@ enum Benchmark {
                 let before = try await committedTransactions()
                 let load = try await Wrk.measure(url: url, token: dataset.resellerKey, connections: connections, seconds: seconds)
                 let after = try await committedTransactions()
+                // Less the one transaction of the first reading itself.
                 return (load, Double(after - before - 1) / Double(max(1, load.completed ?? 1)))
             }
             func pgbench(_ script: String, user: String = DatabaseTarget.applicationRole, protocolMode: String = "extended") async throws -> LoadResult {

@@ -137,6 +137,13 @@ final class CredentialCacheTests: XCTestCase {
         XCTAssertNil(cache.principal(for: "s"), "an expired session was kept")
         cache.store(principal, for: "k", ticket: cache.ticket())
         XCTAssertNil(cache.principal(for: "k", now: .now + cache.lifetime + .seconds(1)), "kept past its lifetime")
+
+        // A flood of distinct credentials cannot grow it past its capacity.
+        let small = CredentialCache(capacity: 2)
+        small.enable()
+        for hash in ["a", "b", "c"] { small.store(principal, for: hash, ticket: small.ticket()) }
+        XCTAssertLessThanOrEqual(small.count, 2)
+        XCTAssertEqual(small.principal(for: "c"), principal, "the newest credential is kept")
     }
 
     /// The listener losing its connection turns the cache off at once, and it comes back by itself.

@@ -9,8 +9,8 @@ import SwitchboardStore
 ///
 /// A request with a body is admitted here (401, 403, 413) before a byte of the body is read,
 /// so an unauthenticated client can never make the server hold its upload. Requests without a
-/// body are not checked here: their handler's one transaction resolves the credential, so a
-/// read costs no extra round trip.
+/// body are not checked here: their handler resolves the credential (``CredentialResolver``)
+/// before its transaction.
 struct OperationGate: Sendable {
     let authenticator: Authenticator
     /// The body limit for a path template (``RequestBoundaryMiddleware/limit(for:)``).

@@ -34,12 +34,6 @@ final class MethodAwareTransport: ServerTransport {
             info.allowedRoles = access.allowedRoles
             let admission = try await gate.admit(request, body: body, access: access, pathTemplate: path, logger: info.logger)
             info.admittedPrincipal = admission.principal
-            // A change made here may have ended a credential (a logout, a revocation, a suspension).
-            // Its announcement reaches this replica's listener a few milliseconds after the commit,
-            // which is after this response; so the replica that made the change forgets at once.
-            defer {
-                if !Self.safeMethods.contains(request.method) { gate.authenticator.credentials.cache.invalidateAll() }
-            }
             let handled: (HTTPResponse, HTTPBody?)
             do {
                 handled = try await RequestInfo.$current.withValue(info) {
@@ -47,6 +41,13 @@ final class MethodAwareTransport: ServerTransport {
                 }
             } catch {
                 throw await gate.precedence(of: error, request: request, access: access, admitted: admission.principal != nil, logger: info.logger)
+            }
+            // A change made here may have ended a credential (a logout, a revocation, a suspension).
+            // Its announcement reaches this replica's listener a few milliseconds after the commit,
+            // which is after this response; so the replica that made the change forgets at once.
+            // Only a change that succeeded: refused requests cannot empty everyone's cache.
+            if !Self.safeMethods.contains(request.method), handled.0.status.kind == .successful {
+                gate.authenticator.credentials.cache.invalidateAll()
             }
             var response = handled.0
             ContractResponseHeaders.restoreVerbatim(&response.headerFields)
