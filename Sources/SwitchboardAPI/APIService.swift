@@ -13,17 +13,19 @@ package struct APIService: APIProtocol {
     let authenticator: Authenticator
     let passwords: PasswordHasher
     let traffic: TrafficSettings
+    let inventory: InventorySettings
     let batchAdmission: AdmissionGate
     let metrics: ServerMetrics
 
     package init(database: ScopedDatabase, migrations: MigrationRunner, authenticator: Authenticator, passwords: PasswordHasher, traffic: TrafficSettings = .init(),
-                 metrics: ServerMetrics = ServerMetrics()) {
+                 inventory: InventorySettings = .init(), metrics: ServerMetrics = ServerMetrics()) {
         self.metrics = metrics
         self.database = database
         self.migrations = migrations
         self.authenticator = authenticator
         self.passwords = passwords
         self.traffic = traffic
+        self.inventory = inventory
         self.batchAdmission = AdmissionGate(limit: traffic.concurrentBatches)
     }
 

@@ -101,7 +101,7 @@ struct Serve: AsyncParsableCommand {
                 } ?? []
                 let app = try buildApplication(
                     AppDependencies(
-                        database: client, migrations: migrations, passwords: PasswordHasher(), traffic: configuration.traffic,
+                        database: client, migrations: migrations, passwords: PasswordHasher(), traffic: configuration.traffic, inventory: configuration.inventory,
                         trustedProxies: configuration.trustedProxies,
                         databaseDeadlines: deadlines, connectionLimits: configuration.connectionLimits, metrics: metrics
                     ),

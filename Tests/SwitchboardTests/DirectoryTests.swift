@@ -47,12 +47,13 @@ final class DirectoryTests: XCTestCase {
             _ = try await client.patchReadingETag("/v1/customers/\(world.customerA2)", token: key, json: #"{"extensionLength":{"min":4,"max":8}}"#)
             let long = try await client.call(.post, "/v1/customers/\(world.customerA2)/employees", token: key, json: #"{"fullName":"Cy","extension":"1234567"}"#)
             XCTAssertEqual(long.status, .created)
-            // A number held by anyone, in any tenant, cannot be assigned again.
+            // A number of another reseller's stock is not in B's: the same 422 as an unknown number.
             let holder = try await client.call(.get, "/v1/employees/\(employee)", token: key)
             let taken = try XCTUnwrap((holder.json["numbers"] as? [[String: Any]])?.first?["value"] as? String)
             let bEmployee = try await client.call(.post, "/v1/customers/\(world.customerB1)/employees", token: world.resellerBKey, json: #"{"fullName":"Di","extension":"20"}"#).string("id")
             let stolen = try await client.call(.post, "/v1/employees/\(bEmployee)/numbers", token: world.resellerBKey, json: #"{"number":"\#(taken)"}"#)
-            try assertProblem(TestResponseShim(stolen), status: .conflict)
+            try assertProblem(TestResponseShim(stolen), status: .unprocessableContent)
+            XCTAssertEqual(stolen.fieldRules, ["number/not-in-inventory"])
             // Nothing was half-written: A1 still has exactly its seeded employees plus Ann.
             let list = try await client.call(.get, path, token: key)
             XCTAssertEqual(list.items.count, 3)
@@ -87,10 +88,10 @@ final class DirectoryTests: XCTestCase {
             XCTAssertEqual(restricted.json["restricted"] as? Bool, true)
             let refused: [(HTTPRequest.Method, String, String?)] = [
                 (.patch, "/v1/employees/\(seeded.id)", #"{"fullName":"Changed"}"#),
-                (.post, "/v1/employees/\(seeded.id)/numbers", #"{"number":"+4570000999"}"#),
+                (.post, "/v1/employees/\(seeded.id)/numbers", #"{"number":"\#(World.stockA.numbers[SeededStock.firstFree])"}"#),
                 (.delete, "/v1/employees/\(seeded.id)/numbers/\(seeded.numberAssignment)", nil),
                 (.delete, "/v1/employees/\(seeded.id)/sims/\(seeded.simAssignment)", nil),
-                (.post, "/v1/employees/\(seeded.id)/fax-to-mail", #"{"faxNumber":"+4570000998","deliveryEmail":"x@y.example"}"#),
+                (.post, "/v1/employees/\(seeded.id)/fax-to-mail", #"{"faxNumber":"\#(World.stockA.numbers[SeededStock.firstFree + 1])","deliveryEmail":"x@y.example"}"#),
             ]
             for (method, path, body) in refused {
                 var ifMatch: HTTPFields = [:]

@@ -48,8 +48,8 @@ final class ErasureTests: XCTestCase {
             let key = world.resellerAKey
             let id = try await client.call(.post, "/v1/customers/\(world.customerA1)/employees", token: key,
                                            json: #"{"fullName":"\#(markers[0])","extension":"77","email":"\#(markers[1])","mobile":"+\#(markers[2])"}"#).string("id")
-            _ = try await client.call(.post, "/v1/employees/\(id)/fax-to-mail", token: key, json: #"{"faxNumber":"+4588776655","deliveryEmail":"\#(markers[4])"}"#)
-            _ = try await client.call(.post, "/v1/employees/\(id)/numbers", token: key, json: #"{"number":"+4588776654"}"#)
+            _ = try await client.call(.post, "/v1/employees/\(id)/fax-to-mail", token: key, json: #"{"faxNumber":"\#(World.stockA.numbers[SeededStock.firstFree + 1])","deliveryEmail":"\#(markers[4])"}"#)
+            _ = try await client.call(.post, "/v1/employees/\(id)/numbers", token: key, json: #"{"number":"\#(World.stockA.numbers[SeededStock.firstFree])"}"#)
             _ = try await client.patchReadingETag("/v1/employees/\(id)", token: key, json: #"{"marketingConsent":true,"directoryListing":"unlisted"}"#)
             for (kind, marker) in [("voicemail", markers[5]), ("greeting", markers[6]), ("recording", markers[7])] {
                 let status = try await client.execute(uri: "/v1/telephony/employees/\(id)/content?kind=\(kind)&callerNumber=%2B\(markers[9])", method: .post,
@@ -81,7 +81,7 @@ final class ErasureTests: XCTestCase {
         for item in ["fullName", "email", "voicemail (1)", "greeting (1)", "recording (1)"] {
             XCTAssertTrue(erased.contains(item), "receipt does not list \(item): \(erased)")
         }
-        XCTAssertEqual((json["released"] as? [String: [String]])?["numbers"], ["+4588776654"])
+        XCTAssertEqual((json["released"] as? [String: [String]])?["numbers"], [World.stockA.numbers[SeededStock.firstFree]])
         XCTAssertEqual((json["retained"] as? [[String: Any]])?.first?["holder"] as? String, "the platform, as independent controller")
     }
 

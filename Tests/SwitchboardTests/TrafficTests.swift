@@ -51,7 +51,7 @@ final class TrafficTests: XCTestCase {
             let world = try await World.build(client, database: database)
             let numberA = try await Self.number(of: world.employees["reseller"]!.id, client, token: world.resellerAKey)
             let employeeB = try await client.call(.post, "/v1/customers/\(world.customerB1)/employees", token: world.resellerBKey, json: #"{"fullName":"B Staff","extension":"200"}"#)
-            let numberB = "+4561000001"
+            let numberB = World.stockB.numbers[0]
             let assigned = try await client.call(.post, "/v1/employees/\(try employeeB.string("id"))/numbers", token: world.resellerBKey, json: #"{"number":"\#(numberB)"}"#)
             XCTAssertEqual(assigned.status, .created, assigned.body)
 

@@ -56,25 +56,30 @@ package struct Authenticator: Sendable {
         let email = validEmail ?? "invalid:" + Credentials.hash(rawEmail.lowercased())
         let scope = DatabaseScope.authenticator(credentialHash: nil, loginEmail: validEmail)
         // The attempt is counted before bcrypt runs, so parallel guesses cannot outrun the backoff.
-        let claim: (wait: Int?, candidate: AuthenticationRepository.LoginCandidate?) = try await database.transaction(scope, logger: logger) { connection in
+        let claim: (wait: Int?, candidates: [AuthenticationRepository.LoginCandidate]) = try await database.transaction(scope, logger: logger) { connection in
             let repository = AuthenticationRepository(connection, logger: logger)
             if let wait = try await repository.claimLoginAttempt(source: source, email: email, rule: throttle) {
-                return (wait, nil)
+                return (wait, [])
             }
-            guard validEmail != nil, let candidate = try await repository.loginCandidate(email: email) else { return (nil, nil) }
-            try await AuditLog.appendLogin(
-                AuditEntry(action: "login.attempt", targetID: candidate.managerID, resellerID: candidate.resellerID, customerID: candidate.customerID),
-                personID: candidate.managerID, on: connection, logger: logger
-            )
-            return (nil, candidate)
+            guard validEmail != nil else { return (nil, []) }
+            let candidates = try await repository.loginCandidates(email: email)
+            for candidate in candidates {
+                try await AuditLog.appendLogin(
+                    AuditEntry(action: "login.attempt", targetID: candidate.managerID, resellerID: candidate.resellerID, customerID: candidate.customerID),
+                    personID: candidate.managerID, on: connection, logger: logger
+                )
+            }
+            return (nil, candidates)
         }
         if let wait = claim.wait { metrics?.loginFailed(.throttled); throw Problem.loginThrottled(retryAfterSeconds: wait) }
-        guard let candidate = claim.candidate else {
-            try await passwords.verifyDecoy(password)
-            metrics?.loginFailed(.wrongCredentials)
-            throw refusal
+        if claim.candidates.isEmpty { try await passwords.verifyDecoy(password) }
+        // Logins are unique per reseller: the password says which of the e-mail's managers this is.
+        var matched: AuthenticationRepository.LoginCandidate?
+        for candidate in claim.candidates where try await passwords.verify(password, against: candidate.passwordHash) {
+            matched = candidate
+            break
         }
-        guard try await passwords.verify(password, against: candidate.passwordHash) else { metrics?.loginFailed(.wrongCredentials); throw refusal }
+        guard let candidate = matched else { metrics?.loginFailed(.wrongCredentials); throw refusal }
 
         let token = Credentials.issue(.session)
         let expiresAt = Date().addingTimeInterval(TimeInterval(sessionLifetime.components.seconds))

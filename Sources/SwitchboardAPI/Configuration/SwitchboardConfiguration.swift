@@ -1,6 +1,7 @@
 import Configuration
 package import Foundation
 import Logging
+import SwitchboardDomain
 import SwitchboardStore
 
 /// Every setting of the `switchboard` executable as typed values, read once at start and passed down.
@@ -48,6 +49,7 @@ package struct SwitchboardConfiguration: Sendable {
     /// How often the retention job runs; nil when set to 0 (run from cron instead).
     package var retentionInterval: Duration?
     package var traffic: TrafficSettings
+    package var inventory: InventorySettings
     package var trustedProxies: Set<String>
     package var databaseDeadlines: DatabaseDeadlines
     package var connectionLimits: ConnectionLimits
@@ -87,6 +89,7 @@ package struct SwitchboardConfiguration: Sendable {
             maxBatchBytes: try source.integer(.cdrBatchMaxBytes),
             analyticsMinimumSubscribers: try source.integer(.analyticsMinSubscribers)
         )
+        inventory = InventorySettings(quarantine: QuarantineRule(days: try source.integer(.numberQuarantineDays)))
         trustedProxies = ClientAddress.trustedProxies(from: source.string(.trustedProxies))
         databaseDeadlines = DatabaseDeadlines(
             connectionWait: .seconds(try source.integer(.databaseWaitSeconds)),

@@ -8,7 +8,7 @@ package enum SwitchboardSetting: CaseIterable, Sendable, Hashable {
     case databaseURL, applicationPassword, bootstrapToken
     case host, port, migrate
     case dataDirectory, migrationsDirectory, postgresBin, postgresUser
-    case retentionIntervalSeconds, cdrBatchMaxBytes, analyticsMinSubscribers, trustedProxies
+    case retentionIntervalSeconds, cdrBatchMaxBytes, analyticsMinSubscribers, trustedProxies, numberQuarantineDays
     case databaseWaitSeconds, databaseTransactionTimeoutSeconds, databaseBatchTimeoutSeconds
     case idleTimeoutSeconds, headerTimeoutSeconds, bodyTimeoutSeconds, maxConnections
     case logLevel
@@ -29,6 +29,7 @@ package enum SwitchboardSetting: CaseIterable, Sendable, Hashable {
         case .retentionIntervalSeconds: .init("switchboard.retentionIntervalSeconds", "SWITCHBOARD_RETENTION_INTERVAL_SECONDS", nil, "3600", .integer(.positiveOrZeroToDisable), "How often serve runs the retention job (0 disables it)")
         case .cdrBatchMaxBytes: .init("switchboard.cdrBatchMaxBytes", "SWITCHBOARD_CDR_BATCH_MAX_BYTES", nil, "536870912", .integer(.positive), "Largest CDR batch body, counted while it streams")
         case .analyticsMinSubscribers: .init("switchboard.analyticsMinSubscribers", "SWITCHBOARD_ANALYTICS_MIN_SUBSCRIBERS", nil, "10", .integer(.positive), "Traffic analytics leave out every group with fewer distinct subscribers")
+        case .numberQuarantineDays: .init("switchboard.numberQuarantineDays", "SWITCHBOARD_NUMBER_QUARANTINE_DAYS", nil, "90", .integer(.positive), "Days a released number stays in quarantine before it can be assigned again")
         case .trustedProxies: .init("switchboard.trustedProxies", "SWITCHBOARD_TRUSTED_PROXIES", nil, nil, .string, "Comma-separated peer addresses (or local) whose X-Forwarded-For names the client")
         case .databaseWaitSeconds: .init("switchboard.dbWaitSeconds", "SWITCHBOARD_DB_WAIT_SECONDS", nil, "5", .integer(.positive), "Longest a request waits for a pooled database connection before 503")
         case .databaseTransactionTimeoutSeconds: .init("switchboard.dbTransactionTimeoutSeconds", "SWITCHBOARD_DB_TRANSACTION_TIMEOUT_SECONDS", nil, "15", .integer(.positive), "Longest a request's transaction and each of its statements may run before 503")

@@ -15,6 +15,7 @@ package struct AppDependencies: Sendable {
     package var maxBodyBytes: Int
     package var passwords: PasswordHasher
     package var traffic: TrafficSettings
+    package var inventory: InventorySettings
     /// Peers whose `X-Forwarded-For` names the client (see ``ClientAddress``).
     package var trustedProxies: Set<String>
     package var loginThrottle: LoginThrottleRule
@@ -29,7 +30,7 @@ package struct AppDependencies: Sendable {
 
     package init(
         database: PostgresClient, migrations: MigrationSet, passwords: PasswordHasher, maxBodyBytes: Int = 1 << 20, traffic: TrafficSettings = .init(),
-        trustedProxies: Set<String> = [], loginThrottle: LoginThrottleRule = .init(),
+        inventory: InventorySettings = .init(), trustedProxies: Set<String> = [], loginThrottle: LoginThrottleRule = .init(),
         databaseDeadlines: DatabaseDeadlines = .init(), connectionLimits: ConnectionLimits = .init(),
         credentialCache: CredentialCache = .init(), metrics: ServerMetrics = ServerMetrics()
     ) {
@@ -42,6 +43,7 @@ package struct AppDependencies: Sendable {
         self.passwords = passwords
         self.maxBodyBytes = maxBodyBytes
         self.traffic = traffic
+        self.inventory = inventory
         self.databaseDeadlines = databaseDeadlines
         self.connectionLimits = connectionLimits
     }
@@ -67,6 +69,7 @@ package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRe
         authenticator: authenticator,
         passwords: dependencies.passwords,
         traffic: dependencies.traffic,
+        inventory: dependencies.inventory,
         metrics: dependencies.metrics
     )
     try service.registerHandlers(on: transport, configuration: apiConfiguration, middlewares: [IfMatchRequiredMiddleware()])

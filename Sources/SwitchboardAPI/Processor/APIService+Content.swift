@@ -45,7 +45,7 @@ extension APIService {
         }
         let data = try await Self.collect(body, upTo: Self.maxPictureBytes)
         let id = TimeOrderedID.make()
-        let record = try await changeEmployee(input.path.employeeId, action: "picture.set", fields: ["picture"]) { employees, employeeID, _ in
+        let record = try await changeEmployee(input.path.employeeId, action: "picture.set", fields: ["picture"]) { employees, employeeID, _, _ in
             try await employees.deleteContent(of: employeeID, kind: .picture)
             try await employees.storeContent(id: id, employeeID: employeeID, kind: .picture, contentType: contentType, data: data,
                                              callerNumber: nil, durationSeconds: nil, recordedAt: nil)

@@ -102,7 +102,7 @@ extension APIService {
             let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await employees.lock(id)  // erasure is allowed while restricted
-            guard try await employees.delete(id) else { throw StoreError.notFound }
+            guard try await employees.delete(id, locked: locked, quarantine: inventory.quarantine, now: inventory.clock()) else { throw StoreError.notFound }
             try await audit("employee.delete", employee: id, fields: [], locked: locked, by: principal, on: connection)
         }
         return .noContent(.init())
@@ -115,7 +115,11 @@ extension APIService {
         var validator = Validator()
         let number = validator.phone(body.number, field: "number")
         try validator.finish()
-        let record = try await changeEmployee(input.path.employeeId, action: "number.assign", fields: ["number"]) { employees, id, locked in
+        let now = inventory.clock()
+        let record = try await changeEmployee(input.path.employeeId, action: "number.assign", fields: ["number"]) { employees, id, locked, connection in
+            try await StockRepository(connection, logger: logger).claimNumbers(
+                [(number!, "number")], resellerID: locked.resellerID, customerID: locked.customerID, use: .voice, now: now
+            )
             _ = try await employees.assignNumber(number!, to: id, locked: locked)
         }
         return .created(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
@@ -123,8 +127,10 @@ extension APIService {
 
     package func releaseNumber(_ input: Operations.ReleaseNumber.Input) async throws -> Operations.ReleaseNumber.Output {
         let assignmentID = try RequestValues.id(input.path.assignmentId, field: "assignmentId")
-        _ = try await changeEmployee(input.path.employeeId, action: "number.release", fields: ["number"]) { employees, id, _ in
-            guard try await employees.releaseNumber(assignmentID, of: id) else { throw Problem.notFound("No such number assignment.") }
+        let now = inventory.clock()
+        _ = try await changeEmployee(input.path.employeeId, action: "number.quarantine", fields: ["number"]) { employees, id, locked, connection in
+            guard let number = try await employees.releaseNumber(assignmentID, of: id) else { throw Problem.notFound("No such number assignment.") }
+            try await StockRepository(connection, logger: logger).quarantineNumbers([number], resellerID: locked.resellerID, rule: inventory.quarantine, now: now)
         }
         return .noContent(.init())
     }
@@ -134,7 +140,9 @@ extension APIService {
         var validator = Validator()
         let iccid = validator.iccid(body.iccid, field: "iccid")
         try validator.finish()
-        let record = try await changeEmployee(input.path.employeeId, action: "sim.assign", fields: ["iccid"]) { employees, id, locked in
+        let now = inventory.clock()
+        let record = try await changeEmployee(input.path.employeeId, action: "sim.assign", fields: ["iccid"]) { employees, id, locked, connection in
+            try await StockRepository(connection, logger: logger).claimSIMs([(iccid!, "iccid")], resellerID: locked.resellerID, customerID: locked.customerID, now: now)
             _ = try await employees.assignSIM(iccid!, to: id, locked: locked)
         }
         return .created(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
@@ -142,8 +150,11 @@ extension APIService {
 
     package func releaseSim(_ input: Operations.ReleaseSim.Input) async throws -> Operations.ReleaseSim.Output {
         let simID = try RequestValues.id(input.path.assignmentId, field: "assignmentId")
-        _ = try await changeEmployee(input.path.employeeId, action: "sim.release", fields: ["iccid"]) { employees, id, _ in
-            guard try await employees.releaseSIM(simID, of: id) else { throw Problem.notFound("No such SIM assignment.") }
+        let disposition = input.query.disposition.map { SIMDisposition(rawValue: $0.rawValue)! } ?? .available
+        let now = inventory.clock()
+        _ = try await changeEmployee(input.path.employeeId, action: "sim.\(disposition == .available ? "release" : disposition.rawValue)", fields: ["iccid"]) { employees, id, locked, connection in
+            guard let iccid = try await employees.releaseSIM(simID, of: id) else { throw Problem.notFound("No such SIM assignment.") }
+            try await StockRepository(connection, logger: logger).releaseSIMs([iccid], resellerID: locked.resellerID, disposition: disposition, now: now)
         }
         return .noContent(.init())
     }
@@ -154,7 +165,11 @@ extension APIService {
         let faxNumber = validator.phone(body.faxNumber, field: "faxNumber")
         let deliveryEmail = validator.email(body.deliveryEmail, field: "deliveryEmail")
         try validator.finish()
-        let record = try await changeEmployee(input.path.employeeId, action: "fax_to_mail.add", fields: ["faxNumber", "deliveryEmail"]) { employees, id, locked in
+        let now = inventory.clock()
+        let record = try await changeEmployee(input.path.employeeId, action: "fax_to_mail.add", fields: ["faxNumber", "deliveryEmail"]) { employees, id, locked, connection in
+            try await StockRepository(connection, logger: logger).claimNumbers(
+                [(faxNumber!, "faxNumber")], resellerID: locked.resellerID, customerID: locked.customerID, use: .fax, now: now
+            )
             _ = try await employees.addFaxToMail(faxNumber: faxNumber!, deliveryEmail: deliveryEmail!, to: id, locked: locked)
         }
         return .created(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
@@ -162,8 +177,10 @@ extension APIService {
 
     package func removeFaxToMail(_ input: Operations.RemoveFaxToMail.Input) async throws -> Operations.RemoveFaxToMail.Output {
         let faxID = try RequestValues.id(input.path.assignmentId, field: "assignmentId")
-        _ = try await changeEmployee(input.path.employeeId, action: "fax_to_mail.remove", fields: ["faxNumber"]) { employees, id, _ in
-            guard try await employees.removeFaxToMail(faxID, of: id) else { throw Problem.notFound("No such fax-to-mail route.") }
+        let now = inventory.clock()
+        _ = try await changeEmployee(input.path.employeeId, action: "fax_to_mail.remove", fields: ["faxNumber"]) { employees, id, locked, connection in
+            guard let faxNumber = try await employees.removeFaxToMail(faxID, of: id) else { throw Problem.notFound("No such fax-to-mail route.") }
+            try await StockRepository(connection, logger: logger).quarantineNumbers([faxNumber], resellerID: locked.resellerID, rule: inventory.quarantine, now: now)
         }
         return .noContent(.init())
     }
@@ -207,7 +224,7 @@ extension APIService {
         let result = try await transaction { principal, connection in
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await employees.lock(id)
-            let result = try await employees.anonymise(id, pseudonym: Pseudonym.make())
+            let result = try await employees.anonymise(id, pseudonym: Pseudonym.make(), quarantine: inventory.quarantine, now: inventory.clock())
             if !result.alreadyAnonymised {
                 try await audit("employee.anonymise", employee: id, fields: AnonymisationReceipt.erasedFields(result), locked: locked, by: principal, on: connection)
             }
@@ -252,13 +269,13 @@ extension APIService {
     /// A change to a part of an employee: lock, check, change, bump the ETag, audit; one transaction.
     func changeEmployee(
         _ rawID: String, action: String, fields: [String],
-        _ change: (EmployeeRepository, UUID, EmployeeLock) async throws -> Void
+        _ change: (EmployeeRepository, UUID, EmployeeLock, PostgresConnection) async throws -> Void
     ) async throws -> EmployeeRecord {
         try await transaction { principal, connection in
             let id = try RequestValues.id(rawID, field: "employeeId")
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await lockForChange(employees, id)
-            try await change(employees, id, locked)
+            try await change(employees, id, locked, connection)
             try await employees.touch(id)
             try await audit(action, employee: id, fields: fields, locked: locked, by: principal, on: connection)
             return try await employees.get(id)!

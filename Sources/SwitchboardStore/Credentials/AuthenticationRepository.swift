@@ -90,8 +90,10 @@ public struct AuthenticationRepository: Sendable {
         return nil
     }
 
-    /// The manager behind `email`, if its company and reseller are active; nil otherwise.
-    public func loginCandidate(email: String) async throws -> LoginCandidate? {
+    /// The managers behind `email` whose company and reseller are active, oldest first (ids are time-ordered). Logins are
+    /// unique per reseller, so one e-mail may belong to managers of several resellers; at most
+    /// `limit` are returned, which bounds the bcrypt work one attempt can cause.
+    public func loginCandidates(email: String, limit: Int = 4) async throws -> [LoginCandidate] {
         let rows = try await connection.query(
             """
             SELECT m.id, m.reseller_id, m.customer_id, m.password_hash
@@ -99,13 +101,15 @@ public struct AuthenticationRepository: Sendable {
             JOIN sb.customers c ON c.reseller_id = m.reseller_id AND c.id = m.customer_id
             JOIN sb.resellers r ON r.id = m.reseller_id
             WHERE m.email = \(email) AND c.status = 'active' AND r.status = 'active'
+            ORDER BY m.id LIMIT \(limit)
             """,
             logger: logger
         )
+        var candidates: [LoginCandidate] = []
         for try await row in rows.decode((UUID, UUID, UUID, String).self) {
-            return LoginCandidate(managerID: row.0, resellerID: row.1, customerID: row.2, passwordHash: row.3)
+            candidates.append(LoginCandidate(managerID: row.0, resellerID: row.1, customerID: row.2, passwordHash: row.3))
         }
-        return nil
+        return candidates
     }
 
     /// The password matched: the claimed attempt was no failure after all.

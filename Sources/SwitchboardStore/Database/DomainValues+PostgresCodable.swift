@@ -8,3 +8,6 @@ extension CustomerStatus: PostgresCodable {}
 extension ResellerStatus: PostgresCodable {}
 extension DirectoryListing: PostgresCodable {}
 extension ContentKind: PostgresCodable {}
+extension NumberState: PostgresCodable {}
+extension NumberUse: PostgresCodable {}
+extension SIMState: PostgresCodable {}

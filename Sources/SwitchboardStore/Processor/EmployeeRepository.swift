@@ -81,7 +81,7 @@ public struct EmployeeRepository: Sendable {
     }
 
     /// A customer's employees in creation order, optionally searched by number, extension prefix or name.
-    public func list(customerID: UUID, search: EmployeeSearch, after cursor: UUID?, limit: Int) async throws -> Page<EmployeeRecord> {
+    public func list(customerID: UUID, search: EmployeeSearch, after cursor: UUID?, limit: Int) async throws -> Page<EmployeeRecord, UUID> {
         var mode = "all", term = ""
         switch search {
         case .all: break
@@ -94,7 +94,7 @@ public struct EmployeeRepository: Sendable {
         for try await record in try await connection.execute(page, logger: logger) {
             records.append(record)
         }
-        return Page(fetched: records, limit: limit, id: \.id)
+        return Page(fetched: records, limit: limit, key: \.id)
     }
 
     static func likeEscaped(_ text: String) -> String {
@@ -180,8 +180,11 @@ public struct EmployeeRepository: Sendable {
         try await connection.query("UPDATE sb.employees SET updated_at = now(), version = version + 1 WHERE id = \(id)", logger: logger)
     }
 
-    public func delete(_ id: UUID) async throws -> Bool {
-        try await connection.query("DELETE FROM sb.employees WHERE id = \(id) RETURNING id", logger: logger).collect().isEmpty == false
+    /// Deletes the employee after giving back what they hold (numbers into quarantine, SIM cards to
+    /// stock, fax numbers into quarantine). The assignment history stays, without the person.
+    public func delete(_ id: UUID, locked: EmployeeLock, quarantine: QuarantineRule, now: Date) async throws -> Bool {
+        _ = try await releaseHoldings(of: id, resellerID: locked.resellerID, quarantine: quarantine, now: now)
+        return try await connection.query("DELETE FROM sb.employees WHERE id = \(id) RETURNING id", logger: logger).collect().isEmpty == false
     }
 
     public func restrict(_ id: UUID, reason: String?) async throws {
@@ -211,6 +214,8 @@ public struct EmployeeRepository: Sendable {
     }
 
     // MARK: numbers, SIMs, fax-to-mail
+    // Each value comes from the reseller's stock (``StockRepository``), which the caller claims
+    // first in the same transaction; releasing one here says which value went, for the stock.
 
     public func assignNumber(_ number: String, to employeeID: UUID, locked: EmployeeLock) async throws -> UUID {
         let id = TimeOrderedID.make()
@@ -224,11 +229,12 @@ public struct EmployeeRepository: Sendable {
         return id
     }
 
-    public func releaseNumber(_ assignmentID: UUID, of employeeID: UUID) async throws -> Bool {
+    /// Ends the assignment; nil when the employee has no such current assignment.
+    public func releaseNumber(_ assignmentID: UUID, of employeeID: UUID) async throws -> String? {
         try await connection.query(
-            "UPDATE sb.number_assignments SET released_at = now() WHERE id = \(assignmentID) AND employee_id = \(employeeID) AND released_at IS NULL RETURNING id",
+            "UPDATE sb.number_assignments SET released_at = now() WHERE id = \(assignmentID) AND employee_id = \(employeeID) AND released_at IS NULL RETURNING number",
             logger: logger
-        ).collect().isEmpty == false
+        ).collect().first?.decode(String.self)
     }
 
     public func assignSIM(_ iccid: String, to employeeID: UUID, locked: EmployeeLock) async throws -> UUID {
@@ -243,11 +249,12 @@ public struct EmployeeRepository: Sendable {
         return id
     }
 
-    public func releaseSIM(_ simID: UUID, of employeeID: UUID) async throws -> Bool {
+    /// Ends the assignment; nil when the employee has no such current SIM card.
+    public func releaseSIM(_ simID: UUID, of employeeID: UUID) async throws -> String? {
         try await connection.query(
-            "UPDATE sb.sim_cards SET released_at = now() WHERE id = \(simID) AND employee_id = \(employeeID) AND released_at IS NULL RETURNING id",
+            "UPDATE sb.sim_cards SET released_at = now() WHERE id = \(simID) AND employee_id = \(employeeID) AND released_at IS NULL RETURNING iccid",
             logger: logger
-        ).collect().isEmpty == false
+        ).collect().first?.decode(String.self)
     }
 
     public func addFaxToMail(faxNumber: String, deliveryEmail: String, to employeeID: UUID, locked: EmployeeLock) async throws -> UUID {
@@ -262,10 +269,29 @@ public struct EmployeeRepository: Sendable {
         return id
     }
 
-    public func removeFaxToMail(_ faxID: UUID, of employeeID: UUID) async throws -> Bool {
+    /// Removes the route; nil when the employee has no such route.
+    public func removeFaxToMail(_ faxID: UUID, of employeeID: UUID) async throws -> String? {
         try await connection.query(
-            "DELETE FROM sb.fax_to_mail WHERE id = \(faxID) AND employee_id = \(employeeID) RETURNING id", logger: logger
-        ).collect().isEmpty == false
+            "DELETE FROM sb.fax_to_mail WHERE id = \(faxID) AND employee_id = \(employeeID) RETURNING fax_number", logger: logger
+        ).collect().first?.decode(String.self)
+    }
+
+    /// Ends every current assignment of the person and gives the values back to the reseller's
+    /// stock: numbers and fax numbers into quarantine, SIM cards available again.
+    public func releaseHoldings(of id: UUID, resellerID: UUID, quarantine: QuarantineRule, now: Date) async throws -> (numbers: [String], sims: [String], faxNumbers: [String]) {
+        let numbers = try await connection.query(
+            "UPDATE sb.number_assignments SET released_at = now() WHERE employee_id = \(id) AND released_at IS NULL RETURNING number", logger: logger
+        ).collect().map { try $0.decode(String.self) }
+        let sims = try await connection.query(
+            "UPDATE sb.sim_cards SET released_at = now() WHERE employee_id = \(id) AND released_at IS NULL RETURNING iccid", logger: logger
+        ).collect().map { try $0.decode(String.self) }
+        let faxes = try await connection.query(
+            "DELETE FROM sb.fax_to_mail WHERE employee_id = \(id) RETURNING fax_number", logger: logger
+        ).collect().map { try $0.decode(String.self) }
+        let stock = StockRepository(connection, logger: logger)
+        try await stock.quarantineNumbers(numbers + faxes, resellerID: resellerID, rule: quarantine, now: now)
+        try await stock.releaseSIMs(sims, resellerID: resellerID, disposition: .available, now: now)
+        return (numbers.sorted(), sims.sorted(), faxes.sorted())
     }
 
     // MARK: content
@@ -312,7 +338,9 @@ public struct EmployeeRepository: Sendable {
 
     /// Irreversibly replaces the person with a pseudonym: clears contact data and the restriction
     /// reason, deletes content and preference history, releases numbers and SIMs, removes fax-to-mail.
-    public func anonymise(_ id: UUID, pseudonym: String) async throws -> AnonymisationResult {
+    /// The numbers and SIM cards the person held stay in the history (CDRs are attributed from
+    /// it under the logging duty), without the link to the person.
+    public func anonymise(_ id: UUID, pseudonym: String, quarantine: QuarantineRule, now: Date) async throws -> AnonymisationResult {
         let locked = try await lock(id)
         if let anonymisedAt = locked.anonymisedAt {
             let name = try await get(id)?.fullName ?? pseudonym
@@ -327,15 +355,9 @@ public struct EmployeeRepository: Sendable {
         let history = try await connection.query(
             "DELETE FROM sb.employee_preference_history WHERE employee_id = \(id) RETURNING id", logger: logger
         ).collect().count
-        let numbers = try await connection.query(
-            "UPDATE sb.number_assignments SET released_at = now() WHERE employee_id = \(id) AND released_at IS NULL RETURNING number", logger: logger
-        ).collect().map { try $0.decode(String.self) }
-        let sims = try await connection.query(
-            "UPDATE sb.sim_cards SET released_at = now() WHERE employee_id = \(id) AND released_at IS NULL RETURNING iccid", logger: logger
-        ).collect().map { try $0.decode(String.self) }
-        let faxes = try await connection.query(
-            "DELETE FROM sb.fax_to_mail WHERE employee_id = \(id) RETURNING fax_number", logger: logger
-        ).collect().map { try $0.decode(String.self) }
+        let (numbers, sims, faxes) = try await releaseHoldings(of: id, resellerID: locked.resellerID, quarantine: quarantine, now: now)
+        try await connection.query("UPDATE sb.number_assignments SET employee_id = NULL WHERE employee_id = \(id)", logger: logger)
+        try await connection.query("UPDATE sb.sim_cards SET employee_id = NULL WHERE employee_id = \(id)", logger: logger)
         let anonymisedAt = try await connection.query(
             """
             UPDATE sb.employees SET full_name = \(pseudonym), email = NULL, mobile = NULL, extension = NULL,
@@ -346,8 +368,7 @@ public struct EmployeeRepository: Sendable {
             logger: logger
         ).collect().first!.decode(Date.self)
         return AnonymisationResult(anonymisedAt: anonymisedAt, pseudonym: pseudonym, alreadyAnonymised: false, contentDeleted: deleted,
-                                   preferenceHistoryDeleted: history, numbersReleased: numbers.sorted(), simsReleased: sims.sorted(),
-                                   faxToMailRemoved: faxes.sorted())
+                                   preferenceHistoryDeleted: history, numbersReleased: numbers, simsReleased: sims, faxToMailRemoved: faxes)
     }
 }
 

@@ -43,13 +43,13 @@ public struct CustomerRepository: Sendable {
     }
 
     /// In id order (ids are time-ordered); the policy's tenant condition meets the (reseller_id, id) key.
-    public func list(after cursor: UUID?, limit: Int) async throws -> Page<CustomerRecord> {
+    public func list(after cursor: UUID?, limit: Int) async throws -> Page<CustomerRecord, UUID> {
         let rows = view == .metadata
             ? try await connection.execute(CustomerMetadataPage(cursor: cursor, limit: limit + 1), logger: logger)
             : try await connection.execute(CustomerPage(cursor: cursor, limit: limit + 1), logger: logger)
         var records: [CustomerRecord] = []
         for try await record in rows { records.append(record) }
-        return Page(fetched: records, limit: limit, id: \.id)
+        return Page(fetched: records, limit: limit, key: \.id)
     }
 
     public func update(_ id: UUID, _ changes: CustomerChanges, expectedVersion: Int?) async throws -> CustomerRecord {

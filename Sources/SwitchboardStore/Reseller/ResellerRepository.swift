@@ -36,7 +36,7 @@ public struct ResellerRepository: Sendable {
         try await connection.query("SELECT 1 FROM sb.resellers WHERE id = \(id) FOR UPDATE", logger: logger).collect().isEmpty == false
     }
 
-    public func list(after cursor: UUID?, limit: Int) async throws -> Page<ResellerRecord> {
+    public func list(after cursor: UUID?, limit: Int) async throws -> Page<ResellerRecord, UUID> {
         let rows = try await connection.query(
             """
             SELECT \(unescaped: Self.columns) FROM sb.resellers
@@ -45,7 +45,7 @@ public struct ResellerRepository: Sendable {
             """,
             logger: logger
         )
-        return Page(fetched: try await Self.decode(rows), limit: limit, id: \.id)
+        return Page(fetched: try await Self.decode(rows), limit: limit, key: \.id)
     }
 
     /// Applies `changes` if the record is still at `expectedVersion` (when given).

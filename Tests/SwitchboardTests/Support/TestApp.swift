@@ -11,6 +11,7 @@ func withTestApp<T: Sendable>(
     mode: TestingSetup = .router,
     maxConnections: Int = 4,
     traffic: TrafficSettings = .init(),
+    inventory: InventorySettings = .init(),
     trustedProxies: Set<String> = [],
     loginThrottle: LoginThrottleRule = .init(),
     credentialCache: CredentialCache = .init(),
@@ -20,7 +21,7 @@ func withTestApp<T: Sendable>(
     let migrations = try MigrationSet.load(from: TestCluster.migrationsDirectory)
     let app = try buildApplication(
         AppDependencies(database: client, migrations: migrations, passwords: testPasswordHasher, traffic: traffic,
-                        trustedProxies: trustedProxies, loginThrottle: loginThrottle, credentialCache: credentialCache),
+                        inventory: inventory, trustedProxies: trustedProxies, loginThrottle: loginThrottle, credentialCache: credentialCache),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)),
         logger: TestCluster.logger
     )

@@ -30,7 +30,23 @@ struct Reply: Sendable {
     }
 }
 
+/// Numbers and SIM cards the platform allocates to a reseller when the world is built.
+struct SeededStock: Sendable {
+    let firstNumber: String
+    let numberCount: Int
+    let iccidSeedBase: Int
+    let simCount: Int
+
+    var numbers: [String] { NumberRange.numbers(from: firstNumber, count: numberCount)! }
+    var iccids: [String] { (0..<simCount).map { World.iccid(seed: String(iccidSeedBase + $0)) } }
+    /// The first index of stock no seeded employee holds (World takes 4 numbers and 2 SIM cards of A's).
+    static let firstFree = 4
+}
+
 extension World {
+    static let stockA = SeededStock(firstNumber: "+4570100000", numberCount: 100, iccidSeedBase: 100_000, simCount: 20)
+    static let stockB = SeededStock(firstNumber: "+4580100000", numberCount: 100, iccidSeedBase: 200_000, simCount: 20)
+
     /// A valid ICCID (Luhn) built from `seed`.
     static func iccid(seed: String) -> String {
         let payload = "894510" + String(repeating: "0", count: 12 - min(12, seed.count)) + seed.suffix(12)
@@ -64,6 +80,9 @@ struct World: Sendable {
     let resellerBKey: String
     /// Onboarded by the platform but without its first key yet.
     let resellerWithoutKey: String
+    /// The number block and SIM batch the platform allocated to A (`stockA`).
+    let numberBlockA: String
+    let simBatchA: String
     let customerA1: String
     let customerA2: String
     let customerB1: String
@@ -122,6 +141,15 @@ struct World: Sendable {
         guard try await client.call(.delete, "/v1/api-keys/\(try revoked.string("id"))", token: aKey).status == .noContent else {
             throw TestFailure("could not revoke")
         }
+        // Each reseller's stock: numbers and SIM cards are assigned only from it.
+        var allocations: [(block: String, batch: String)] = []
+        for (reseller, stock) in [(a, World.stockA), (b, World.stockB)] {
+            let block = try created(try await client.call(.post, "/v1/resellers/\(reseller)/number-blocks", token: platformKey,
+                                                          json: #"{"first":"\#(stock.firstNumber)","count":\#(stock.numberCount)}"#), "number block").string("id")
+            let iccids = stock.iccids.map { "\"\($0)\"" }.joined(separator: ",")
+            let batch = try created(try await client.call(.post, "/v1/resellers/\(reseller)/sim-batches", token: platformKey, json: #"{"iccids":[\#(iccids)]}"#), "SIM batch").string("id")
+            allocations.append((block, batch))
+        }
         let a1 = try await customer("A1 ApS", key: aKey)
         let a2 = try await customer("A2 ApS", key: aKey)
         let b1 = try await customer("B1 ApS", key: bKey)
@@ -137,12 +165,12 @@ struct World: Sendable {
             let employee = try created(try await client.call(.post, "/v1/customers/\(a1)/employees", token: aKey,
                                                              json: #"{"fullName":"Staff \#(owner)","extension":"1\#(index)0"}"#), "employee")
             let id = try employee.string("id")
-            let unique = String(UInt32.random(in: 0...UInt32.max) % 100_000_000)
-            let number = "+459" + String(repeating: "0", count: 8 - unique.count) + unique
+            // The seeded employees take the first numbers and SIM cards of A's stock; tests take theirs after `firstFree`.
+            let number = World.stockA.numbers[index * 2]
             let withNumber = try created(try await client.call(.post, "/v1/employees/\(id)/numbers", token: aKey, json: #"{"number":"\#(number)"}"#), "number")
-            let iccid = World.iccid(seed: unique)
+            let iccid = World.stockA.iccids[index]
             let withSim = try created(try await client.call(.post, "/v1/employees/\(id)/sims", token: aKey, json: #"{"iccid":"\#(iccid)"}"#), "sim")
-            let faxNumber = "+458" + String(repeating: "0", count: 8 - unique.count) + unique
+            let faxNumber = World.stockA.numbers[index * 2 + 1]
             let withFax = try created(try await client.call(.post, "/v1/employees/\(id)/fax-to-mail", token: aKey,
                                                             json: #"{"faxNumber":"\#(faxNumber)","deliveryEmail":"fax@a1.example"}"#), "fax")
             let voicemail = try created(try await client.execute(
@@ -158,6 +186,7 @@ struct World: Sendable {
         }
         return World(
             platformKey: platformKey, resellerA: a, resellerAKey: aKey, resellerASpareKeyID: spare, resellerB: b, resellerBKey: bKey, resellerWithoutKey: unkeyed,
+            numberBlockA: allocations[0].block, simBatchA: allocations[0].batch,
             customerA1: a1, customerA2: a2, customerB1: b1, managerA1Email: a1Email, managerA1Token: m1, managerA2Token: m2,
             revokedKey: try revoked.string("secret"), telephonyKey: telephony, spareTelephonyKeyID: spareTelephony, employees: employees
         )
