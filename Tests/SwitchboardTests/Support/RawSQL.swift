@@ -120,7 +120,31 @@ struct SeededTenants {
                 "INSERT INTO sb.employee_content (employee_id, id, kind, content_type, byte_size, data) VALUES ('\(employee)', gen_random_uuid(), 'voicemail', 'audio/wav', 0, '\\x00')",
             ]
         }
-        let all = statements + directory
+        // Stock: each reseller holds its employee's number, fax number and SIM (assigned), one
+        // available and one quarantined number and an available SIM; A also holds a number assigned
+        // to company A2, which A1's manager must not see.
+        var stock: [String] = []
+        for (reseller, customer, employee, suffix) in [(resellerA, customerA1, employeeA1, "1"), (resellerB, customerB1, employeeB1, "2")] {
+            stock += [
+                "INSERT INTO sb.number_blocks (reseller_id, id, count, allocated_by) VALUES ('\(reseller)', '\(reseller)', 4, '\(platformKey)')",
+                """
+                INSERT INTO sb.stock_numbers (reseller_id, number, block_id, state, use, customer_id, quarantined_until) VALUES
+                  ('\(reseller)', '+4511\(suffix)00000', '\(reseller)', 'assigned', 'voice', '\(customer)', NULL),
+                  ('\(reseller)', '+4522\(suffix)00000', '\(reseller)', 'assigned', 'fax', '\(customer)', NULL),
+                  ('\(reseller)', '+4533\(suffix)00000', '\(reseller)', 'available', NULL, NULL, NULL),
+                  ('\(reseller)', '+4544\(suffix)00000', '\(reseller)', 'quarantined', NULL, NULL, now() + interval '90 days')
+                """,
+                "INSERT INTO sb.sim_batches (reseller_id, id, count, allocated_by) VALUES ('\(reseller)', '\(reseller)', 2, '\(platformKey)')",
+                """
+                INSERT INTO sb.stock_sims (reseller_id, iccid, batch_id, state, customer_id) VALUES
+                  ('\(reseller)', '894510000000000000\(suffix)', '\(reseller)', 'assigned', '\(customer)'),
+                  ('\(reseller)', '894510000000000001\(suffix)', '\(reseller)', 'available', NULL)
+                """,
+                "INSERT INTO sb.scheduled_anonymisations (reseller_id, customer_id, employee_id, due_on, scheduled_by, scheduled_by_role) VALUES ('\(reseller)', '\(customer)', '\(employee)', current_date + 30, '\(platformKey)', 'sb_reseller')",
+            ]
+        }
+        stock.append("INSERT INTO sb.stock_numbers (reseller_id, number, block_id, state, use, customer_id) VALUES ('\(resellerA)', '+4555100000', '\(resellerA)', 'assigned', 'voice', '\(customerA2)')")
+        let all = statements + directory + stock
         try await database.withAdmin { connection in
             for statement in all {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: TestCluster.logger)
