@@ -7,10 +7,7 @@ import XCTest
 /// without any tenant filter, writes aimed at the other reseller's stock and at another company.
 final class InventoryIsolationTests: XCTestCase {
     private func setUpTenants() async throws -> (RawSession, SeededTenants) {
-        let database = try await TestCluster.shared.migratedDatabase()
-        let tenants = SeededTenants()
-        try await tenants.seed(database)
-        return (RawSession(database: database), tenants)
+        try await SeededTenants.seeded()
     }
 
     func testResellerSeesAndChangesOnlyItsOwnStock() async throws {

@@ -21,10 +21,7 @@ final class RawSQLIsolationTests: XCTestCase {
         + ["sb.platform_api_keys", "sb.telephony_api_keys", "sb.dpa_versions", "sb.audit_chain_heads", "sb.login_throttle", "sb.login_known_sources"]
 
     private func setUpTenants() async throws -> (RawSession, SeededTenants) {
-        let database = try await TestCluster.shared.migratedDatabase()
-        let tenants = SeededTenants()
-        try await tenants.seed(database)
-        return (RawSession(database: database), tenants)
+        try await SeededTenants.seeded()
     }
 
     func testResellerRoleSeesOnlyItsOwnRowsInEveryTableItMayRead() async throws {

@@ -67,15 +67,10 @@ extension APIService {
         let resellerID = try RequestValues.id(input.path.resellerId, field: "resellerId")
         let blockID = try RequestValues.id(input.path.blockId, field: "blockId")
         let now = inventory.clock()
-        let result = try await transaction { principal, connection in
-            guard let result = try await AllocationRepository(connection, logger: logger).reclaimNumberBlock(blockID, of: resellerID, now: now) else {
-                throw Problem.notFound("No such number block.")
-            }
-            try await AuditLog.append(AuditEntry(action: "number_block.reclaim", targetID: blockID, fields: ["numbers"], resellerID: resellerID),
-                                      by: principal, on: connection, logger: logger)
-            return result
+        let result = try await reclaim(action: "number_block.reclaim", target: blockID, field: "numbers", of: resellerID, missing: "No such number block.") { allocations in
+            try await allocations.reclaimNumberBlock(blockID, of: resellerID, now: now)
         }
-        return .ok(.init(body: .json(.init(reclaimed: result.reclaimed, kept: result.kept))))
+        return .ok(.init(body: .json(result)))
     }
 
     package func allocateSimBatch(_ input: Operations.AllocateSimBatch.Input) async throws -> Operations.AllocateSimBatch.Output {
@@ -113,15 +108,10 @@ extension APIService {
     package func reclaimSimBatch(_ input: Operations.ReclaimSimBatch.Input) async throws -> Operations.ReclaimSimBatch.Output {
         let resellerID = try RequestValues.id(input.path.resellerId, field: "resellerId")
         let batchID = try RequestValues.id(input.path.batchId, field: "batchId")
-        let result = try await transaction { principal, connection in
-            guard let result = try await AllocationRepository(connection, logger: logger).reclaimSIMBatch(batchID, of: resellerID) else {
-                throw Problem.notFound("No such SIM batch.")
-            }
-            try await AuditLog.append(AuditEntry(action: "sim_batch.reclaim", targetID: batchID, fields: ["iccids"], resellerID: resellerID),
-                                      by: principal, on: connection, logger: logger)
-            return result
+        let result = try await reclaim(action: "sim_batch.reclaim", target: batchID, field: "iccids", of: resellerID, missing: "No such SIM batch.") { allocations in
+            try await allocations.reclaimSIMBatch(batchID, of: resellerID)
         }
-        return .ok(.init(body: .json(.init(reclaimed: result.reclaimed, kept: result.kept))))
+        return .ok(.init(body: .json(result)))
     }
 
     package func getInventoryUtilisation(_ input: Operations.GetInventoryUtilisation.Input) async throws -> Operations.GetInventoryUtilisation.Output {
@@ -151,6 +141,19 @@ extension APIService {
             try await StockRepository(connection, logger: logger).sims(resellerID: principal.resellerID!, state: state, after: cursor, limit: limit)
         }
         return .ok(.init(body: .json(.init(items: page.items.map { .init($0) }, nextCursor: page.nextCursor))))
+    }
+
+    /// Takes a block's or batch's unassigned stock back, audited; 404 when the reseller has no such allocation.
+    private func reclaim(
+        action: String, target: UUID, field: String, of resellerID: UUID, missing: String,
+        _ take: (AllocationRepository) async throws -> (reclaimed: Int, kept: Int)?
+    ) async throws -> Components.Schemas.Reclaim {
+        try await transaction { principal, connection in
+            guard let result = try await take(AllocationRepository(connection, logger: logger)) else { throw Problem.notFound(missing) }
+            try await AuditLog.append(AuditEntry(action: action, targetID: target, fields: [field], resellerID: resellerID),
+                                      by: principal, on: connection, logger: logger)
+            return .init(reclaimed: result.reclaimed, kept: result.kept)
+        }
     }
 
     /// 404 for a reseller the platform has not onboarded.

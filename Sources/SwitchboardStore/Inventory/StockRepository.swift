@@ -48,17 +48,7 @@ public struct StockRepository: Sendable {
         guard !claims.isEmpty else { return }
         let numbers = claims.map(\.number)
         let availability = try await numberAvailability(numbers, resellerID: resellerID, now: now)
-        var seen: Set<String> = []
-        for claim in claims {
-            switch availability[claim.number] ?? .notInInventory {
-            case .notInInventory: throw InventoryRefusal.notInInventory(field: claim.field)
-            case .unavailable(let state): throw InventoryRefusal.unavailable(field: claim.field, kind: .number, state: state)
-            case .available:
-                guard seen.insert(claim.number).inserted else {
-                    throw InventoryRefusal.unavailable(field: claim.field, kind: .number, state: NumberState.assigned.rawValue)
-                }
-            }
-        }
+        try Self.refuseFirstUnavailable(claims.map { ($0.number, $0.field) }, availability, kind: .number)
         try await connection.query(
             """
             UPDATE sb.stock_numbers SET state = 'assigned', use = \(use), customer_id = \(customerID), quarantined_until = NULL, changed_at = \(now)
@@ -107,6 +97,20 @@ public struct StockRepository: Sendable {
         return Page(fetched: records, limit: limit, key: \.number)
     }
 
+    /// Throws for the first claim (in request order) that cannot be taken; a value claimed twice
+    /// in one request counts as assigned the second time.
+    static func refuseFirstUnavailable(_ claims: [(value: String, field: String)], _ availability: [String: StockAvailability], kind: InventoryRefusal.Kind) throws {
+        var seen: Set<String> = []
+        for claim in claims {
+            switch availability[claim.value] ?? .notInInventory {
+            case .notInInventory: throw InventoryRefusal.notInInventory(field: claim.field)
+            case .unavailable(let state): throw InventoryRefusal.unavailable(field: claim.field, kind: kind, state: state)
+            case .available:
+                guard seen.insert(claim.value).inserted else { throw InventoryRefusal.unavailable(field: claim.field, kind: kind, state: "assigned") }
+            }
+        }
+    }
+
     // MARK: SIM cards
 
     /// Locks the caller's rows of `iccids` until the transaction ends and says which can be taken.
@@ -128,17 +132,7 @@ public struct StockRepository: Sendable {
         guard !claims.isEmpty else { return }
         let iccids = claims.map(\.iccid)
         let availability = try await simAvailability(iccids, resellerID: resellerID)
-        var seen: Set<String> = []
-        for claim in claims {
-            switch availability[claim.iccid] ?? .notInInventory {
-            case .notInInventory: throw InventoryRefusal.notInInventory(field: claim.field)
-            case .unavailable(let state): throw InventoryRefusal.unavailable(field: claim.field, kind: .sim, state: state)
-            case .available:
-                guard seen.insert(claim.iccid).inserted else {
-                    throw InventoryRefusal.unavailable(field: claim.field, kind: .sim, state: SIMState.assigned.rawValue)
-                }
-            }
-        }
+        try Self.refuseFirstUnavailable(claims.map { ($0.iccid, $0.field) }, availability, kind: .sim)
         try await connection.query(
             """
             UPDATE sb.stock_sims SET state = 'assigned', customer_id = \(customerID), changed_at = \(now)

@@ -76,6 +76,14 @@ struct SeededTenants {
     var a: String { resellerA.uuidString.lowercased() }
     var b: String { resellerB.uuidString.lowercased() }
 
+    /// A new database seeded with both resellers' data, and a raw session on it.
+    static func seeded() async throws -> (RawSession, SeededTenants) {
+        let database = try await TestCluster.shared.migratedDatabase()
+        let tenants = SeededTenants()
+        try await tenants.seed(database)
+        return (RawSession(database: database), tenants)
+    }
+
     func seed(_ database: TestDatabase) async throws {
         let statements = [
             "INSERT INTO sb.resellers (id, name) VALUES ('\(resellerA)', 'A'), ('\(resellerB)', 'B')",
