@@ -377,26 +377,34 @@ final class LifecycleTests: XCTestCase {
         }
     }
 
-    /// Below the API: content cannot be moved into another company's or tenant's employee, even by
-    /// a statement written without the server's checks (the content-owner trigger of 0010).
-    func testContentCannotBeMovedToAnotherTenantsEmployee() async throws {
+    /// Below the API: content cannot be moved into another company's employee, even by a statement
+    /// written without the server's checks. The composite key alone would let a manager of A1 give
+    /// A1's voicemail to A2's employee (the row keeps A1's customer id, so A1's policy passes); the
+    /// content-owner trigger on a change of employee (0010) re-derives the customer and refuses.
+    func testContentCannotBeMovedToAnotherCompanysEmployee() async throws {
         let tenants = SeededTenants()
         let database = try await TestCluster.shared.migratedDatabase()
         try await tenants.seed(database)
-        let contentID = UUID()
+        let contentID = UUID(), employeeA2 = UUID()
         try await database.withAdmin { connection in
+            try await connection.query("""
+                INSERT INTO sb.employees (reseller_id, customer_id, id, full_name, extension)
+                VALUES (\(tenants.resellerA), \(tenants.customerA2), \(employeeA2), 'Person A2', '555')
+                """, logger: TestCluster.logger)
             try await connection.query("""
                 INSERT INTO sb.employee_content (employee_id, id, kind, content_type, byte_size, data)
                 VALUES (\(tenants.employeeA1), \(contentID), 'voicemail', 'audio/wav', 0, '\\x00')
                 """, logger: TestCluster.logger)
         }
+        func lower(_ id: UUID) -> String { id.uuidString.lowercased() }
+        let manager = ["sb.reseller_id": tenants.a, "sb.customer_id": lower(tenants.customerA1), "sb.principal_id": lower(tenants.managerA1)]
         let session = RawSession(database: database)
-        let move = "UPDATE sb.employee_content SET employee_id = '\(tenants.employeeB1.uuidString.lowercased())' WHERE id = '\(contentID.uuidString.lowercased())'"
-        let outcome = try await session.execute(move, role: "sb_reseller", settings: ["sb.reseller_id": tenants.a, "sb.principal_id": tenants.keyA.uuidString.lowercased()])
-        guard case .denied = outcome else { return XCTFail("content moved into another tenant: \(outcome)") }
-        // The statement itself is allowed within the tenant (the test can fail).
-        let stay = "UPDATE sb.employee_content SET employee_id = '\(tenants.employeeA1.uuidString.lowercased())' WHERE id = '\(contentID.uuidString.lowercased())'"
-        XCTAssertEqual(try await session.execute(stay, role: "sb_reseller", settings: ["sb.reseller_id": tenants.a, "sb.principal_id": tenants.keyA.uuidString.lowercased()]),
-                       .rows([]))
+        let across = try await session.execute("UPDATE sb.employee_content SET employee_id = '\(lower(employeeA2))' WHERE id = '\(lower(contentID))'",
+                                               role: "sb_customer", settings: manager)
+        guard case .denied = across else { return XCTFail("A1's manager moved content to A2's employee: \(across)") }
+        // Within the company the same statement is allowed (the test can fail).
+        let within = try await session.execute("UPDATE sb.employee_content SET employee_id = '\(lower(tenants.employeeA1))' WHERE id = '\(lower(contentID))'",
+                                               role: "sb_customer", settings: manager)
+        XCTAssertEqual(within, .rows([]))
     }
 }

@@ -20,6 +20,8 @@ public struct ScheduledAnonymiser: Sendable {
         public var skipped = 0
         /// Due schedules whose anonymisation failed (logged; retried at the next run).
         public var failed = 0
+
+        public init() {}
     }
 
     let database: ScopedDatabase
