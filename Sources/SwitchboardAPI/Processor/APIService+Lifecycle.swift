@@ -42,6 +42,13 @@ extension APIService {
             try await self.audit(action, employee: target, fields: fields, locked: leaver, by: principal, on: connection)
         }
 
+        /// Released numbers (voice or fax) go into quarantine; one audit entry per value.
+        func quarantine(_ values: [String], action: String, field: String) async throws -> [Components.Schemas.InventoryStep] {
+            let until = try await stock.quarantineNumbers(values, resellerID: leaver.resellerID, rule: inventory.quarantine, now: now)
+            for _ in values { try await audit(action, id, [field]) }
+            return values.map { .init(value: $0, action: .quarantine, quarantinedUntil: until) }
+        }
+
         var numbers: [Components.Schemas.InventoryStep] = []
         switch plan.numbers {
         case .handOver:
@@ -52,11 +59,7 @@ extension APIService {
             }
         case .release:
             for assignment in leaverRecord.numbers { _ = try await employees.releaseNumber(assignment.id, of: id) }
-            let until = try await stock.quarantineNumbers(leaverRecord.numbers.map(\.value), resellerID: leaver.resellerID, rule: inventory.quarantine, now: now)
-            for assignment in leaverRecord.numbers {
-                try await audit("number.quarantine", id, ["number"])
-                numbers.append(.init(value: assignment.value, action: .quarantine, quarantinedUntil: until))
-            }
+            numbers = try await quarantine(leaverRecord.numbers.map(\.value), action: "number.quarantine", field: "number")
         }
 
         var sims: [Components.Schemas.InventoryStep] = []
@@ -93,11 +96,7 @@ extension APIService {
             break
         case .release:
             for route in leaverRecord.faxToMail { _ = try await employees.removeFaxToMail(route.id, of: id) }
-            let until = try await stock.quarantineNumbers(leaverRecord.faxToMail.map(\.faxNumber), resellerID: leaver.resellerID, rule: inventory.quarantine, now: now)
-            for route in leaverRecord.faxToMail {
-                try await audit("fax_to_mail.remove", id, ["faxNumber"])
-                faxToMail.append(.init(value: route.faxNumber, action: .quarantine, quarantinedUntil: until))
-            }
+            faxToMail = try await quarantine(leaverRecord.faxToMail.map(\.faxNumber), action: "fax_to_mail.remove", field: "faxNumber")
         }
 
         var content: [Components.Schemas.ContentStep] = []
