@@ -23,7 +23,7 @@ final class LifecycleTests: XCTestCase {
 
     static let start = ISO8601DateFormatter().date(from: "2031-03-10T12:00:00Z")!
 
-    private func newColleague(_ client: some TestClientProtocol, _ world: World, extension ext: String, email: String? = "succ@a1.example",
+    private static func newColleague(_ client: some TestClientProtocol, _ world: World, extension ext: String, email: String? = "succ@a1.example",
                               customer: String? = nil, token: String? = nil) async throws -> String {
         let mail = email.map { #","email":"\#($0)""# } ?? ""
         let reply = try await client.call(.post, "/v1/customers/\(customer ?? world.customerA1)/employees", token: token ?? world.resellerAKey,
@@ -32,25 +32,25 @@ final class LifecycleTests: XCTestCase {
         return try reply.string("id")
     }
 
-    private func storeContent(_ client: some TestClientProtocol, _ world: World, employee: String, kind: String) async throws -> String {
+    private static func storeContent(_ client: some TestClientProtocol, _ world: World, employee: String, kind: String) async throws -> String {
         try await client.execute(uri: "/v1/telephony/employees/\(employee)/content?kind=\(kind)", method: .post,
                                  headers: [.authorization: "Bearer \(world.telephonyKey)", .contentType: "audio/wav"],
                                  body: ByteBuffer(string: "RIFF-\(kind)")) { Reply(status: $0.status, body: String(buffer: $0.body), headers: $0.headers) }.string("id")
     }
 
-    private func auditActions(_ database: TestDatabase) async throws -> [String] {
+    private static func auditActions(_ database: TestDatabase) async throws -> [String] {
         try await database.withAdmin { connection in
             try await connection.query("SELECT action FROM sb.audit_events ORDER BY occurred_at, seq", logger: TestCluster.logger)
                 .collect().map { try $0.decode(String.self) }
         }
     }
 
-    private func values(_ reply: Reply, _ key: String, _ field: String) -> [String] {
+    private static func values(_ reply: Reply, _ key: String, _ field: String) -> [String] {
         ((reply.json[key] as? [[String: Any]]) ?? []).compactMap { $0[field] as? String }
     }
 
     /// Everything a dry run or a failed call could have changed, as the owner reads it.
-    private func snapshot(_ client: some TestClientProtocol, _ world: World, _ database: TestDatabase, employees: [String]) async throws -> [String] {
+    private static func snapshot(_ client: some TestClientProtocol, _ world: World, _ database: TestDatabase, employees: [String]) async throws -> [String] {
         var parts: [String] = []
         for id in employees {
             parts.append(try await client.call(.get, "/v1/employees/\(id)", token: world.resellerAKey).body)
@@ -59,7 +59,7 @@ final class LifecycleTests: XCTestCase {
         }
         parts.append(try await client.call(.get, "/v1/numbers?limit=200", token: world.resellerAKey).body)
         parts.append(try await client.call(.get, "/v1/sims?limit=200", token: world.resellerAKey).body)
-        parts.append("audit events: \(try await auditActions(database).count)")
+        parts.append("audit events: \(try await Self.auditActions(database).count)")
         return parts
     }
 
@@ -70,39 +70,39 @@ final class LifecycleTests: XCTestCase {
         try await withTestApp(database) { client in
             let world = try await World.build(client, database: database)
             let leaver = world.employees["manager"]!
-            let greeting = try await storeContent(client, world, employee: leaver.id, kind: "greeting")
-            let successor = try await newColleague(client, world, extension: "300")
+            let greeting = try await Self.storeContent(client, world, employee: leaver.id, kind: "greeting")
+            let successor = try await Self.newColleague(client, world, extension: "300")
             let reply = try await client.call(.post, "/v1/employees/\(leaver.id)/offboard", token: world.managerA1Token, json: """
                 {"successorId":"\(successor)","numbers":"hand-over","sims":"hand-over","faxToMail":"hand-over","voicemail":"hand-over"}
                 """)
             XCTAssertEqual(reply.status, .ok, reply.body)
             XCTAssertEqual(reply.json["dryRun"] as? Bool, false)
-            XCTAssertEqual(values(reply, "numbers", "value"), [World.stockA.numbers[0]])
-            XCTAssertEqual(values(reply, "numbers", "action"), ["hand-over"])
-            XCTAssertEqual(values(reply, "sims", "value"), [World.stockA.iccids[0]])
-            XCTAssertEqual(values(reply, "faxToMail", "value"), [World.stockA.numbers[1]])
-            XCTAssertEqual(Set(values(reply, "content", "id")), [leaver.voicemail, greeting])
+            XCTAssertEqual(Self.values(reply, "numbers", "value"), [World.stockA.numbers[0]])
+            XCTAssertEqual(Self.values(reply, "numbers", "action"), ["hand-over"])
+            XCTAssertEqual(Self.values(reply, "sims", "value"), [World.stockA.iccids[0]])
+            XCTAssertEqual(Self.values(reply, "faxToMail", "value"), [World.stockA.numbers[1]])
+            XCTAssertEqual(Set(Self.values(reply, "content", "id")), [leaver.voicemail, greeting])
             XCTAssertEqual(((reply.json["anonymisation"] as? [String: Any])?["now"]) as? Bool, true)
             XCTAssertNotNil((reply.json["receipt"] as? [String: Any])?["pseudonym"])
 
             let taker = try await client.call(.get, "/v1/employees/\(successor)", token: world.resellerAKey)
-            XCTAssertEqual(values(taker, "numbers", "number"), [World.stockA.numbers[0]])
-            XCTAssertEqual(values(taker, "sims", "iccid"), [World.stockA.iccids[0]])
-            XCTAssertEqual(values(taker, "faxToMail", "faxNumber"), [World.stockA.numbers[1]])
-            XCTAssertEqual(values(taker, "faxToMail", "deliveryEmail"), ["succ@a1.example"], "faxes reach the successor, never the leaver")
+            XCTAssertEqual(Self.values(taker, "numbers", "number"), [World.stockA.numbers[0]])
+            XCTAssertEqual(Self.values(taker, "sims", "iccid"), [World.stockA.iccids[0]])
+            XCTAssertEqual(Self.values(taker, "faxToMail", "faxNumber"), [World.stockA.numbers[1]])
+            XCTAssertEqual(Self.values(taker, "faxToMail", "deliveryEmail"), ["succ@a1.example"], "faxes reach the successor, never the leaver")
             let content = try await client.call(.get, "/v1/employees/\(successor)/content", token: world.resellerAKey)
             XCTAssertEqual(Set(content.items.compactMap { $0["id"] as? String }), [leaver.voicemail, greeting])
 
             let gone = try await client.call(.get, "/v1/employees/\(leaver.id)", token: world.resellerAKey)
             XCTAssertTrue((gone.json["fullName"] as? String ?? "").hasPrefix("Former employee "), gone.body)
-            XCTAssertEqual(values(gone, "numbers", "number"), [])
-            XCTAssertEqual(values(gone, "sims", "iccid"), [])
+            XCTAssertEqual(Self.values(gone, "numbers", "number"), [])
+            XCTAssertEqual(Self.values(gone, "sims", "iccid"), [])
             // The stock never saw the number leave the company: still assigned, now to the successor.
             let assigned = try await client.call(.get, "/v1/numbers?state=assigned&limit=200", token: world.resellerAKey)
             let row = assigned.items.first { $0["number"] as? String == World.stockA.numbers[0] }
             XCTAssertEqual(row?["employeeId"] as? String, successor, assigned.body)
 
-            let actions = try await auditActions(database)
+            let actions = try await Self.auditActions(database)
             for action in ["number.hand_over", "sim.hand_over", "fax_to_mail.hand_over", "content.hand_over", "employee.anonymise", "employee.offboard"] {
                 XCTAssertTrue(actions.contains(action), "no \(action) in the trail")
             }
@@ -117,14 +117,14 @@ final class LifecycleTests: XCTestCase {
             let number = World.stockA.numbers[2], fax = World.stockA.numbers[3], iccid = World.stockA.iccids[1]
             let reply = try await client.call(.post, "/v1/employees/\(leaver.id)/offboard", token: world.resellerAKey, json: "{}")
             XCTAssertEqual(reply.status, .ok, reply.body)
-            XCTAssertEqual(values(reply, "numbers", "action"), ["quarantine"])
-            XCTAssertEqual(values(reply, "faxToMail", "action"), ["quarantine"])
-            XCTAssertEqual(values(reply, "sims", "action"), ["available"])
+            XCTAssertEqual(Self.values(reply, "numbers", "action"), ["quarantine"])
+            XCTAssertEqual(Self.values(reply, "faxToMail", "action"), ["quarantine"])
+            XCTAssertEqual(Self.values(reply, "sims", "action"), ["available"])
             XCTAssertEqual(((reply.json["receipt"] as? [String: Any])?["released"] as? [String: Any])?["numbers"] as? [String], [number])
 
             let quarantined = try await client.call(.get, "/v1/numbers?state=quarantined&limit=200", token: world.resellerAKey)
             XCTAssertEqual(Set(quarantined.items.compactMap { $0["number"] as? String }), [number, fax])
-            let other = try await newColleague(client, world, extension: "301")
+            let other = try await Self.newColleague(client, world, extension: "301")
             let again = try await client.call(.post, "/v1/employees/\(other)/numbers", token: world.resellerAKey, json: #"{"number":"\#(number)"}"#)
             XCTAssertEqual(again.status, .conflict, again.body)
             XCTAssertEqual(again.json["type"] as? String, "urn:switchboard:problem:number-unavailable")
@@ -144,9 +144,9 @@ final class LifecycleTests: XCTestCase {
             let leaver = world.employees["reseller"]!
             let reply = try await client.call(.post, "/v1/employees/\(leaver.id)/offboard", token: world.resellerAKey, json: #"{"sims":"lost"}"#)
             XCTAssertEqual(reply.status, .ok, reply.body)
-            XCTAssertEqual(values(reply, "sims", "action"), ["lost"])
+            XCTAssertEqual(Self.values(reply, "sims", "action"), ["lost"])
             clock.set(Self.start.addingTimeInterval(1000 * 86_400))
-            let other = try await newColleague(client, world, extension: "302")
+            let other = try await Self.newColleague(client, world, extension: "302")
             let again = try await client.call(.post, "/v1/employees/\(other)/sims", token: world.resellerAKey, json: #"{"iccid":"\#(World.stockA.iccids[1])"}"#)
             XCTAssertEqual(again.status, .conflict, again.body)
             XCTAssertEqual(again.fieldRules, ["iccid/lost"])
@@ -158,30 +158,30 @@ final class LifecycleTests: XCTestCase {
         try await withTestApp(database) { client in
             let world = try await World.build(client, database: database)
             let leaver = world.employees["manager"]!
-            let successor = try await newColleague(client, world, extension: "303")
+            let successor = try await Self.newColleague(client, world, extension: "303")
             let request = """
                 {"successorId":"\(successor)","numbers":"hand-over","sims":"stolen","faxToMail":"release","voicemail":"hand-over"}
                 """
-            let before = try await snapshot(client, world, database, employees: [leaver.id, successor])
+            let before = try await Self.snapshot(client, world, database, employees: [leaver.id, successor])
             let dry = try await client.call(.post, "/v1/employees/\(leaver.id)/offboard?dryRun=true", token: world.managerA1Token, json: request)
             XCTAssertEqual(dry.status, .ok, dry.body)
             XCTAssertEqual(dry.json["dryRun"] as? Bool, true)
             XCTAssertNil(dry.json["receipt"])
-            let after = try await snapshot(client, world, database, employees: [leaver.id, successor])
+            let after = try await Self.snapshot(client, world, database, employees: [leaver.id, successor])
             XCTAssertEqual(after, before, "a dry run changed something")
             let scheduledDry = try await client.call(.post, "/v1/employees/\(leaver.id)/offboard?dryRun=true", token: world.managerA1Token,
                                                      json: #"{"anonymiseOn":"2999-01-01"}"#)
             XCTAssertEqual(scheduledDry.status, .ok, scheduledDry.body)
-            XCTAssertEqual(try await snapshot(client, world, database, employees: [leaver.id, successor]), before)
+            XCTAssertEqual(try await Self.snapshot(client, world, database, employees: [leaver.id, successor]), before)
 
             // The plan is what the real call then does.
             let real = try await client.call(.post, "/v1/employees/\(leaver.id)/offboard", token: world.managerA1Token, json: request)
             XCTAssertEqual(real.status, .ok, real.body)
             for key in ["numbers", "sims", "faxToMail", "content"] {
-                XCTAssertEqual(values(real, key, "value") + values(real, key, "id"), values(dry, key, "value") + values(dry, key, "id"), key)
-                XCTAssertEqual(values(real, key, "action"), values(dry, key, "action"), key)
+                XCTAssertEqual(Self.values(real, key, "value") + Self.values(real, key, "id"), Self.values(dry, key, "value") + Self.values(dry, key, "id"), key)
+                XCTAssertEqual(Self.values(real, key, "action"), Self.values(dry, key, "action"), key)
             }
-            XCTAssertNotEqual(try await snapshot(client, world, database, employees: [leaver.id, successor]), before, "the snapshot can see a change")
+            XCTAssertNotEqual(try await Self.snapshot(client, world, database, employees: [leaver.id, successor]), before, "the snapshot can see a change")
         }
     }
 
@@ -190,7 +190,7 @@ final class LifecycleTests: XCTestCase {
         try await withTestApp(database) { client in
             let world = try await World.build(client, database: database)
             let leaver = world.employees["manager"]!
-            let successor = try await newColleague(client, world, extension: "304")
+            let successor = try await Self.newColleague(client, world, extension: "304")
             // The offboarding's own audit entry is written last, after every hand-over and the erasure.
             try await database.withAdmin { connection in
                 try await connection.query("""
@@ -201,15 +201,15 @@ final class LifecycleTests: XCTestCase {
                     CREATE TRIGGER fail_offboard BEFORE INSERT ON sb.audit_events FOR EACH ROW EXECUTE FUNCTION sb.fail_offboard()
                     """, logger: TestCluster.logger)
             }
-            let before = try await snapshot(client, world, database, employees: [leaver.id, successor])
+            let before = try await Self.snapshot(client, world, database, employees: [leaver.id, successor])
             let failed = try await client.call(.post, "/v1/employees/\(leaver.id)/offboard", token: world.resellerAKey, json: """
                 {"successorId":"\(successor)","numbers":"hand-over","sims":"hand-over","faxToMail":"hand-over","voicemail":"hand-over"}
                 """)
             XCTAssertNotEqual(failed.status, .ok, failed.body)
-            XCTAssertEqual(try await snapshot(client, world, database, employees: [leaver.id, successor]), before, "a failed offboarding left a trace")
+            XCTAssertEqual(try await Self.snapshot(client, world, database, employees: [leaver.id, successor]), before, "a failed offboarding left a trace")
             let released = try await client.call(.post, "/v1/employees/\(leaver.id)/offboard", token: world.resellerAKey, json: "{}")
             XCTAssertNotEqual(released.status, .ok)
-            XCTAssertEqual(try await snapshot(client, world, database, employees: [leaver.id, successor]), before, "a failed release left a trace")
+            XCTAssertEqual(try await Self.snapshot(client, world, database, employees: [leaver.id, successor]), before, "a failed release left a trace")
         }
     }
 
@@ -218,7 +218,7 @@ final class LifecycleTests: XCTestCase {
         try await withTestApp(database) { client in
             let world = try await World.build(client, database: database)
             let leaver = world.employees["manager"]!
-            let before = try await snapshot(client, world, database, employees: [leaver.id])
+            let before = try await Self.snapshot(client, world, database, employees: [leaver.id])
             for token in [world.resellerBKey, world.managerA2Token] {
                 let reply = try await client.call(.post, "/v1/employees/\(leaver.id)/offboard", token: token, json: "{}")
                 XCTAssertEqual(reply.status, .notFound, reply.body)
@@ -229,11 +229,11 @@ final class LifecycleTests: XCTestCase {
                     XCTAssertEqual(try await client.call(.delete, "/v1/employees/\(leaver.id)/\(path)", token: token).status, .notFound)
                 }
             }
-            XCTAssertEqual(try await snapshot(client, world, database, employees: [leaver.id]), before)
+            XCTAssertEqual(try await Self.snapshot(client, world, database, employees: [leaver.id]), before)
 
             // Foreign successors read exactly like unknown ids, for hand-over and for a move.
-            let inB = try await newColleague(client, world, extension: "305", customer: world.customerB1, token: world.resellerBKey)
-            let inA2 = try await newColleague(client, world, extension: "306", customer: world.customerA2)
+            let inB = try await Self.newColleague(client, world, extension: "305", customer: world.customerB1, token: world.resellerBKey)
+            let inA2 = try await Self.newColleague(client, world, extension: "306", customer: world.customerA2)
             func refusal(_ token: String, _ colleague: String, _ operation: String) async throws -> (Int, Set<String>, String) {
                 let body = operation == "offboard" ? #"{"successorId":"\#(colleague)","numbers":"hand-over"}"# : #"{"toEmployeeId":"\#(colleague)","extension":true}"#
                 let reply = try await client.call(.post, "/v1/employees/\(leaver.id)/\(operation)", token: token, json: body)
@@ -250,13 +250,13 @@ final class LifecycleTests: XCTestCase {
                 // A reseller sees both of its companies: another company's employee is refused as such.
                 XCTAssertEqual(try await refusal(world.resellerAKey, inA2, operation).1, ["\(field)/other-company"])
             }
-            XCTAssertEqual(try await snapshot(client, world, database, employees: [leaver.id]), before)
+            XCTAssertEqual(try await Self.snapshot(client, world, database, employees: [leaver.id]), before)
         }
     }
 
     // MARK: scheduled anonymisation
 
-    private func runScheduledDuty(_ database: TestDatabase, at clock: Date) async throws -> ScheduledAnonymiser.Outcome {
+    private static func runScheduledDuty(_ database: TestDatabase, at clock: Date) async throws -> ScheduledAnonymiser.Outcome {
         try await database.withRunningApplicationClient { pool in
             try await ScheduledAnonymiser(database: ScopedDatabase(client: pool), quarantine: QuarantineRule()).run(clock: clock, logger: TestCluster.logger)
         }
@@ -283,26 +283,26 @@ final class LifecycleTests: XCTestCase {
             XCTAssertEqual(twice.status, .conflict)
             XCTAssertEqual(twice.json["type"] as? String, "urn:switchboard:problem:anonymisation-scheduled")
 
-            let dayBefore = try await runScheduledDuty(database, at: ISO8601DateFormatter().date(from: "2031-03-11T23:59:59Z")!)
+            let dayBefore = try await Self.runScheduledDuty(database, at: ISO8601DateFormatter().date(from: "2031-03-11T23:59:59Z")!)
             XCTAssertEqual(dayBefore.anonymised, [])
             let kept = try await client.call(.get, "/v1/employees/\(leaver.id)", token: world.resellerAKey)
             XCTAssertEqual(kept.json["fullName"] as? String, "Staff manager")
 
-            let onTheDay = try await runScheduledDuty(database, at: ISO8601DateFormatter().date(from: "2031-03-12T00:00:01Z")!)
+            let onTheDay = try await Self.runScheduledDuty(database, at: ISO8601DateFormatter().date(from: "2031-03-12T00:00:01Z")!)
             XCTAssertEqual(onTheDay.anonymised.map { $0.uuidString.lowercased() }, [leaver.id])
             let gone = try await client.call(.get, "/v1/employees/\(leaver.id)", token: world.resellerAKey)
             XCTAssertTrue((gone.json["fullName"] as? String ?? "").hasPrefix("Former employee "), gone.body)
             XCTAssertEqual(try await client.call(.get, "/v1/employees/\(leaver.id)/content", token: world.resellerAKey).items.count, 0)
             XCTAssertEqual(try await client.call(.get, "/v1/employees/\(leaver.id)/scheduled-anonymisation", token: world.resellerAKey).status, .notFound)
             // Once only, audited as the system acting in A's chain.
-            let again = try await runScheduledDuty(database, at: ISO8601DateFormatter().date(from: "2031-03-13T00:00:00Z")!)
+            let again = try await Self.runScheduledDuty(database, at: ISO8601DateFormatter().date(from: "2031-03-13T00:00:00Z")!)
             XCTAssertEqual(again, ScheduledAnonymiser.Outcome())
             let kinds = try await database.withAdmin { connection in
                 try await connection.query("SELECT principal_kind, chain FROM sb.audit_events WHERE action = 'employee.anonymise'", logger: TestCluster.logger)
                     .collect().map { try $0.decode((String, String).self) }
             }
-            XCTAssertEqual(kinds.map(\.0), ["system"])
-            XCTAssertEqual(kinds.map(\.1), [world.resellerA])
+            XCTAssertEqual(kinds.map { $0.0 }, ["system"])
+            XCTAssertEqual(kinds.map { $0.1 }, [world.resellerA])
         }
     }
 
@@ -318,11 +318,11 @@ final class LifecycleTests: XCTestCase {
             XCTAssertEqual(try await client.call(.delete, "/v1/employees/\(leaver.id)/scheduled-anonymisation", token: world.managerA1Token).status, .noContent)
             XCTAssertEqual(try await client.call(.get, "/v1/employees/\(leaver.id)/scheduled-anonymisation", token: world.resellerAKey).status, .notFound)
             XCTAssertEqual(try await client.call(.delete, "/v1/employees/\(leaver.id)/scheduled-anonymisation", token: world.resellerAKey).status, .notFound)
-            let outcome = try await runScheduledDuty(database, at: ISO8601DateFormatter().date(from: "2031-03-11T00:00:00Z")!)
+            let outcome = try await Self.runScheduledDuty(database, at: ISO8601DateFormatter().date(from: "2031-03-11T00:00:00Z")!)
             XCTAssertEqual(outcome.anonymised, [])
             let kept = try await client.call(.get, "/v1/employees/\(leaver.id)", token: world.resellerAKey)
             XCTAssertEqual(kept.json["fullName"] as? String, "Staff reseller")
-            XCTAssertTrue(try await auditActions(database).contains("employee.anonymisation_cancelled"))
+            XCTAssertTrue(try await Self.auditActions(database).contains("employee.anonymisation_cancelled"))
         }
     }
 
@@ -333,27 +333,27 @@ final class LifecycleTests: XCTestCase {
         try await withTestApp(database) { client in
             let world = try await World.build(client, database: database)
             let source = world.employees["manager"]!
-            let target = try await newColleague(client, world, extension: "310")
+            let target = try await Self.newColleague(client, world, extension: "310")
             let request = #"{"toEmployeeId":"\#(target)","extension":true,"numbers":["\#(World.stockA.numbers[0])"]}"#
-            let before = try await snapshot(client, world, database, employees: [source.id, target])
+            let before = try await Self.snapshot(client, world, database, employees: [source.id, target])
             let dry = try await client.call(.post, "/v1/employees/\(source.id)/move?dryRun=true", token: world.managerA1Token, json: request)
             XCTAssertEqual(dry.status, .ok, dry.body)
             XCTAssertEqual(dry.json["extension"] as? String, "100")
             XCTAssertEqual(dry.json["replacedExtension"] as? String, "310")
-            XCTAssertEqual(try await snapshot(client, world, database, employees: [source.id, target]), before, "a dry move changed something")
+            XCTAssertEqual(try await Self.snapshot(client, world, database, employees: [source.id, target]), before, "a dry move changed something")
 
             let real = try await client.call(.post, "/v1/employees/\(source.id)/move", token: world.managerA1Token, json: request)
             XCTAssertEqual(real.status, .ok, real.body)
             XCTAssertEqual(real.json["dryRun"] as? Bool, false)
             let moved = try await client.call(.get, "/v1/employees/\(target)", token: world.resellerAKey)
             XCTAssertEqual(moved.json["extension"] as? String, "100")
-            XCTAssertEqual(values(moved, "numbers", "number"), [World.stockA.numbers[0]])
+            XCTAssertEqual(Self.values(moved, "numbers", "number"), [World.stockA.numbers[0]])
             let left = try await client.call(.get, "/v1/employees/\(source.id)", token: world.resellerAKey)
             XCTAssertEqual(left.json["extension"] as? String, "310", "the swap gives the source the colleague's extension")
-            XCTAssertEqual(values(left, "numbers", "number"), [])
+            XCTAssertEqual(Self.values(left, "numbers", "number"), [])
             let quarantined = try await client.call(.get, "/v1/numbers?state=quarantined", token: world.resellerAKey)
             XCTAssertEqual(quarantined.items.count, 0, "a move never quarantines")
-            let actions = try await auditActions(database)
+            let actions = try await Self.auditActions(database)
             for action in ["employee.move", "extension.move", "number.hand_over"] { XCTAssertTrue(actions.contains(action), action) }
         }
     }
@@ -363,15 +363,15 @@ final class LifecycleTests: XCTestCase {
         try await withTestApp(database) { client in
             let world = try await World.build(client, database: database)
             let source = world.employees["manager"]!
-            let target = try await newColleague(client, world, extension: "311")
-            let before = try await snapshot(client, world, database, employees: [source.id, target])
+            let target = try await Self.newColleague(client, world, extension: "311")
+            let before = try await Self.snapshot(client, world, database, employees: [source.id, target])
             // The first number is held and valid, the second belongs to a colleague: nothing may move.
             let reply = try await client.call(.post, "/v1/employees/\(source.id)/move", token: world.managerA1Token, json: """
                 {"toEmployeeId":"\(target)","extension":true,"numbers":["\(World.stockA.numbers[0])","\(World.stockA.numbers[2])","\(World.stockA.numbers[0])"]}
                 """)
             XCTAssertEqual(reply.status, .unprocessableContent, reply.body)
             XCTAssertEqual(reply.fieldRules, ["numbers/1/not-held", "numbers/2/duplicate"])
-            XCTAssertEqual(try await snapshot(client, world, database, employees: [source.id, target]), before)
+            XCTAssertEqual(try await Self.snapshot(client, world, database, employees: [source.id, target]), before)
             let nothing = try await client.call(.post, "/v1/employees/\(source.id)/move", token: world.managerA1Token, json: #"{"toEmployeeId":"\#(target)"}"#)
             XCTAssertEqual(nothing.fieldRules, ["numbers/nothing-to-move"])
         }

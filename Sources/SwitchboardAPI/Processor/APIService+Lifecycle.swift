@@ -109,7 +109,7 @@ extension APIService {
         case .delete:
             // Left to the anonymisation (now, or on the scheduled day).
             for item in try await employees.listContent(of: id) where OffboardPlan.handedOverContent.contains(item.kind) {
-                content.append(.init(id: item.id.apiString, kind: item.kind.rawValue, action: ._delete))
+                content.append(.init(id: item.id.apiString, kind: item.kind.rawValue, action: .delete))
             }
         }
 
