@@ -12,9 +12,12 @@ public struct RetentionJob: Service {
     let logger: Logger
     /// Metrics hook: each run's outcome and duration. Nil records nothing.
     let observer: (any RetentionObserver)?
+    /// The other scheduled duty, run at every tick on every replica (it needs no leader; see its type).
+    let anonymiser: ScheduledAnonymiser?
 
-    public init(database: ScopedDatabase, interval: Duration, logger: Logger, observer: (any RetentionObserver)? = nil) {
+    public init(database: ScopedDatabase, interval: Duration, logger: Logger, observer: (any RetentionObserver)? = nil, anonymiser: ScheduledAnonymiser? = nil) {
         self.runner = RetentionRunner(database: database)
+        self.anonymiser = anonymiser
         self.interval = interval
         self.logger = logger
         self.observer = observer
@@ -30,6 +33,28 @@ public struct RetentionJob: Service {
     }
 
     func runOnce() async {
+        await runRetention()
+        await runScheduledAnonymisations()
+    }
+
+    func runScheduledAnonymisations() async {
+        guard let anonymiser else { return }
+        do {
+            let outcome = try await anonymiser.run(clock: Date(), logger: logger)
+            if !outcome.anonymised.isEmpty || outcome.failed > 0 {
+                logger.notice("scheduled anonymisations", metadata: [
+                    "anonymised": "\(outcome.anonymised.count)", "skipped": "\(outcome.skipped)", "failed": "\(outcome.failed)",
+                ])
+            }
+        } catch is CancellationError {
+            return
+        } catch {
+            logger.error("scheduled anonymisations could not be listed; retrying at the next interval",
+                         metadata: ["error": "\(PostgresErrorDescription.describe(error))"])
+        }
+    }
+
+    func runRetention() async {
         let started = ContinuousClock.now
         do {
             guard let run = try await runner.run(clock: Date(), dryRun: false, trigger: .job, logger: logger) else {

@@ -97,7 +97,8 @@ struct Serve: AsyncParsableCommand {
                 var jobDatabase = ScopedDatabase(client: client, deadlines: deadlines)
                 jobDatabase.poolObserver = metrics
                 let jobs = configuration.retentionInterval.map { interval in
-                    [RetentionJob(database: jobDatabase, interval: interval, logger: logger, observer: metrics)]
+                    [RetentionJob(database: jobDatabase, interval: interval, logger: logger, observer: metrics,
+                                  anonymiser: ScheduledAnonymiser(database: jobDatabase, quarantine: configuration.inventory.quarantine))]
                 } ?? []
                 let app = try buildApplication(
                     AppDependencies(
@@ -190,11 +191,23 @@ struct Retention: AsyncParsableCommand {
                         configuration: try placement.applicationClientConfiguration(password: configuration.database.applicationPassword, maxConnections: 1),
                         backgroundLogger: logger
                     )
-                    let run = try await withThrowingTaskGroup(of: RetentionRun?.self) { group in
-                        group.addTask { await client.run(); return nil }
+                    let (run, anonymisations) = try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { await client.run() }
                         defer { group.cancelAll() }
-                        return try await RetentionRunner(database: ScopedDatabase(client: client)).run(clock: clock, dryRun: dryRun, trigger: .command, logger: logger)
+                        let database = ScopedDatabase(client: client)
+                        let run = try await RetentionRunner(database: database).run(clock: clock, dryRun: dryRun, trigger: .command, logger: logger)
+                        // The other scheduled duty, so operators have one runner: anonymisations due by `clock`.
+                        let anonymiser = ScheduledAnonymiser(database: database, quarantine: configuration.inventory.quarantine)
+                        let anonymisations: String
+                        if dryRun {
+                            let due = try await anonymiser.due(clock: clock, logger: logger)
+                            anonymisations = "would carry out \(due.count) scheduled anonymisation(s)"
+                        } else {
+                            anonymisations = try await anonymiser.run(clock: clock, logger: logger).summary
+                        }
+                        return (run, anonymisations)
                     }
+                    print(anonymisations)
                     if let run {
                         print(RetentionReport.text(run))
                     } else {

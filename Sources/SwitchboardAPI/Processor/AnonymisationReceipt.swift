@@ -5,14 +5,7 @@ import SwitchboardStore
 
 /// The receipt of an erasure: what is gone, what was released, and what others keep and why.
 enum AnonymisationReceipt {
-    static func erasedFields(_ result: AnonymisationResult) -> [String] {
-        var erased = ["fullName", "email", "mobile", "extension", "restrictionReason"]
-        if result.preferenceHistoryDeleted > 0 { erased.append("preferenceHistory") }
-        for kind in ["voicemail", "greeting", "recording", "picture"] where (result.contentDeleted[kind] ?? 0) > 0 {
-            erased.append(kind)
-        }
-        return erased
-    }
+    static func erasedFields(_ result: AnonymisationResult) -> [String] { result.erasedFields }
 
     static func make(employeeID: UUID, result: AnonymisationResult) -> Components.Schemas.AnonymisationReceipt {
         var erased = result.alreadyAnonymised ? [] : ["fullName", "email", "mobile", "extension", "picture", "restrictionReason"]

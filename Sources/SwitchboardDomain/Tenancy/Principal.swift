@@ -5,6 +5,8 @@ public struct Principal: Sendable, Equatable {
     public enum Kind: String, Sendable {
         case apiKey = "api_key"
         case session
+        /// The server itself acting on a tenant's standing instruction (a scheduled anonymisation).
+        case system
     }
 
     public let id: UUID
@@ -35,6 +37,14 @@ public struct Principal: Sendable, Equatable {
     public static func telephonyKey(_ id: UUID) -> Principal {
         Principal(id: id, kind: .apiKey, role: .telephony)
     }
+
+    /// The scheduled-duty runner acting in one reseller's scope (with that reseller's rights, and
+    /// audited as `system`); its id is fixed so the trail shows every such act as the same actor.
+    public static func scheduledDuty(reseller: UUID) -> Principal {
+        Principal(id: scheduledDutyID, kind: .system, role: .reseller, resellerID: reseller)
+    }
+
+    public static let scheduledDutyID = UUID(uuidString: "00000000-0000-0000-0000-00000000d07e")!
 
     public static func manager(_ id: UUID, reseller: UUID, customer: UUID, session: UUID) -> Principal {
         Principal(id: id, kind: .session, role: .customer, resellerID: reseller, customerID: customer, sessionID: session)
