@@ -39,7 +39,7 @@ public struct ScheduledAnonymiser: Sendable {
     public func due(clock: Date, logger: Logger) async throws -> [(resellerID: UUID, employeeID: UUID)] {
         try await database.transaction(.retention, logger: logger) { connection in
             let rows = try await connection.query(
-                "SELECT reseller_id, employee_id FROM sb.due_anonymisations(\(clock), \(batchSize))", logger: logger
+                "SELECT reseller_id, employee_id FROM sb.due_anonymisations(\(clock), \(batchSize)::integer)", logger: logger
             )
             var due: [(resellerID: UUID, employeeID: UUID)] = []
             for try await (reseller, employee) in rows.decode((UUID, UUID).self) { due.append((reseller, employee)) }
