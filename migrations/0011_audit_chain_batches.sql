@@ -8,8 +8,12 @@
 -- rows), and an entry whose chain's newest row this transaction wrote continues from that row:
 -- the transaction already holds the head's lock (taken for that row), so nothing is locked again.
 -- 30,000 entries: 4.2 s. Entries, hashes and `switchboard audit verify` are unchanged.
+--
+-- The newest-entry lookup must use the primary key whatever the statistics say: planned while
+-- the table was small, its cached plan scanned the whole table for every entry of a batch (the
+-- square again, found by the benchmark on a fresh database), hence `enable_seqscan = off`.
 CREATE OR REPLACE FUNCTION sb.audit_chain_append() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, sb
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, sb SET enable_seqscan = off
     AS $$
     DECLARE
         head sb.audit_chain_heads;
