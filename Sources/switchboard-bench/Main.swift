@@ -15,7 +15,8 @@ import SwitchboardStore
 ///
 /// Environment: BENCH_RESELLERS (1000), BENCH_EMPLOYEES_PER_RESELLER (1000), BENCH_SECONDS (10),
 /// BENCH_CONNECTIONS (16), BENCH_ANONYMISE_SAMPLES (100), BENCH_CONTENT_ITEMS (1000), BENCH_CDR_ROWS (500000),
-/// BENCH_EXPIRY_ROWS (10000000); BENCH_ONLY picks rows (customers, employees, rls, anonymise, ingest, expiry).
+/// BENCH_EXPIRY_ROWS (10000000), BENCH_IMPORT_ROWS (10000); BENCH_ONLY picks rows (customers, employees, rls, anonymise, ingest,
+/// expiry, import).
 @main
 struct SwitchboardBench {
     static func main() async throws {
@@ -50,7 +51,8 @@ enum Benchmark {
             handler.logLevel = .warning
             return handler
         }
-        guard Wrk.available() != nil else { throw BenchError("wrk is not installed: apt-get install wrk") }
+        // Only the HTTP load rows use wrk.
+        if selected("customers") || selected("employees"), Wrk.available() == nil { throw BenchError("wrk is not installed: apt-get install wrk") }
 
         // SWITCHBOARD_PG_BIN, SWITCHBOARD_PG_USER and SWITCHBOARD_MIGRATIONS_DIR mean what they mean to the server.
         let settings = try SwitchboardConfiguration(environment: environment, scope: .everyCommand).database
@@ -188,6 +190,11 @@ enum Benchmark {
                                                        target: placement.target, client: client, logger: logger)
             if selected("ingest") { rows.append(try await TrafficBenchmark.ingest(rows: setting("BENCH_CDR_ROWS", 500_000), in: traffic)) }
             if selected("expiry") { rows.append(try await TrafficBenchmark.expiry(rows: setting("BENCH_EXPIRY_ROWS", 10_000_000), in: traffic)) }
+            // 7. Joiners in bulk: a 10,000-row staff CSV through the API against raw COPY.
+            if selected("import") {
+                rows.append(try await StaffImportBenchmark.run(rows: setting("BENCH_IMPORT_ROWS", 10_000), resellerKey: dataset.resellerKey,
+                                                               reseller: dataset.measuredReseller, in: traffic))
+            }
             group.cancelAll()
         }
 

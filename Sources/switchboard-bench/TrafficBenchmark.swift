@@ -20,12 +20,8 @@ enum TrafficBenchmark {
 
     /// Ingest rows/s through `POST /v1/platform/cdrs` ÷ rows/s of `\copy` of the same rows, already resolved, into the same table.
     static func ingest(rows: Int, in environment: Environment) async throws -> Row {
-        let secret = "sbp_benchmark_key_" + UUID().uuidString.lowercased()
+        let secret = try await platformKey(in: environment)
         let holders = try await environment.target.withAdminConnection(logger: environment.logger) { connection in
-            try await connection.query(
-                PostgresQuery(unsafeSQL: "INSERT INTO sb.platform_api_keys (id, name, secret_hash, display_prefix) VALUES (gen_random_uuid(), 'bench', '\\x\(Credentials.hash(secret))', 'sbp_bench')"),
-                logger: environment.logger
-            )
             let result = try await connection.query(
                 "SELECT number, reseller_id::text, customer_id::text, id::text FROM sb.number_assignments WHERE released_at IS NULL ORDER BY number LIMIT 10000",
                 logger: environment.logger
@@ -109,6 +105,18 @@ enum TrafficBenchmark {
         return Row(name: "CDR ingest, \(rows) rows: API (NDJSON, parse, resolve, COPY, usage totals) ÷ raw COPY of the same rows",
                    text: String(format: "%.0f rows/s via API, %.0f rows/s raw COPY", apiRate, copyRate),
                    ratio: ratio, goal: "≥ 0.70", ok: ratio >= 0.7)
+    }
+
+    /// A new platform API key's secret, inserted as the superuser.
+    static func platformKey(in environment: Environment) async throws -> String {
+        let secret = "sbp_benchmark_key_" + UUID().uuidString.lowercased()
+        try await environment.target.withAdminConnection(logger: environment.logger) { connection in
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "INSERT INTO sb.platform_api_keys (id, name, secret_hash, display_prefix) VALUES (gen_random_uuid(), 'bench', '\\x\(Credentials.hash(secret))', 'sbp_bench')"),
+                logger: environment.logger
+            )
+        }
+        return secret
     }
 
     /// Fills the oldest month's partition with `rows` CDRs and times the retention run that drops it.

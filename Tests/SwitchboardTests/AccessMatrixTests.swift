@@ -156,6 +156,12 @@ final class AccessMatrixTests: XCTestCase {
              expected: only([.resellerA: 422, .managerA1: 422, .resellerB: 404, .managerA2: 404])),
         Cell(operation: "exportEmployee", method: .get, path: { w, c in "/v1/employees/\(employee(w, c).id)/export" }, body: nil,
              expected: only([.resellerA: 200, .managerA1: 200, .resellerB: 404, .managerA2: 404])),
+        // Staff CSV: the same callers as the directory; every caller's row takes its own extension.
+        Cell(operation: "importEmployees", method: .post, path: { w, _ in "/v1/customers/\(w.customerA1)/employees/import" },
+             body: { "fullName,extension\r\nNew \($0.rawValue),\(2000 + Caller.allCases.firstIndex(of: $0)!)\r\n" },
+             expected: only([.resellerA: 201, .managerA1: 201, .resellerB: 404, .managerA2: 404]), contentType: "text/csv"),
+        Cell(operation: "exportEmployeesCsv", method: .get, path: { w, _ in "/v1/customers/\(w.customerA1)/employees/export.csv" }, body: nil,
+             expected: only([.resellerA: 200, .managerA1: 200, .resellerB: 404, .managerA2: 404])),
         Cell(operation: "listContent", method: .get, path: { w, c in "/v1/employees/\(employee(w, c).id)/content" }, body: nil,
              expected: only([.resellerA: 200, .managerA1: 200, .resellerB: 404, .managerA2: 404])),
         Cell(operation: "downloadContent", method: .get, path: { w, c in "/v1/employees/\(employee(w, c).id)/content/\(employee(w, c).voicemail)" }, body: nil,

@@ -2,6 +2,7 @@ internal import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import SwitchboardDomain
 import SwitchboardStore
 internal import OpenAPIRuntime
 
@@ -29,8 +30,13 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
     static let loginPath = "/v1/sessions"
     static let maxLoginBytes = 8 << 10
 
+    /// Staff CSV imports (`/v1/customers/{customerId}/employees/import`): their own limit, above the default.
+    static let staffImportSuffix = "/employees/import"
+
     func limit(for path: String) -> Int {
         if path == Self.batchPath { return maxBatchBytes }
+        // Template or concrete path alike (the gate asks with the one, this middleware with the other).
+        if path.hasSuffix(Self.staffImportSuffix) { return StaffCSVLimits.maxBytes }
         if path == Self.loginPath { return Self.maxLoginBytes }
         return path.hasPrefix("/v1/telephony/") || path.hasSuffix("/picture") ? maxContentBytes : maxBodyBytes
     }

@@ -10,12 +10,7 @@ extension APIService {
         let id = TimeOrderedID.make()
         let record = try await transaction { principal, connection in
             let customerID = try RequestValues.id(input.path.customerId, field: "customerId")
-            guard let customer = try await CustomerRepository(connection, logger: logger, view: .full).get(customerID) else {
-                throw Problem.notFound("No such customer.")
-            }
-            guard customer.status == .active else {
-                throw Problem.conflict("The customer is terminated; its directory takes no new employees.", type: "customer-terminated")
-            }
+            let customer = try await activeCustomer(customerID, on: connection)
             var validator = Validator()
             let fullName = validator.text(body.fullName, field: "fullName")
             let extensionNumber = validator.extensionNumber(body._extension, field: "extension", lengths: customer.extensionLengths)
@@ -257,6 +252,17 @@ extension APIService {
         "Processing of this person's data is restricted. Lift the restriction (DELETE /v1/employees/{id}/restriction) first; erasure is still possible.",
         type: "restricted"
     )
+
+    /// The customer, if the caller sees it (404 otherwise) and it still takes employees (409).
+    func activeCustomer(_ customerID: UUID, on connection: PostgresConnection) async throws -> CustomerRecord {
+        guard let customer = try await CustomerRepository(connection, logger: logger, view: .full).get(customerID) else {
+            throw Problem.notFound("No such customer.")
+        }
+        guard customer.status == .active else {
+            throw Problem.conflict("The customer is terminated; its directory takes no new employees.", type: "customer-terminated")
+        }
+        return customer
+    }
 
     /// Locks the employee and refuses changes to anonymised or restricted people.
     func lockForChange(_ employees: EmployeeRepository, _ id: UUID) async throws -> EmployeeLock {

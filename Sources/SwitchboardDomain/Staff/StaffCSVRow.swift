@@ -59,7 +59,8 @@ package struct StaffCSVRow: Sendable, Equatable {
         }
     }
 
-    private static func position(_ index: Int, of count: Int) -> String {
+    /// How a detail names one value of a cell holding several.
+    static func position(_ index: Int, of count: Int) -> String {
         count > 1 ? "value \(index + 1) of \(count) " : ""
     }
 }

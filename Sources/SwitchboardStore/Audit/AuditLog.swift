@@ -10,6 +10,25 @@ public enum AuditLog {
         try await insert(entry, principalID: principal.id, principalKind: principal.kind.rawValue, role: principal.role.databaseRole, on: connection, logger: logger)
     }
 
+    /// Many entries in one statement, in order (a bulk import writes one per person and change).
+    /// The chain trigger still runs per row, so the hash chain is the same as for single appends.
+    public static func append(_ entries: [AuditEntry], by principal: Principal, on connection: PostgresConnection, logger: Logger) async throws {
+        guard !entries.isEmpty else { return }
+        // Field names never hold a comma, so each entry's list travels as one text; absent ids as ''.
+        try await connection.query(
+            """
+            INSERT INTO sb.audit_events (principal_id, principal_kind, role, reseller_id, customer_id, action, target_id, fields)
+            SELECT \(principal.id), \(principal.kind.rawValue), \(principal.role.databaseRole), nullif(reseller_id, '')::uuid, nullif(customer_id, '')::uuid,
+                   action, nullif(target_id, '')::uuid, string_to_array(fields, ',')
+            FROM unnest(\(entries.map { $0.resellerID?.uuidString ?? "" })::text[], \(entries.map { $0.customerID?.uuidString ?? "" })::text[],
+                        \(entries.map(\.action))::text[], \(entries.map { $0.targetID?.uuidString ?? "" })::text[], \(entries.map { $0.fields.joined(separator: ",") })::text[])
+                 WITH ORDINALITY AS entry(reseller_id, customer_id, action, target_id, fields, position)
+            ORDER BY position
+            """,
+            logger: logger
+        )
+    }
+
     /// Events of the login flow, recorded before any principal exists (the subject is the person logging in).
     public static func appendLogin(_ entry: AuditEntry, personID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
         try await insert(entry, principalID: personID, principalKind: "login", role: "sb_authenticator", on: connection, logger: logger)
