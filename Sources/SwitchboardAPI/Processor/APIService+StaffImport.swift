@@ -101,11 +101,11 @@ extension APIService {
     private func apply(
         _ plan: StaffImportPlan, customer: CustomerRecord, now: Date, by principal: Principal, on connection: PostgresConnection
     ) async throws -> [(row: Int, employeeID: String)] {
+        // checkAgainstDatabase found every value available and holds the rows' locks: take them as they are.
         let stock = StockRepository(connection, logger: logger)
         let field = StaffCSVColumn.self
-        try await stock.claimNumbers(plan.values(of: .number).map { ($0, field.number.rawValue) },
-                                     resellerID: customer.resellerID, customerID: customer.id, use: .voice, now: now)
-        try await stock.claimSIMs(plan.values(of: .iccid).map { ($0, field.iccid.rawValue) }, resellerID: customer.resellerID, customerID: customer.id, now: now)
+        try await stock.takeNumbers(plan.values(of: .number), resellerID: customer.resellerID, customerID: customer.id, use: .voice, now: now)
+        try await stock.takeSIMs(plan.values(of: .iccid), resellerID: customer.resellerID, customerID: customer.id, now: now)
         let created = plan.employees.map { (id: TimeOrderedID.make(), employee: $0) }
         try await BulkEmployeeRepository(connection, logger: logger).create(created, resellerID: customer.resellerID, customerID: customer.id)
         var entries: [AuditEntry] = []

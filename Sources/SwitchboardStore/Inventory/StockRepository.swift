@@ -49,6 +49,13 @@ public struct StockRepository: Sendable {
         let numbers = claims.map(\.number)
         let availability = try await numberAvailability(numbers, resellerID: resellerID, now: now)
         try Self.refuseFirstUnavailable(claims.map { ($0.number, $0.field) }, availability, kind: .number)
+        try await takeNumbers(numbers, resellerID: resellerID, customerID: customerID, use: use, now: now)
+    }
+
+    /// Marks numbers this transaction found available (``numberAvailability(_:resellerID:now:)``,
+    /// which locked their rows) as assigned to the customer, without looking them up again.
+    public func takeNumbers(_ numbers: [String], resellerID: UUID, customerID: UUID, use: NumberUse, now: Date) async throws {
+        guard !numbers.isEmpty else { return }
         try await connection.query(
             """
             UPDATE sb.stock_numbers SET state = 'assigned', use = \(use), customer_id = \(customerID), quarantined_until = NULL, changed_at = \(now)
@@ -133,6 +140,13 @@ public struct StockRepository: Sendable {
         let iccids = claims.map(\.iccid)
         let availability = try await simAvailability(iccids, resellerID: resellerID)
         try Self.refuseFirstUnavailable(claims.map { ($0.iccid, $0.field) }, availability, kind: .sim)
+        try await takeSIMs(iccids, resellerID: resellerID, customerID: customerID, now: now)
+    }
+
+    /// Marks SIM cards this transaction found available (``simAvailability(_:resellerID:)``, which
+    /// locked their rows) as assigned to the customer, without looking them up again.
+    public func takeSIMs(_ iccids: [String], resellerID: UUID, customerID: UUID, now: Date) async throws {
+        guard !iccids.isEmpty else { return }
         try await connection.query(
             """
             UPDATE sb.stock_sims SET state = 'assigned', customer_id = \(customerID), changed_at = \(now)
