@@ -28,12 +28,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: []),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The managers' portal: server-rendered HTML from templates kept as resource files.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // Value types and rules: no I/O, no framework dependencies.
         .target(
             name: "SwitchboardDomain",
             dependencies: []
+        ),
+        // The portal's templates, its Danish and English texts, and its style sheet.
+        .target(
+            name: "SwitchboardPortalResources",
+            resources: [.copy("Templates"), .copy("Texts"), .copy("Assets")]
         ),
         // PostgreSQL: launcher, migrations, the scoped request transaction, repositories.
         .target(
@@ -75,6 +82,8 @@ let package = Package(
                 // GET /metrics: each application owns its registry (no process-global bootstrap).
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                "SwitchboardPortalResources",
             ],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),

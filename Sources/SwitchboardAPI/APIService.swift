@@ -16,10 +16,13 @@ package struct APIService: APIProtocol {
     let inventory: InventorySettings
     let batchAdmission: AdmissionGate
     let metrics: ServerMetrics
+    /// DNS TXT lookups that prove a reseller controls a portal hostname.
+    let hostnameResolver: any TXTRecordResolver
 
     package init(database: ScopedDatabase, migrations: MigrationRunner, authenticator: Authenticator, passwords: PasswordHasher, traffic: TrafficSettings = .init(),
-                 inventory: InventorySettings = .init(), metrics: ServerMetrics = ServerMetrics()) {
+                 inventory: InventorySettings = .init(), metrics: ServerMetrics = ServerMetrics(), hostnameResolver: any TXTRecordResolver = DNSTXTResolver()) {
         self.metrics = metrics
+        self.hostnameResolver = hostnameResolver
         self.database = database
         self.migrations = migrations
         self.authenticator = authenticator

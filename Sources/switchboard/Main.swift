@@ -104,9 +104,10 @@ struct Serve: AsyncParsableCommand {
                     AppDependencies(
                         database: client, migrations: migrations, passwords: PasswordHasher(), traffic: configuration.traffic, inventory: configuration.inventory,
                         trustedProxies: configuration.trustedProxies,
-                        databaseDeadlines: deadlines, connectionLimits: configuration.connectionLimits, metrics: metrics
+                        databaseDeadlines: deadlines, connectionLimits: configuration.connectionLimits, metrics: metrics, portal: configuration.portal
                     ),
-                    configuration: .init(address: .hostname(host, port: port), serverName: "switchboard"),
+                    // No Server header: a reseller's managers must not learn which product serves their portal.
+                    configuration: .init(address: .hostname(host, port: port)),
                     logger: logger,
                     jobs: jobs
                 )

@@ -48,7 +48,10 @@ package struct Authenticator: Sendable {
     /// `Retry-After`, before any password is checked. Unknown e-mails are counted like known ones,
     /// and an unknown e-mail, a wrong password and an inactive company all answer the same 401
     /// after the same bcrypt work.
-    package func login(email rawEmail: String, password: String, source: String, logger: Logger) async throws -> (token: String, expiresAt: Date) {
+    ///
+    /// `reseller` limits the candidates to one reseller's managers: the portal signs in through a
+    /// brand's hostname, so the same e-mail under another reseller is neither tried nor revealed.
+    package func login(email rawEmail: String, password: String, source: String, reseller: UUID? = nil, logger: Logger) async throws -> (token: String, expiresAt: Date) {
         let refusal = Problem.unauthorized("The e-mail or password is wrong.")
         let validEmail = EmailAddress(rawEmail)?.value
         // Not an address at all: still counted, so a throttled source stays throttled; under a digest,
@@ -62,7 +65,7 @@ package struct Authenticator: Sendable {
                 return (wait, [])
             }
             guard validEmail != nil else { return (nil, []) }
-            let candidates = try await repository.loginCandidates(email: email)
+            let candidates = try await repository.loginCandidates(email: email, reseller: reseller)
             for candidate in candidates {
                 try await AuditLog.appendLogin(
                     AuditEntry(action: "login.attempt", targetID: candidate.managerID, resellerID: candidate.resellerID, customerID: candidate.customerID),

@@ -54,6 +54,15 @@ enum OperationAccess: Sendable, Equatable {
         "GET /v1/numbers": .directory,
         "GET /v1/sims": .directory,
 
+        // Brands: the reseller's own; the platform reads them for support and verifies hostnames by hand.
+        "GET /v1/brand": .reseller,
+        "PUT /v1/brand": .reseller,
+        "PUT /v1/brand/logo": .reseller,
+        "DELETE /v1/brand/logo": .reseller,
+        "POST /v1/brand/hostnames/{hostname}/check": .reseller,
+        "GET /v1/resellers/{resellerId}/brand": .platform,
+        "POST /v1/resellers/{resellerId}/hostnames/{hostname}/verify": .platform,
+
         "GET /v1/dpa": .reseller,
         "POST /v1/dpa/acceptances": .reseller,
         "POST /v1/customers": .reseller,

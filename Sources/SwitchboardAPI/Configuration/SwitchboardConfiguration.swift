@@ -51,6 +51,8 @@ package struct SwitchboardConfiguration: Sendable {
     package var traffic: TrafficSettings
     package var inventory: InventorySettings
     package var trustedProxies: Set<String>
+    /// The managers' portal: whether its cookies may travel over plain HTTP.
+    package var portal: PortalSettings
     package var databaseDeadlines: DatabaseDeadlines
     package var connectionLimits: ConnectionLimits
 
@@ -91,6 +93,7 @@ package struct SwitchboardConfiguration: Sendable {
         )
         inventory = InventorySettings(quarantine: QuarantineRule(days: try source.integer(.numberQuarantineDays)))
         trustedProxies = ClientAddress.trustedProxies(from: source.string(.trustedProxies))
+        portal = PortalSettings(insecureCookies: source.bool(.insecureCookies))
         databaseDeadlines = DatabaseDeadlines(
             connectionWait: .seconds(try source.integer(.databaseWaitSeconds)),
             transaction: .seconds(try source.integer(.databaseTransactionTimeoutSeconds)),

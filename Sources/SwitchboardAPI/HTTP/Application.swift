@@ -27,13 +27,20 @@ package struct AppDependencies: Sendable {
     package var credentialCache: CredentialCache
     /// This application's metrics registry, served by `GET /metrics`; one per application, never global.
     package var metrics: ServerMetrics
+    /// DNS TXT lookups for hostname verification (tests answer from a table).
+    package var hostnameResolver: any TXTRecordResolver
+    /// The managers' portal (cookie security).
+    package var portal: PortalSettings
 
     package init(
         database: PostgresClient, migrations: MigrationSet, passwords: PasswordHasher, maxBodyBytes: Int = 1 << 20, traffic: TrafficSettings = .init(),
         inventory: InventorySettings = .init(), trustedProxies: Set<String> = [], loginThrottle: LoginThrottleRule = .init(),
         databaseDeadlines: DatabaseDeadlines = .init(), connectionLimits: ConnectionLimits = .init(),
-        credentialCache: CredentialCache = .init(), metrics: ServerMetrics = ServerMetrics()
+        credentialCache: CredentialCache = .init(), metrics: ServerMetrics = ServerMetrics(), hostnameResolver: any TXTRecordResolver = DNSTXTResolver(),
+        portal: PortalSettings = .init()
     ) {
+        self.hostnameResolver = hostnameResolver
+        self.portal = portal
         self.credentialCache = credentialCache
         self.metrics = metrics
         self.trustedProxies = trustedProxies
@@ -50,11 +57,6 @@ package struct AppDependencies: Sendable {
 }
 
 package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRequestContext> {
-    let router = Router(context: AppRequestContext.self)
-    // Outermost, so it counts the status the boundary gives every error.
-    router.middlewares.add(RequestMetricsMiddleware(metrics: dependencies.metrics))
-    let boundary = RequestBoundaryMiddleware(maxBodyBytes: dependencies.maxBodyBytes, maxBatchBytes: dependencies.traffic.maxBatchBytes)
-    router.middlewares.add(boundary)
     var database = ScopedDatabase(client: dependencies.database, deadlines: dependencies.databaseDeadlines)
     database.poolObserver = dependencies.metrics
     let credentials = CredentialResolver(database: database, cache: dependencies.credentialCache)
@@ -62,7 +64,6 @@ package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRe
     authenticator.trustedProxies = dependencies.trustedProxies
     authenticator.throttle = dependencies.loginThrottle
     authenticator.metrics = dependencies.metrics
-    let transport = MethodAwareTransport(router: router, gate: OperationGate(authenticator: authenticator, bodyLimit: { boundary.limit(for: $0) }))
     let service = APIService(
         database: database,
         migrations: MigrationRunner(migrations: dependencies.migrations),
@@ -70,10 +71,22 @@ package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRe
         passwords: dependencies.passwords,
         traffic: dependencies.traffic,
         inventory: dependencies.inventory,
-        metrics: dependencies.metrics
+        metrics: dependencies.metrics,
+        hostnameResolver: dependencies.hostnameResolver
     )
+    let portal = try PortalController(database: database, authenticator: authenticator, service: service, settings: dependencies.portal)
+
+    let router = Router(context: AppRequestContext.self)
+    // Outermost, so it counts the status the boundary gives every error.
+    router.middlewares.add(RequestMetricsMiddleware(metrics: dependencies.metrics))
+    // Outside the API, an error is a neutral page: no problem document names the product there.
+    let boundary = RequestBoundaryMiddleware(maxBodyBytes: dependencies.maxBodyBytes, maxBatchBytes: dependencies.traffic.maxBatchBytes,
+                                             pageForError: { status in portal.neutralPage(status: status) })
+    router.middlewares.add(boundary)
+    let transport = MethodAwareTransport(router: router, gate: OperationGate(authenticator: authenticator, bodyLimit: { boundary.limit(for: $0) }))
     try service.registerHandlers(on: transport, configuration: apiConfiguration, middlewares: [IfMatchRequiredMiddleware()])
     transport.registerMethodNotAllowedFallbacks()
+    portal.register(on: router)
     return router
 }
 

@@ -17,7 +17,12 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
     /// CDR batches: streamed, so a chunked body is counted by the ingest itself, never collected here.
     let maxBatchBytes: Int
 
-    package init(maxBodyBytes: Int, maxContentBytes: Int = 10 << 20, maxBatchBytes: Int = 512 << 20) {
+    /// The page for an error outside the API (the portal's neutral page); nil renders problem documents everywhere.
+    let pageForError: (@Sendable (HTTPResponse.Status) -> Response)?
+
+    package init(maxBodyBytes: Int, maxContentBytes: Int = 10 << 20, maxBatchBytes: Int = 512 << 20,
+                 pageForError: (@Sendable (HTTPResponse.Status) -> Response)? = nil) {
+        self.pageForError = pageForError
         self.maxBodyBytes = maxBodyBytes
         self.maxContentBytes = maxContentBytes
         self.maxBatchBytes = maxBatchBytes
@@ -30,6 +35,12 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
     static let loginPath = "/v1/sessions"
     static let maxLoginBytes = 8 << 10
 
+    /// The managers' portal: forms of a few short fields.
+    static let portalPrefix = "/portal/"
+
+    /// A brand's logo: small by rule (``LogoImage``), so refused early when declared larger.
+    static let brandLogoPath = "/v1/brand/logo"
+
     /// Staff CSV imports (`/v1/customers/{customerId}/employees/import`): their own limit, above the default.
     static let staffImportSuffix = "/employees/import"
 
@@ -38,6 +49,8 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
         // Template or concrete path alike (the gate asks with the one, this middleware with the other).
         if path.hasSuffix(Self.staffImportSuffix) { return StaffCSVLimits.maxBytes }
         if path == Self.loginPath { return Self.maxLoginBytes }
+        if path == Self.brandLogoPath { return LogoImage.maxBytes }
+        if path.hasPrefix(Self.portalPrefix) { return PortalController.formLimit }
         return path.hasPrefix("/v1/telephony/") || path.hasSuffix("/picture") ? maxContentBytes : maxBodyBytes
     }
 
@@ -97,6 +110,11 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
         }
     }
 
+    /// Paths of the HTTP API (`openapi.yaml`), whose errors are problem documents.
+    static func isAPIPath(_ path: String) -> Bool {
+        path.hasPrefix("/v1/") || path == "/v1" || ["/health", "/ready", "/metrics"].contains(path)
+    }
+
     /// A client-supplied id is echoed only if it is short and plain (it ends up in logs).
     static func acceptableRequestID(_ value: String?) -> String? {
         guard let value, !value.isEmpty, value.utf8.count <= 128,
@@ -106,7 +124,10 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
     }
 
     func problemResponse(for error: any Error, request: Request, context: Context) -> Response {
-        ProblemMapping.problem(for: error, logger: context.logger).response(requestID: context.requestID, instance: request.uri.path)
+        if let pageForError, !Self.isAPIPath(request.uri.path) {
+            return pageForError(ProblemMapping.problem(for: error, logger: context.logger).status)
+        }
+        return ProblemMapping.problem(for: error, logger: context.logger).response(requestID: context.requestID, instance: request.uri.path)
     }
 }
 

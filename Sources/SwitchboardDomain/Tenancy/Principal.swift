@@ -46,6 +46,12 @@ public struct Principal: Sendable, Equatable {
 
     public static let scheduledDutyID = UUID(uuidString: "00000000-0000-0000-0000-00000000d07e")!
 
+    /// The server acting as the platform on its own checks (a hostname's DNS record was found):
+    /// platform rights, audited as `system` under a fixed id.
+    public static let platformDuty = Principal(id: platformDutyID, kind: .system, role: .platform)
+
+    public static let platformDutyID = UUID(uuidString: "00000000-0000-0000-0000-00000000d07f")!
+
     public static func manager(_ id: UUID, reseller: UUID, customer: UUID, session: UUID) -> Principal {
         Principal(id: id, kind: .session, role: .customer, resellerID: reseller, customerID: customer, sessionID: session)
     }

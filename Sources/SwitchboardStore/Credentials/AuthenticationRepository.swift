@@ -92,8 +92,9 @@ public struct AuthenticationRepository: Sendable {
 
     /// The managers behind `email` whose company and reseller are active, oldest first (ids are time-ordered). Logins are
     /// unique per reseller, so one e-mail may belong to managers of several resellers; at most
-    /// `limit` are returned, which bounds the bcrypt work one attempt can cause.
-    public func loginCandidates(email: String, limit: Int = 4) async throws -> [LoginCandidate] {
+    /// `limit` are returned, which bounds the bcrypt work one attempt can cause. `reseller`, when
+    /// given, keeps only that reseller's managers (a sign-in through its brand's portal).
+    public func loginCandidates(email: String, reseller: UUID? = nil, limit: Int = 4) async throws -> [LoginCandidate] {
         let rows = try await connection.query(
             """
             SELECT m.id, m.reseller_id, m.customer_id, m.password_hash
@@ -101,6 +102,7 @@ public struct AuthenticationRepository: Sendable {
             JOIN sb.customers c ON c.reseller_id = m.reseller_id AND c.id = m.customer_id
             JOIN sb.resellers r ON r.id = m.reseller_id
             WHERE m.email = \(email) AND c.status = 'active' AND r.status = 'active'
+              AND (\(reseller)::uuid IS NULL OR m.reseller_id = \(reseller))
             ORDER BY m.id LIMIT \(limit)
             """,
             logger: logger

@@ -3,9 +3,16 @@ import Foundation
 
 public enum Credentials {
     public static func issue(_ kind: CredentialKind) -> IssuedSecret {
+        let secret = "\(kind.rawValue)_\(randomToken())"
+        return IssuedSecret(secret: secret, hash: hash(secret), displayPrefix: String(secret.prefix(12)))
+    }
+
+    /// 32 random bytes as unpadded base64url (43 characters): secrets, and tokens a client echoes.
+    public static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()
         let random = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return make(kind: kind, random: Data(random))
+        return Data(random).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
     /// The shortest operator-chosen secret accepted (the bootstrap token): 32 characters.
@@ -16,13 +23,6 @@ public enum Credentials {
     public static func adopt(_ secret: String) -> IssuedSecret {
         let digest = hash(secret)
         return IssuedSecret(secret: secret, hash: digest, displayPrefix: "token:" + digest.prefix(8))
-    }
-
-    private static func make(kind: CredentialKind, random: Data) -> IssuedSecret {
-        let body = random.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        let secret = "\(kind.rawValue)_\(body)"
-        return IssuedSecret(secret: secret, hash: hash(secret), displayPrefix: String(secret.prefix(12)))
     }
 
     /// Lower-case hex of the SHA-256, as stored. Runs on every request, so no per-byte formatting.

@@ -8,6 +8,7 @@ enum UniqueConstraint {
         case "number_assignments_active_number": "number"
         case "sim_cards_active_iccid": "iccid"
         case "fax_to_mail_number": "faxNumber"
+        case "brand_hostnames_hostname", "brand_hostnames_pkey": "hostnames"
         default: "id"
         }
     }
