@@ -104,7 +104,8 @@ struct Serve: AsyncParsableCommand {
                     AppDependencies(
                         database: client, migrations: migrations, passwords: PasswordHasher(), traffic: configuration.traffic, inventory: configuration.inventory,
                         trustedProxies: configuration.trustedProxies,
-                        databaseDeadlines: deadlines, connectionLimits: configuration.connectionLimits, metrics: metrics, portal: configuration.portal
+                        databaseDeadlines: deadlines, connectionLimits: configuration.connectionLimits, metrics: metrics,
+                        hostnameResolver: DNSTXTResolver(nameservers: configuration.dnsNameservers), portal: configuration.portal
                     ),
                     // No Server header: a reseller's managers must not learn which product serves their portal.
                     configuration: .init(address: .hostname(host, port: port)),

@@ -19,7 +19,15 @@ final class AccessMatrixTests: XCTestCase {
         let expected: [Caller: Int]
         /// Binary operations send their own media type.
         var contentType: String? = nil
+        /// A body that is no text (an image).
+        var bytes: [UInt8]? = nil
     }
+
+    /// A real 2×2 PNG, for the logo.
+    static let png = Array(Data(base64Encoded: "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGPkjv/PwMDAxMDAwMDAAAAQIgFtcyrlPwAAAABJRU5ErkJggg==")!)
+
+    static func brandHost(_ caller: Caller) -> String { caller == .resellerB ? World.brandB.host : World.brandA.host }
+
 
     /// The employee a caller acts on: each allowed caller has its own, the rest probe the manager's.
     static func employee(_ world: World, _ caller: Caller) -> World.SeededEmployee {
@@ -81,6 +89,27 @@ final class AccessMatrixTests: XCTestCase {
         // A's key is foreign to the platform's own key list and to B: 404.
         Cell(operation: "revokeApiKey", method: .delete, path: { w, _ in let world = w; return "/v1/api-keys/\(world.resellerASpareKeyID)" }, body: nil,
              expected: only([.platform: 404, .resellerB: 404, .resellerA: 204])),
+        Cell(operation: "getBrand", method: .get, path: { _, _ in "/v1/brand" }, body: nil,
+             expected: only([.resellerA: 200, .resellerB: 200])),
+        Cell(operation: "putBrand", method: .put, path: { _, _ in "/v1/brand" },
+             body: { caller in (caller == .resellerB ? World.brandB : World.brandA).settingsJSON },
+             expected: only([.resellerA: 200, .resellerB: 200])),
+        Cell(operation: "putBrandLogo", method: .put, path: { _, _ in "/v1/brand/logo" }, body: nil,
+             expected: only([.resellerA: 200, .resellerB: 200]), contentType: "image/png", bytes: png),
+        Cell(operation: "deleteBrandLogo", method: .delete, path: { _, _ in "/v1/brand/logo" }, body: nil,
+             expected: only([.resellerA: 204, .resellerB: 204])),
+        // The seeded hostnames are verified already: a check answers at once, without DNS.
+        Cell(operation: "checkBrandHostname", method: .post, path: { _, c in "/v1/brand/hostnames/\(brandHost(c))/check" }, body: nil,
+             expected: only([.resellerA: 200, .resellerB: 200])),
+        Cell(operation: "checkBrandHostname (another reseller's)", method: .post, path: { _, c in "/v1/brand/hostnames/\(c == .resellerB ? World.brandA.host : World.brandB.host)/check" },
+             body: nil, expected: only([.resellerA: 404, .resellerB: 404])),
+        // Platform staff read brands for support and verify hostnames by hand; they change nothing else.
+        Cell(operation: "getResellerBrand", method: .get, path: { w, _ in "/v1/resellers/\(w.resellerA)/brand" }, body: nil,
+             expected: only([.platform: 200])),
+        Cell(operation: "verifyResellerHostname", method: .post, path: { w, _ in "/v1/resellers/\(w.resellerA)/hostnames/\(World.brandA.host)/verify" }, body: nil,
+             expected: only([.platform: 200])),
+        Cell(operation: "verifyResellerHostname (not claimed by that reseller)", method: .post,
+             path: { w, _ in "/v1/resellers/\(w.resellerA)/hostnames/\(World.brandB.host)/verify" }, body: nil, expected: only([.platform: 404])),
         Cell(operation: "getDpaStatus", method: .get, path: { _, _ in "/v1/dpa" }, body: nil,
              expected: only([.resellerA: 200, .resellerB: 200])),
         Cell(operation: "acceptDpa", method: .post, path: { _, _ in "/v1/dpa/acceptances" }, body: { _ in #"{"version":"2026-01"}"# },
@@ -236,7 +265,11 @@ final class AccessMatrixTests: XCTestCase {
                         let path = cell.path(world, caller)
                         headers[.ifMatch] = try await client.currentETag(path, token: path.hasPrefix("/v1/resellers/") ? world.platformKey : world.resellerAKey)
                     }
-                    let reply = try await client.call(cell.method, cell.path(world, caller), token: token, json: body, headers: headers)
+                    let reply = if let bytes = cell.bytes {
+                        try await client.call(cell.method, cell.path(world, caller), token: token, bytes: bytes, headers: headers)
+                    } else {
+                        try await client.call(cell.method, cell.path(world, caller), token: token, json: body, headers: headers)
+                    }
                     let expected = cell.expected[caller]!
                     if reply.status.code != expected {
                         failures.append("\(cell.operation) as \(caller): expected \(expected), got \(reply.status.code) \(reply.body.prefix(200))")

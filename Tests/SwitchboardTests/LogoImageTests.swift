@@ -8,24 +8,24 @@ final class LogoImageTests: XCTestCase {
     // MARK: Accepted, and what is kept or stripped
 
     func testPNGIsAcceptedWithItsFormatAndDimensions() throws {
-        let logo = try LogoImage.validate(Samples.plainPNG, declaredType: "image/png")
+        let logo = try LogoImage.validate(LogoSamples.plainPNG, declaredType: "image/png")
         XCTAssertEqual(logo.format, .png)
         XCTAssertEqual(logo.mediaType, "image/png")
         XCTAssertEqual(logo.width, 2)
         XCTAssertEqual(logo.height, 2)
-        XCTAssertEqual(logo.bytes, Samples.plainPNG, "nothing to strip: the file comes back as it was")
+        XCTAssertEqual(logo.bytes, LogoSamples.plainPNG, "nothing to strip: the file comes back as it was")
     }
 
     func testDeclaredTypeMayBeAbsent() throws {
-        XCTAssertEqual(try LogoImage.validate(Samples.plainPNG, declaredType: nil).format, .png)
-        XCTAssertEqual(try LogoImage.validate(Samples.exifJPEG, declaredType: nil).format, .jpeg)
+        XCTAssertEqual(try LogoImage.validate(LogoSamples.plainPNG, declaredType: nil).format, .png)
+        XCTAssertEqual(try LogoImage.validate(LogoSamples.exifJPEG, declaredType: nil).format, .jpeg)
     }
 
     func testPNGTextChunkIsStrippedAndTheResultStillValidates() throws {
-        XCTAssertTrue(contains(Samples.textPNG, "GPS secret"), "the sample carries the marker")
-        XCTAssertEqual(pngChunkTypes(Samples.textPNG), ["IHDR", "gAMA", "tEXt", "IDAT", "IEND"])
+        XCTAssertTrue(contains(LogoSamples.textPNG, "GPS secret"), "the sample carries the marker")
+        XCTAssertEqual(pngChunkTypes(LogoSamples.textPNG), ["IHDR", "gAMA", "tEXt", "IDAT", "IEND"])
 
-        let logo = try LogoImage.validate(Samples.textPNG, declaredType: "image/png")
+        let logo = try LogoImage.validate(LogoSamples.textPNG, declaredType: "image/png")
         XCTAssertFalse(contains(logo.bytes, "GPS secret"))
         XCTAssertEqual(pngChunkTypes(logo.bytes), ["IHDR", "gAMA", "IDAT", "IEND"], "colour management kept, text dropped")
         XCTAssertEqual([logo.width, logo.height], [2, 2])
@@ -35,24 +35,24 @@ final class LogoImageTests: XCTestCase {
     }
 
     func testPalettePNGKeepsItsPaletteAndTransparency() throws {
-        let logo = try LogoImage.validate(Samples.palettePNG, declaredType: nil)
+        let logo = try LogoImage.validate(LogoSamples.palettePNG, declaredType: nil)
         XCTAssertEqual(pngChunkTypes(logo.bytes), ["IHDR", "PLTE", "tRNS", "IDAT", "IEND"])
         XCTAssertEqual([logo.width, logo.height], [3, 2])
     }
 
     func testUnknownAncillaryPNGChunkIsDropped() throws {
-        let withPrivate = insertingPNGChunk(type: "prVt", data: Array("serial 12345".utf8), into: Samples.plainPNG)
+        let withPrivate = insertingPNGChunk(type: "prVt", data: Array("serial 12345".utf8), into: LogoSamples.plainPNG)
         let logo = try LogoImage.validate(withPrivate, declaredType: nil)
-        XCTAssertEqual(logo.bytes, Samples.plainPNG)
+        XCTAssertEqual(logo.bytes, LogoSamples.plainPNG)
     }
 
     func testJPEGExifAndCommentAreStrippedAndTheResultStillValidates() throws {
         for marker in ["GPS secret", "Jane Photographer", "COM secret"] {
-            XCTAssertTrue(contains(Samples.exifJPEG, marker), "the sample carries \(marker)")
+            XCTAssertTrue(contains(LogoSamples.exifJPEG, marker), "the sample carries \(marker)")
         }
-        XCTAssertTrue(jpegMarkers(Samples.exifJPEG).contains(0xE1))
+        XCTAssertTrue(jpegMarkers(LogoSamples.exifJPEG).contains(0xE1))
 
-        let logo = try LogoImage.validate(Samples.exifJPEG, declaredType: "image/jpeg")
+        let logo = try LogoImage.validate(LogoSamples.exifJPEG, declaredType: "image/jpeg")
         for marker in ["GPS secret", "Jane Photographer", "COM secret", "Exif"] {
             XCTAssertFalse(contains(logo.bytes, marker), marker)
         }
@@ -67,26 +67,26 @@ final class LogoImageTests: XCTestCase {
 
     func testJFIFThumbnailIsRemoved() throws {
         // A JFIF APP0 announcing a 1×1 thumbnail (3 bytes of RGB) in place of the plain one.
-        var withThumbnail = Samples.progressiveJPEG
+        var withThumbnail = LogoSamples.progressiveJPEG
         XCTAssertEqual(Array(withThumbnail[2 ..< 6]), [0xFF, 0xE0, 0x00, 0x10])
         withThumbnail.replaceSubrange(4 ..< 6, with: [0x00, 0x13])
         withThumbnail.replaceSubrange(18 ..< 20, with: [0x01, 0x01, 0xAB, 0xCD, 0xEF])
         let logo = try LogoImage.validate(withThumbnail, declaredType: nil)
-        XCTAssertEqual(logo.bytes, Samples.progressiveJPEG)
+        XCTAssertEqual(logo.bytes, LogoSamples.progressiveJPEG)
     }
 
     func testProgressiveJPEGIsAccepted() throws {
-        XCTAssertGreaterThan(jpegMarkers(Samples.progressiveJPEG).filter { $0 == 0xDA }.count, 1, "several scans")
-        XCTAssertTrue(jpegMarkers(Samples.progressiveJPEG).contains(0xC2))
-        let logo = try LogoImage.validate(Samples.progressiveJPEG, declaredType: "image/jpeg")
+        XCTAssertGreaterThan(jpegMarkers(LogoSamples.progressiveJPEG).filter { $0 == 0xDA }.count, 1, "several scans")
+        XCTAssertTrue(jpegMarkers(LogoSamples.progressiveJPEG).contains(0xC2))
+        let logo = try LogoImage.validate(LogoSamples.progressiveJPEG, declaredType: "image/jpeg")
         XCTAssertEqual([logo.width, logo.height], [16, 16])
-        XCTAssertEqual(logo.bytes, Samples.progressiveJPEG, "nothing to strip")
+        XCTAssertEqual(logo.bytes, LogoSamples.progressiveJPEG, "nothing to strip")
     }
 
     func testAdobeSegmentOfAFourComponentJPEGIsKept() throws {
-        let logo = try LogoImage.validate(Samples.adobeCMYKJPEG, declaredType: nil)
+        let logo = try LogoImage.validate(LogoSamples.adobeCMYKJPEG, declaredType: nil)
         XCTAssertEqual(jpegMarkers(logo.bytes).first, 0xEE)
-        XCTAssertEqual(logo.bytes, Samples.adobeCMYKJPEG)
+        XCTAssertEqual(logo.bytes, LogoSamples.adobeCMYKJPEG)
     }
 
     // MARK: Refused formats and types
@@ -99,67 +99,67 @@ final class LogoImageTests: XCTestCase {
     }
 
     func testGIFAndWebPAreRefusedAsUnsupported() {
-        XCTAssertEqual(refusal(Samples.gif, declaredType: "image/gif"), .unsupportedFormat)
-        XCTAssertEqual(refusal(Samples.gif, declaredType: "image/png"), .unsupportedFormat)
-        XCTAssertEqual(refusal(Samples.webp, declaredType: nil), .unsupportedFormat)
+        XCTAssertEqual(refusal(LogoSamples.gif, declaredType: "image/gif"), .unsupportedFormat)
+        XCTAssertEqual(refusal(LogoSamples.gif, declaredType: "image/png"), .unsupportedFormat)
+        XCTAssertEqual(refusal(LogoSamples.webp, declaredType: nil), .unsupportedFormat)
     }
 
     func testAnimatedPNGIsRefusedAsUnsupported() {
         // acTL: frame count 1, play count 0.
-        let animated = insertingPNGChunk(type: "acTL", data: [0, 0, 0, 1, 0, 0, 0, 0], into: Samples.plainPNG)
+        let animated = insertingPNGChunk(type: "acTL", data: [0, 0, 0, 1, 0, 0, 0, 0], into: LogoSamples.plainPNG)
         XCTAssertEqual(refusal(animated), .unsupportedFormat)
     }
 
     func testLosslessJPEGIsRefusedAsUnsupported() throws {
-        var lossless = Samples.exifJPEG
+        var lossless = LogoSamples.exifJPEG
         let frame = try XCTUnwrap(markerOffset(0xC0, in: lossless))
         lossless[frame + 1] = 0xC3
         XCTAssertEqual(refusal(lossless), .unsupportedFormat)
     }
 
     func testDeclaredTypeThatDisagreesWithTheBytesIsRefused() {
-        XCTAssertEqual(refusal(Samples.exifJPEG, declaredType: "image/png"), .typeMismatch(declared: "image/png", detected: "image/jpeg"))
-        XCTAssertEqual(refusal(Samples.plainPNG, declaredType: "image/jpeg"), .typeMismatch(declared: "image/jpeg", detected: "image/png"))
-        XCTAssertEqual(refusal(Samples.plainPNG, declaredType: "image/gif"), .typeMismatch(declared: "image/gif", detected: "image/png"))
+        XCTAssertEqual(refusal(LogoSamples.exifJPEG, declaredType: "image/png"), .typeMismatch(declared: "image/png", detected: "image/jpeg"))
+        XCTAssertEqual(refusal(LogoSamples.plainPNG, declaredType: "image/jpeg"), .typeMismatch(declared: "image/jpeg", detected: "image/png"))
+        XCTAssertEqual(refusal(LogoSamples.plainPNG, declaredType: "image/gif"), .typeMismatch(declared: "image/gif", detected: "image/png"))
     }
 
     // MARK: Refused structure
 
     func testCorruptedPNGChunkCRCIsRefused() throws {
-        var corrupted = Samples.plainPNG
+        var corrupted = LogoSamples.plainPNG
         let imageData = try XCTUnwrap(pngChunkOffset("IDAT", in: corrupted))
         corrupted[imageData + 8] ^= 0x01
         XCTAssertEqual(refusal(corrupted), .malformed("PNG chunk CRC mismatch"))
     }
 
     func testTruncatedPNGIsRefused() {
-        XCTAssertEqual(refusal(Array(Samples.plainPNG.dropLast(12))), .malformed("PNG ends without IEND"), "IEND missing")
-        XCTAssertEqual(refusal(Array(Samples.plainPNG.dropLast(20))), .malformed("PNG chunk is truncated"), "cut inside IDAT")
-        XCTAssertEqual(refusal(Array(Samples.plainPNG.prefix(8))), .malformed("PNG chunk is truncated"), "signature only")
+        XCTAssertEqual(refusal(Array(LogoSamples.plainPNG.dropLast(12))), .malformed("PNG ends without IEND"), "IEND missing")
+        XCTAssertEqual(refusal(Array(LogoSamples.plainPNG.dropLast(20))), .malformed("PNG chunk is truncated"), "cut inside IDAT")
+        XCTAssertEqual(refusal(Array(LogoSamples.plainPNG.prefix(8))), .malformed("PNG chunk is truncated"), "signature only")
     }
 
     func testBytesAfterPNGIENDAreRefused() {
-        XCTAssertEqual(refusal(Samples.plainPNG + [0x00]), .malformed("PNG has data after IEND"))
-        XCTAssertEqual(refusal(Samples.plainPNG + Array("<?php echo 1; ?>".utf8)), .malformed("PNG has data after IEND"))
+        XCTAssertEqual(refusal(LogoSamples.plainPNG + [0x00]), .malformed("PNG has data after IEND"))
+        XCTAssertEqual(refusal(LogoSamples.plainPNG + Array("<?php echo 1; ?>".utf8)), .malformed("PNG has data after IEND"))
     }
 
     func testTruncatedJPEGIsRefused() {
-        XCTAssertEqual(refusal(Array(Samples.exifJPEG.dropLast(2))), .malformed("JPEG scan data ends without EOI"))
-        XCTAssertEqual(refusal(Array(Samples.exifJPEG.prefix(100))), .malformed("JPEG segment length exceeds the file"))
+        XCTAssertEqual(refusal(Array(LogoSamples.exifJPEG.dropLast(2))), .malformed("JPEG scan data ends without EOI"))
+        XCTAssertEqual(refusal(Array(LogoSamples.exifJPEG.prefix(100))), .malformed("JPEG segment length exceeds the file"))
     }
 
     func testBytesAfterJPEGEOIAreRefused() {
-        XCTAssertEqual(refusal(Samples.exifJPEG + [0x00]), .malformed("JPEG has data after EOI"))
-        XCTAssertEqual(refusal(Samples.progressiveJPEG + Samples.plainPNG), .malformed("JPEG has data after EOI"))
+        XCTAssertEqual(refusal(LogoSamples.exifJPEG + [0x00]), .malformed("JPEG has data after EOI"))
+        XCTAssertEqual(refusal(LogoSamples.progressiveJPEG + LogoSamples.plainPNG), .malformed("JPEG has data after EOI"))
     }
 
     func testUnknownCriticalPNGChunkIsRefused() {
-        let unknown = insertingPNGChunk(type: "ABCD", data: [1, 2, 3], into: Samples.plainPNG)
+        let unknown = insertingPNGChunk(type: "ABCD", data: [1, 2, 3], into: LogoSamples.plainPNG)
         XCTAssertEqual(refusal(unknown), .malformed("PNG has an unknown critical chunk ABCD"))
     }
 
     func testPaletteImageWithoutPLTEIsRefused() throws {
-        var missingPalette = Samples.palettePNG
+        var missingPalette = LogoSamples.palettePNG
         let palette = try XCTUnwrap(pngChunkOffset("PLTE", in: missingPalette))
         missingPalette.removeSubrange(palette ..< palette + 12 + 9)
         XCTAssertEqual(refusal(missingPalette), .malformed("PNG palette image has no PLTE"))
@@ -168,21 +168,21 @@ final class LogoImageTests: XCTestCase {
     // MARK: Refused sizes
 
     func testPNGWiderThanTheLimitIsRefused() {
-        let wide = replacingIHDR(of: Samples.plainPNG, width: 5000, height: 2)
+        let wide = replacingIHDR(of: LogoSamples.plainPNG, width: 5000, height: 2)
         XCTAssertEqual(refusal(wide), .dimensionsOutOfRange(width: 5000, height: 2, limit: 2048))
-        let empty = replacingIHDR(of: Samples.plainPNG, width: 2, height: 0)
+        let empty = replacingIHDR(of: LogoSamples.plainPNG, width: 2, height: 0)
         XCTAssertEqual(refusal(empty), .dimensionsOutOfRange(width: 2, height: 0, limit: 2048))
     }
 
     func testJPEGTallerThanTheLimitIsRefused() throws {
-        var tall = Samples.exifJPEG
+        var tall = LogoSamples.exifJPEG
         let frame = try XCTUnwrap(markerOffset(0xC0, in: tall))
         tall.replaceSubrange(frame + 5 ..< frame + 7, with: [0x13, 0x88])  // height 5000
         XCTAssertEqual(refusal(tall), .dimensionsOutOfRange(width: 2, height: 5000, limit: 2048))
     }
 
     func testFileOverTheByteLimitIsRefused() {
-        let oversized = Samples.plainPNG + [UInt8](repeating: 0, count: LogoImage.maxBytes + 1 - Samples.plainPNG.count)
+        let oversized = LogoSamples.plainPNG + [UInt8](repeating: 0, count: LogoImage.maxBytes + 1 - LogoSamples.plainPNG.count)
         XCTAssertEqual(refusal(oversized), .tooLarge(limit: LogoImage.maxBytes))
         let atTheLimit = Array(oversized.dropLast())
         XCTAssertEqual(refusal(atTheLimit), .malformed("PNG has data after IEND"), "exactly maxBytes is not too large")
@@ -216,7 +216,7 @@ final class LogoImageTests: XCTestCase {
 
     func testLongDeclaredTypeIsShortenedInTheRefusal() {
         let declared = "image/" + String(repeating: "x", count: 10_000)
-        guard case .typeMismatch(let echoed, _)? = refusal(Samples.plainPNG, declaredType: declared) else {
+        guard case .typeMismatch(let echoed, _)? = refusal(LogoSamples.plainPNG, declaredType: declared) else {
             return XCTFail("expected a type mismatch")
         }
         XCTAssertEqual(echoed.count, 80)
@@ -229,7 +229,7 @@ final class LogoImageTests: XCTestCase {
     /// accepted must come back unchanged when validated again.
     func testDamagedFilesNeverCrashAndAcceptedOnesAreStable() {
         var random = SplitMix64(seed: 20_251_202)
-        let seeds = [Samples.plainPNG, Samples.textPNG, Samples.palettePNG, Samples.exifJPEG, Samples.progressiveJPEG, Samples.adobeCMYKJPEG]
+        let seeds = [LogoSamples.plainPNG, LogoSamples.textPNG, LogoSamples.palettePNG, LogoSamples.exifJPEG, LogoSamples.progressiveJPEG, LogoSamples.adobeCMYKJPEG]
         var accepted = 0
         for _ in 0 ..< 5000 {
             var bytes = seeds[random.below(seeds.count)]
@@ -395,7 +395,7 @@ private struct SplitMix64 {
 // MARK: - Samples
 
 /// Made with Pillow 13 (`Image.save`); see each comment for what the file carries.
-private enum Samples {
+enum LogoSamples {
     /// A 2×2 RGB PNG with nothing to strip (Pillow).
     static let plainPNG = decode(
         """

@@ -17,7 +17,9 @@ final class RawSQLIsolationTests: XCTestCase {
                                   "sb.fax_to_mail", "sb.employee_content"]
     /// The inventory: the platform's allocation records and each reseller's stock.
     static let inventoryTables = ["sb.number_blocks", "sb.sim_batches", "sb.stock_numbers", "sb.stock_sims"]
-    static let allTables = tenantTables.map(\.table) + directoryTables + inventoryTables + ["sb.scheduled_anonymisations"]
+    /// Each reseller's brand and its portal hostnames.
+    static let brandTables = ["sb.brands", "sb.brand_hostnames"]
+    static let allTables = tenantTables.map(\.table) + directoryTables + inventoryTables + brandTables + ["sb.scheduled_anonymisations"]
         + ["sb.platform_api_keys", "sb.telephony_api_keys", "sb.dpa_versions", "sb.audit_chain_heads", "sb.login_throttle", "sb.login_known_sources"]
 
     private func setUpTenants() async throws -> (RawSession, SeededTenants) {

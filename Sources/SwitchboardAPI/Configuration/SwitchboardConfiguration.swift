@@ -53,6 +53,8 @@ package struct SwitchboardConfiguration: Sendable {
     package var trustedProxies: Set<String>
     /// The managers' portal: whether its cookies may travel over plain HTTP.
     package var portal: PortalSettings
+    /// Nameservers for hostname verification; nil asks those of /etc/resolv.conf.
+    package var dnsNameservers: [String]?
     package var databaseDeadlines: DatabaseDeadlines
     package var connectionLimits: ConnectionLimits
 
@@ -94,6 +96,7 @@ package struct SwitchboardConfiguration: Sendable {
         inventory = InventorySettings(quarantine: QuarantineRule(days: try source.integer(.numberQuarantineDays)))
         trustedProxies = ClientAddress.trustedProxies(from: source.string(.trustedProxies))
         portal = PortalSettings(insecureCookies: source.bool(.insecureCookies))
+        dnsNameservers = source.string(.dnsNameservers).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
         databaseDeadlines = DatabaseDeadlines(
             connectionWait: .seconds(try source.integer(.databaseWaitSeconds)),
             transaction: .seconds(try source.integer(.databaseTransactionTimeoutSeconds)),

@@ -11,7 +11,7 @@ package enum SwitchboardSetting: CaseIterable, Sendable, Hashable {
     case retentionIntervalSeconds, cdrBatchMaxBytes, analyticsMinSubscribers, trustedProxies, numberQuarantineDays
     case databaseWaitSeconds, databaseTransactionTimeoutSeconds, databaseBatchTimeoutSeconds
     case idleTimeoutSeconds, headerTimeoutSeconds, bodyTimeoutSeconds, maxConnections
-    case insecureCookies
+    case insecureCookies, dnsNameservers
     case logLevel
 
     package var declaration: Declaration {
@@ -40,6 +40,7 @@ package enum SwitchboardSetting: CaseIterable, Sendable, Hashable {
         case .bodyTimeoutSeconds: .init("switchboard.bodyTimeoutSeconds", "SWITCHBOARD_BODY_TIMEOUT_SECONDS", nil, "30", .integer(.positive), "When the server asks for more of a request body, some must arrive within this (408)")
         case .maxConnections: .init("switchboard.maxConnections", "SWITCHBOARD_MAX_CONNECTIONS", nil, "512", .integer(.positive), "Open client connections; further ones wait in the listen backlog")
         case .insecureCookies: .init("switchboard.insecureCookies", "SWITCHBOARD_INSECURE_COOKIES", nil, "false", .bool, "true sends the portal's cookies without Secure, for local trials over plain HTTP only")
+        case .dnsNameservers: .init("switchboard.dnsNameservers", "SWITCHBOARD_DNS_NAMESERVERS", nil, nil, .string, "Comma-separated nameservers (IP or IP:port) for hostname verification's TXT lookups", shownDefault: "the nameserver lines of /etc/resolv.conf")
         case .logLevel: .init("log.level", "LOG_LEVEL", nil, "info", .string, "trace, debug, info, notice, warning, error or critical; logs go to stderr", scope: .everyCommand)
         }
     }

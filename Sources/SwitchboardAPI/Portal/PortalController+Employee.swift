@@ -196,10 +196,10 @@ extension PortalController {
             default:
                 return PortalResponse.redirect(PortalPaths.employee(id.apiString))
             }
-        } catch let problem as Problem where problem.status == .unprocessableContent || problem.status == .badRequest {
+        } catch let refusal as any ProblemReporting where refusal.status == .unprocessableContent || refusal.status == .badRequest {
             var messages = EmployeeMessages(details: submitted)
             messages.formError = texts.text("form_invalid", visit.language)
-            for error in problem.errors {
+            for error in refusal.problem.errors {
                 messages.fieldErrors[error.field] = texts.texts(visit.language)["field_\(error.rule)"] ?? texts.text("field_invalid", visit.language)
             }
             return renderEmployee(current, visit, status: .unprocessableContent, messages: messages)
@@ -247,7 +247,7 @@ extension PortalController {
             _ = try await asManager(manager) {
                 try await service.restrictEmployee(.init(path: .init(employeeId: id.apiString), body: .json(.init(reason: form.reason ?? ""))))
             }
-        } catch let problem as Problem where problem.status == .unprocessableContent || problem.status == .badRequest {
+        } catch let refusal as any ProblemReporting where refusal.status == .unprocessableContent || refusal.status == .badRequest {
             var messages = EmployeeMessages()
             messages.restrictionError = texts.text("restriction_reason_needed", visit.language)
             return renderEmployee(try await loadEmployee(id, visit, manager), visit, status: .unprocessableContent, messages: messages)

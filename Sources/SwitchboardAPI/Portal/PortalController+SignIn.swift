@@ -49,10 +49,10 @@ extension PortalController {
             response.setCookie(cookies.session(session.token, maxAge: max(60, Int(session.expiresAt.timeIntervalSinceNow))))
             response.setCookie(cookies.endSignIn())
             return response
-        } catch let problem as Problem where problem.status == .unauthorized {
+        } catch let refusal as any ProblemReporting where refusal.status == .unauthorized {
             return signInForm(visit, request: request, status: .unauthorized, errorKey: "sign_in_failed", email: String(email.prefix(254)))
-        } catch let problem as Problem where problem.status == .tooManyRequests {
-            let wait = problem.headers[.retryAfter].flatMap(Int.init)
+        } catch let refusal as any ProblemReporting where refusal.status == .tooManyRequests {
+            let wait = refusal.problem.headers[.retryAfter].flatMap(Int.init)
             return signInForm(visit, request: request, status: .tooManyRequests, errorKey: "error_throttled", email: String(email.prefix(254)), retryAfter: wait)
         }
     }

@@ -152,7 +152,20 @@ struct SeededTenants {
             ]
         }
         stock.append("INSERT INTO sb.stock_numbers (reseller_id, number, block_id, state, use, customer_id) VALUES ('\(resellerA)', '+4555100000', '\(resellerA)', 'assigned', 'voice', '\(customerA2)')")
-        let all = statements + directory + stock
+        // Brands: A's portal hostname is verified; B has a verified and a pending one.
+        let brands = [
+            """
+            INSERT INTO sb.brands (reseller_id, display_name, primary_color, accent_color, default_language) VALUES
+              ('\(resellerA)', 'Brand A', '#112233', '#445566', 'da'), ('\(resellerB)', 'Brand B', '#aabbcc', '#ddeeff', 'en')
+            """,
+            """
+            INSERT INTO sb.brand_hostnames (reseller_id, hostname, verification_token, verified_at, verified_by, verified_how) VALUES
+              ('\(resellerA)', 'portal.a.test', repeat('a', 43), now(), '\(platformKey)', 'platform'),
+              ('\(resellerB)', 'portal.b.test', repeat('b', 43), now(), '\(platformKey)', 'platform'),
+              ('\(resellerB)', 'pending.b.test', repeat('c', 43), NULL, NULL, NULL)
+            """,
+        ]
+        let all = statements + directory + stock + brands
         try await database.withAdmin { connection in
             for statement in all {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: TestCluster.logger)

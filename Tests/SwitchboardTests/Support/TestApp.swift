@@ -15,13 +15,16 @@ func withTestApp<T: Sendable>(
     trustedProxies: Set<String> = [],
     loginThrottle: LoginThrottleRule = .init(),
     credentialCache: CredentialCache = .init(),
+    hostnameResolver: any TXTRecordResolver = StaticTXTResolver(),
+    portal: PortalSettings = .init(),
     _ test: @Sendable (any TestClientProtocol) async throws -> T
 ) async throws -> T {
     let client = try database.applicationClient(maxConnections: maxConnections)
     let migrations = try MigrationSet.load(from: TestCluster.migrationsDirectory)
     let app = try buildApplication(
         AppDependencies(database: client, migrations: migrations, passwords: testPasswordHasher, traffic: traffic,
-                        inventory: inventory, trustedProxies: trustedProxies, loginThrottle: loginThrottle, credentialCache: credentialCache),
+                        inventory: inventory, trustedProxies: trustedProxies, loginThrottle: loginThrottle, credentialCache: credentialCache,
+                        hostnameResolver: hostnameResolver, portal: portal),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)),
         logger: TestCluster.logger
     )

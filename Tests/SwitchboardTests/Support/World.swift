@@ -65,6 +65,17 @@ extension TestClientProtocol {
     }
 }
 
+extension TestClientProtocol {
+    /// A request whose body is bytes (an image), with the content type in `headers`.
+    func call(_ method: HTTPRequest.Method, _ uri: String, token: String? = nil, bytes: [UInt8], headers extra: HTTPFields = [:]) async throws -> Reply {
+        var headers = extra
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await execute(uri: uri, method: method, headers: headers, body: ByteBuffer(bytes: bytes)) { response in
+            Reply(status: response.status, body: String(buffer: response.body), headers: response.headers)
+        }
+    }
+}
+
 /// Two resellers and their customers, seeded through the API as real clients would.
 ///
 /// Reseller A has customers A1 and A2, each with a logged-in manager; reseller B has customer B1.
@@ -107,6 +118,21 @@ struct World: Sendable {
 
     static let password = "correct horse battery staple"
 
+    /// A seeded brand: its verified portal hostname and what its managers see.
+    struct SeededBrand: Sendable {
+        let host: String
+        let displayName: String
+        let language: String
+
+        var settingsJSON: String {
+            ##"{"displayName":"\##(displayName)","primaryColor":"#0b5fff","accentColor":"#ffcc00","supportEmail":"help@\##(host)","##
+                + #""supportPhone":"+4570000000","supportUrl":"https://\#(host)/help","defaultLanguage":"\#(language)","hostnames":["\#(host)"]}"#
+        }
+    }
+
+    static let brandA = SeededBrand(host: "portal.reseller-a.test", displayName: "Aurora Mobil", language: "da")
+    static let brandB = SeededBrand(host: "portal.reseller-b.test", displayName: "Bølge Telecom", language: "en")
+
     static func build(_ client: some TestClientProtocol, database: TestDatabase) async throws -> World {
         let platformKey = bootstrapToken
         let client = client
@@ -136,6 +162,13 @@ struct World: Sendable {
         let unkeyed = try created(try await client.call(.post, "/v1/resellers", token: platformKey, json: #"{"name":"Reseller C"}"#), "C").string("id")
         let (a, aKey) = try await reseller("Reseller A")
         let (b, bKey) = try await reseller("Reseller B")
+        // Each reseller's brand, served on a hostname the platform verified.
+        for (reseller, key, brand) in [(a, aKey, World.brandA), (b, bKey, World.brandB)] {
+            let put = try await client.call(.put, "/v1/brand", token: key, json: brand.settingsJSON)
+            guard put.status == .ok else { throw TestFailure("seeding brand: \(put.status.code) \(put.body)") }
+            let verified = try await client.call(.post, "/v1/resellers/\(reseller)/hostnames/\(brand.host)/verify", token: platformKey)
+            guard verified.status == .ok else { throw TestFailure("verifying hostname: \(verified.status.code) \(verified.body)") }
+        }
         let spare = try created(try await client.call(.post, "/v1/api-keys", token: aKey, json: #"{"name":"spare"}"#), "spare").string("id")
         let revoked = try created(try await client.call(.post, "/v1/api-keys", token: aKey, json: #"{"name":"old"}"#), "old")
         guard try await client.call(.delete, "/v1/api-keys/\(try revoked.string("id"))", token: aKey).status == .noContent else {
