@@ -46,8 +46,12 @@ enum Wrk {
     }
 
     static func measure(url: String, token: String, connections: Int, seconds: Int) async throws -> LoadResult {
+        try await measure(url: url, headers: ["Authorization: Bearer \(token)"], connections: connections, seconds: seconds)
+    }
+
+    static func measure(url: String, headers: [String], connections: Int, seconds: Int) async throws -> LoadResult {
         guard let wrk = available() else { throw BenchError("wrk is not installed: apt-get install wrk") }
-        let text = try await runCommand(wrk, ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)", url])
+        let text = try await runCommand(wrk, ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency"] + headers.flatMap { ["-H", $0] } + [url])
         if text.contains("Non-2xx or 3xx responses") { throw BenchError("wrk saw error responses:\n\(text)") }
         // A response whose framing is wrong (a Content-Length that is not the body's) shows only here.
         if text.contains("Socket errors:") { throw BenchError("wrk saw socket errors:\n\(text)") }

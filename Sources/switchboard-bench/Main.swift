@@ -16,7 +16,7 @@ import SwitchboardStore
 /// Environment: BENCH_RESELLERS (1000), BENCH_EMPLOYEES_PER_RESELLER (1000), BENCH_SECONDS (10),
 /// BENCH_CONNECTIONS (16), BENCH_ANONYMISE_SAMPLES (100), BENCH_CONTENT_ITEMS (1000), BENCH_CDR_ROWS (500000),
 /// BENCH_EXPIRY_ROWS (10000000), BENCH_IMPORT_ROWS (10000); BENCH_ONLY picks rows (customers, employees, rls, anonymise, ingest,
-/// expiry, import).
+/// expiry, import, portal).
 @main
 struct SwitchboardBench {
     static func main() async throws {
@@ -52,7 +52,7 @@ enum Benchmark {
             return handler
         }
         // Only the HTTP load rows use wrk.
-        if selected("customers") || selected("employees"), Wrk.available() == nil { throw BenchError("wrk is not installed: apt-get install wrk") }
+        if selected("customers") || selected("employees") || selected("portal"), Wrk.available() == nil { throw BenchError("wrk is not installed: apt-get install wrk") }
 
         // SWITCHBOARD_PG_BIN, SWITCHBOARD_PG_USER and SWITCHBOARD_MIGRATIONS_DIR mean what they mean to the server.
         let settings = try SwitchboardConfiguration(environment: environment, scope: .everyCommand).database
@@ -194,6 +194,10 @@ enum Benchmark {
             if selected("import") {
                 rows.append(try await StaffImportBenchmark.run(rows: setting("BENCH_IMPORT_ROWS", 10_000), resellerKey: dataset.resellerKey,
                                                                reseller: dataset.measuredReseller, in: traffic))
+            }
+            // 8. The managers' portal: a page of staff as HTML under light load.
+            if selected("portal") {
+                rows.append(try await PortalBenchmark.run(reseller: dataset.measuredReseller, customer: dataset.measuredCustomer, seconds: seconds, in: traffic))
             }
             group.cancelAll()
         }

@@ -110,9 +110,14 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
         }
     }
 
-    /// Paths of the HTTP API (`openapi.yaml`), whose errors are problem documents.
-    static func isAPIPath(_ path: String) -> Bool {
-        path.hasPrefix("/v1/") || path == "/v1" || ["/health", "/ready", "/metrics"].contains(path)
+    /// Whether an error should be a page rather than a problem document: anything under the
+    /// portal, and a browser (it asks for HTML) on a path outside the API; the API's paths and
+    /// every other client get the contract's problem documents.
+    static func wantsPage(_ request: Request) -> Bool {
+        let path = request.uri.path
+        if path == "/portal" || path.hasPrefix(portalPrefix) { return true }
+        if path.hasPrefix("/v1/") || path == "/v1" || ["/health", "/ready", "/metrics"].contains(path) { return false }
+        return request.headers[.accept]?.contains("text/html") ?? false
     }
 
     /// A client-supplied id is echoed only if it is short and plain (it ends up in logs).
@@ -124,7 +129,7 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
     }
 
     func problemResponse(for error: any Error, request: Request, context: Context) -> Response {
-        if let pageForError, !Self.isAPIPath(request.uri.path) {
+        if let pageForError, Self.wantsPage(request) {
             return pageForError(ProblemMapping.problem(for: error, logger: context.logger).status)
         }
         return ProblemMapping.problem(for: error, logger: context.logger).response(requestID: context.requestID, instance: request.uri.path)
