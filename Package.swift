@@ -69,6 +69,8 @@ let package = Package(
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                // Its parser's errors: a malformed request body is the client's 400, not a 500.
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 // The request/response parts the connection deadline handler observes.
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),

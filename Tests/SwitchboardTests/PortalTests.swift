@@ -416,6 +416,61 @@ final class PortalTests: XCTestCase {
         }
     }
 
+    /// Found by attack: a broken chunked body, or a chunked one over the form limit, answered 500.
+    func testABrokenOrOversizedBodyIsTheClientsErrorNeverA500() async throws {
+        try await withPortal { portal in
+            let host = World.brandA.host
+            func raw(_ request: String) async throws -> PortalBrowser.Page {
+                let socket = try RawHTTPSocket(port: portal.port)
+                socket.send(request)
+                return try PortalBrowser.parse(await socket.readUntilClosed(limit: .seconds(10)).received)
+            }
+            for path in ["/portal/sign-in", "/v1/sessions"] {
+                let type = path.hasPrefix("/v1/") ? "application/json" : "application/x-www-form-urlencoded"
+                let broken = try await raw("POST \(path) HTTP/1.1\r\nHost: \(host)\r\nTransfer-Encoding: chunked\r\nContent-Type: \(type)\r\nConnection: close\r\n\r\nzz\r\nab\r\n0\r\n\r\n")
+                XCTAssertEqual(broken.status, 400, "\(path): \(broken.body)")
+                XCTAssertFalse(broken.body.lowercased().contains("switchboard") && path.hasPrefix("/portal"))
+            }
+            let chunk = String(repeating: "a", count: 20_000)
+            let oversized = try await raw("POST /portal/sign-in HTTP/1.1\r\nHost: \(host)\r\nTransfer-Encoding: chunked\r\nContent-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n\r\n\(String(chunk.utf8.count, radix: 16))\r\n\(chunk)\r\n0\r\n\r\n")
+            XCTAssertEqual(oversized.status, 413)
+            XCTAssertTrue(oversized.body.contains("Aurora Mobil"), "the error page wears the host's brand")
+        }
+    }
+
+    /// Found by attack: on a brand's host, a path outside the portal (a browser's favicon) answered
+    /// the API's problem document, whose type names the product. The API keeps its documents elsewhere.
+    func testABrandHostAnswersPagesOnlyWhileTheAPIKeepsItsProblemDocuments() async throws {
+        try await withPortal { portal in
+            let onBrand = portal.browser()
+            for path in ["/favicon.ico", "/robots.txt", "/Portal/sign-in", "/portal/no-such-page"] {
+                let page = try await onBrand.get(path)
+                XCTAssertEqual(page.status, 404, path)
+                XCTAssertTrue(page.header("content-type")?.hasPrefix("text/html") ?? false, path)
+                XCTAssertTrue(page.body.contains("Aurora Mobil"), "\(path): the brand's own error page")
+                XCTAssertFalse(page.body.lowercased().contains("switchboard"), path)
+            }
+            let api = try await PortalBrowser(port: portal.port, host: "api.platform.test").get("/no/such/route")
+            XCTAssertEqual(api.status, 404)
+            XCTAssertEqual(api.header("content-type"), "application/problem+json", "the API's host keeps the contract's errors")
+        }
+    }
+
+    func testAPreferenceOutsideTheChoicesIsRefused() async throws {
+        try await withPortal { portal in
+            let browser = portal.browser()
+            try await Self.signIn(browser, email: portal.world.managerA1Email)
+            let id = portal.world.employees["manager"]!.id
+            let page = try await browser.get("/portal/employees/\(id)")
+            let reply = try await browser.post("/portal/employees/\(id)/preferences", [
+                ("csrf", try XCTUnwrap(page.inputValue("csrf"))), ("etag", try XCTUnwrap(page.inputValue("etag"))), ("directoryListing", "garbage"),
+            ])
+            XCTAssertEqual(reply.status, 422)
+            let api = try await portal.client.call(.get, "/v1/employees/\(id)", token: portal.world.resellerAKey)
+            XCTAssertEqual(api.json["directoryListing"] as? String, "listed")
+        }
+    }
+
     /// Different passwords show one page, whatever the tokens in it.
     static func withoutTokens(_ html: String) -> String {
         html.replacingOccurrences(of: #"value="[A-Za-z0-9_-]{43}""#, with: "value=\"\"", options: .regularExpression)

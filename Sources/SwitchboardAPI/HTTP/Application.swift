@@ -79,9 +79,10 @@ package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRe
     let router = Router(context: AppRequestContext.self)
     // Outermost, so it counts the status the boundary gives every error.
     router.middlewares.add(RequestMetricsMiddleware(metrics: dependencies.metrics))
-    // Outside the API, an error is a neutral page: no problem document names the product there.
+    // Outside the API, the portal decides whether an error is a page (no problem document naming
+    // the product may reach a manager on a brand's host).
     let boundary = RequestBoundaryMiddleware(maxBodyBytes: dependencies.maxBodyBytes, maxBatchBytes: dependencies.traffic.maxBatchBytes,
-                                             pageForError: { status in portal.neutralPage(status: status) })
+                                             pageForError: { request, status in await portal.pageForError(request, status: status) })
     router.middlewares.add(boundary)
     let transport = MethodAwareTransport(router: router, gate: OperationGate(authenticator: authenticator, bodyLimit: { boundary.limit(for: $0) }))
     try service.registerHandlers(on: transport, configuration: apiConfiguration, middlewares: [IfMatchRequiredMiddleware()])

@@ -17,11 +17,12 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
     /// CDR batches: streamed, so a chunked body is counted by the ingest itself, never collected here.
     let maxBatchBytes: Int
 
-    /// The page for an error outside the API (the portal's neutral page); nil renders problem documents everywhere.
-    let pageForError: (@Sendable (HTTPResponse.Status) -> Response)?
+    /// For an error outside the API's paths: the page to answer with (the portal decides, from the
+    /// path, the host and what the client accepts), or nil for the problem document.
+    let pageForError: (@Sendable (Request, HTTPResponse.Status) async -> Response?)?
 
     package init(maxBodyBytes: Int, maxContentBytes: Int = 10 << 20, maxBatchBytes: Int = 512 << 20,
-                 pageForError: (@Sendable (HTTPResponse.Status) -> Response)? = nil) {
+                 pageForError: (@Sendable (Request, HTTPResponse.Status) async -> Response?)? = nil) {
         self.pageForError = pageForError
         self.maxBodyBytes = maxBodyBytes
         self.maxContentBytes = maxContentBytes
@@ -35,8 +36,9 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
     static let loginPath = "/v1/sessions"
     static let maxLoginBytes = 8 << 10
 
-    /// The managers' portal: forms of a few short fields.
+    /// The managers' portal: forms of a few short fields; its sign-in is open like the API's login.
     static let portalPrefix = "/portal/"
+    static let portalSignInPath = "/portal/sign-in"
 
     /// A brand's logo: small by rule (``LogoImage``), so refused early when declared larger.
     static let brandLogoPath = "/v1/brand/logo"
@@ -48,7 +50,7 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
         if path == Self.batchPath { return maxBatchBytes }
         // Template or concrete path alike (the gate asks with the one, this middleware with the other).
         if path.hasSuffix(Self.staffImportSuffix) { return StaffCSVLimits.maxBytes }
-        if path == Self.loginPath { return Self.maxLoginBytes }
+        if path == Self.loginPath || path == Self.portalSignInPath { return Self.maxLoginBytes }
         if path == Self.brandLogoPath { return LogoImage.maxBytes }
         if path.hasPrefix(Self.portalPrefix) { return PortalController.formLimit }
         return path.hasPrefix("/v1/telephony/") || path.hasSuffix("/picture") ? maxContentBytes : maxBodyBytes
@@ -71,7 +73,12 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
                 try await next(request, ctx)
             }
         } catch {
-            response = problemResponse(for: error, request: request, context: context)
+            let problem = ProblemMapping.problem(for: error, logger: context.logger)
+            if let pageForError, !Self.isAPIPath(request.uri.path), let page = await pageForError(request, problem.status) {
+                response = page
+            } else {
+                response = problem.response(requestID: context.requestID, instance: request.uri.path)
+            }
         }
         response.headers[.requestID] = requestID
         Self.applyHygiene(to: &response.headers, path: request.uri.path)
@@ -110,14 +117,9 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
         }
     }
 
-    /// Whether an error should be a page rather than a problem document: anything under the
-    /// portal, and a browser (it asks for HTML) on a path outside the API; the API's paths and
-    /// every other client get the contract's problem documents.
-    static func wantsPage(_ request: Request) -> Bool {
-        let path = request.uri.path
-        if path == "/portal" || path.hasPrefix(portalPrefix) { return true }
-        if path.hasPrefix("/v1/") || path == "/v1" || ["/health", "/ready", "/metrics"].contains(path) { return false }
-        return request.headers[.accept]?.contains("text/html") ?? false
+    /// The API's paths (`openapi.yaml`): their errors are always problem documents.
+    static func isAPIPath(_ path: String) -> Bool {
+        path.hasPrefix("/v1/") || path == "/v1" || ["/health", "/ready", "/metrics"].contains(path)
     }
 
     /// A client-supplied id is echoed only if it is short and plain (it ends up in logs).
@@ -128,12 +130,6 @@ package struct RequestBoundaryMiddleware: RouterMiddleware {
         return value
     }
 
-    func problemResponse(for error: any Error, request: Request, context: Context) -> Response {
-        if let pageForError, Self.wantsPage(request) {
-            return pageForError(ProblemMapping.problem(for: error, logger: context.logger).status)
-        }
-        return ProblemMapping.problem(for: error, logger: context.logger).response(requestID: context.requestID, instance: request.uri.path)
-    }
 }
 
 extension HTTPField.Name {

@@ -174,8 +174,12 @@ extension PortalController {
         let form = try await form(PreferencesForm.self, from: request)
         try requireCSRF(form.csrf, visit)
         let current = try await loadEmployee(id, visit, manager)
+        guard let chosen = form.directoryListing, let listing = Components.Schemas.EmployeePatch.DirectoryListingPayload(rawValue: chosen) else {
+            var messages = EmployeeMessages()
+            messages.formError = texts.text("form_invalid", visit.language)
+            return renderEmployee(current, visit, status: .unprocessableContent, messages: messages)
+        }
         var patch = Components.Schemas.EmployeePatch()
-        let listing: Components.Schemas.EmployeePatch.DirectoryListingPayload = form.directoryListing == "listed" ? .listed : .unlisted
         if (listing == .listed) != (current.record.directoryListing == .listed) { patch.directoryListing = listing }
         let consent = form.marketingConsent == "on" || form.marketingConsent == "true"
         if consent != current.record.marketingConsent { patch.marketingConsent = consent }

@@ -37,7 +37,8 @@ extension PortalController {
     /// same e-mail under another reseller is never tried and never revealed. Throttled like the API.
     func signIn(_ request: Request, context: AppRequestContext) async throws -> Response {
         let visit = try await visit(request).signedOut()
-        let form = try await form(SignInForm.self, from: request)
+        // Anyone may post here: no more than the API's login body.
+        let form = try await form(SignInForm.self, from: request, limit: RequestBoundaryMiddleware.maxLoginBytes)
         guard let cookie = request.cookies[cookies.signInName]?.value, PortalCSRF.matches(form.csrf, cookie) else {
             throw PortalOutcome.page(visit, .forbidden, messageKey: "error_csrf")
         }

@@ -32,7 +32,7 @@ struct PortalController: Sendable {
         baseStyleSheet = try String(contentsOf: PortalResources.directory("Assets").appendingPathComponent("portal.css"), encoding: .utf8)
     }
 
-    /// Forms hold a few short fields; a sign-in form the same as the API's login.
+    /// Forms hold a few short fields (the sign-in form has the API's login limit).
     static let formLimit = 16 << 10
     static let pageSize = 25
 
@@ -78,8 +78,8 @@ struct PortalController: Sendable {
     }
 
     /// A form's fields, read only after the caller was checked, within ``formLimit``.
-    func form<Form: Decodable>(_ type: Form.Type, from request: Request) async throws -> Form {
-        let buffer = try await request.body.collect(upTo: Self.formLimit)
+    func form<Form: Decodable>(_ type: Form.Type, from request: Request, limit: Int = PortalController.formLimit) async throws -> Form {
+        let buffer = try await request.body.collect(upTo: limit)
         do {
             return try URLEncodedFormDecoder().decode(Form.self, from: String(buffer: buffer))
         } catch {
@@ -169,6 +169,19 @@ struct PortalController: Sendable {
         return PortalResponse.html(renderer.render("neutral", values), status: status)
     }
 
+    /// The page for an error raised outside a portal handler (no route, a body over its limit), or
+    /// nil for the API's problem document. A brand's verified host only ever shows its brand's pages,
+    /// whatever the path; elsewhere the portal's paths and browsers get the neutral page.
+    func pageForError(_ request: Request, status: HTTPResponse.Status) async -> Response? {
+        if let visit = try? await visit(request) {
+            return errorPage(visit, status: status, messageKey: PortalResponse.messageKey(for: status), path: request.uri.path)
+        }
+        let path = request.uri.path
+        let underPortal = path == "/portal" || path.hasPrefix("/portal/")
+        guard underPortal || request.headers[.accept]?.contains("text/html") == true else { return nil }
+        return neutralPage(status: status)
+    }
+
     /// Runs a handler and turns whatever it throws into a page.
     func serving(_ request: Request, _ handler: () async throws -> Response) async -> Response {
         do {
@@ -180,8 +193,8 @@ struct PortalController: Sendable {
             if status.code >= 500 {
                 logger.error("portal request failed", metadata: ["error": "\(error)"])
             }
-            // A brand is known for most failures after the visit was read; show it if cheap to find.
-            if status.code < 500, let visit = try? await visit(request) {
+            // On a brand's host the error page wears the brand (when the database can still tell it).
+            if let visit = try? await visit(request) {
                 return errorPage(visit, status: status, messageKey: PortalResponse.messageKey(for: status), path: request.uri.path)
             }
             return neutralPage(status: status)

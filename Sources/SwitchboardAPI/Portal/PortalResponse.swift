@@ -43,7 +43,8 @@ enum PortalResponse {
 
     /// The status an error stands for on a page (the API's problem statuses, Hummingbird's errors).
     static func status(of error: any Error) -> HTTPResponse.Status {
-        switch error {
+        if let failure = RequestStreamFailure.problem(for: error) { return failure.status }
+        return switch error {
         case let reporting as any ProblemReporting: reporting.status
         case let http as HTTPError: http.status
         default: .internalServerError

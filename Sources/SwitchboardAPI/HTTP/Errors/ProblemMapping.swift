@@ -14,6 +14,9 @@ enum ProblemMapping {
         if let reporting = ((error as? ServerError)?.underlyingError ?? error) as? any ProblemReporting {
             return reporting.problem
         }
+        if let problem = RequestStreamFailure.problem(for: (error as? ServerError)?.underlyingError ?? error) {
+            return problem
+        }
         switch error {
         case let serverError as ServerError:
             // The input could not be decoded: name the query parameter if it was one of them.
