@@ -450,6 +450,10 @@ final class PortalTests: XCTestCase {
                 XCTAssertTrue(page.body.contains("Aurora Mobil"), "\(path): the brand's own error page")
                 XCTAssertFalse(page.body.lowercased().contains("switchboard"), path)
             }
+            let head = try await onBrand.send("HEAD", "/portal/sign-in", body: nil)
+            XCTAssertEqual(head.status, 200)
+            XCTAssertTrue(head.header("content-type")?.hasPrefix("text/html") ?? false)
+            XCTAssertEqual(head.body, "", "HEAD carries no body")
             let api = try await PortalBrowser(port: portal.port, host: "api.platform.test").get("/no/such/route")
             XCTAssertEqual(api.status, 404)
             XCTAssertEqual(api.header("content-type"), "application/problem+json", "the API's host keeps the contract's errors")

@@ -51,7 +51,7 @@ final class PortalBrowser: @unchecked Sendable {
 
     func setCookie(_ name: String, _ value: String) { cookies[name] = value }
 
-    private func send(_ method: String, _ path: String, body: String?) async throws -> Page {
+    func send(_ method: String, _ path: String, body: String?) async throws -> Page {
         let socket = try RawHTTPSocket(port: port)
         var request = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n"
         if !cookies.isEmpty {
