@@ -139,6 +139,24 @@ final class BrandTests: XCTestCase {
         }
     }
 
+    /// No nameserver answering is the DNS's outage, not the reseller's mistake: 503, nothing verified.
+    func testADNSOutageAnswers503AndVerifiesNothing() async throws {
+        let resolver = StaticTXTResolver()
+        resolver.failEveryLookup(with: DNSLookupError.timedOut(server: "127.0.0.1:53"))
+        try await withWorld(resolver: resolver) { world, client, _ in
+            let put = try await client.call(.put, "/v1/brand", token: world.resellerAKey, json: Self.settings(hostnames: ["outage.nordlys.test"]))
+            XCTAssertEqual(put.status, .ok)
+            let check = try await client.call(.post, "/v1/brand/hostnames/outage.nordlys.test/check", token: world.resellerAKey)
+            XCTAssertEqual(check.status, .serviceUnavailable, check.body)
+            XCTAssertEqual(check.headers[.contentType], "application/problem+json")
+            let read = try await client.call(.get, "/v1/brand", token: world.resellerAKey)
+            XCTAssertEqual((read.json["hostnameVerifications"] as? [[String: Any]])?.first?["verified"] as? Bool, false)
+            let unclaimed = try await client.call(.post, "/v1/brand/hostnames/never.nordlys.test/check", token: world.resellerAKey)
+            XCTAssertEqual(unclaimed.status, .notFound, "an unclaimed hostname is refused before any lookup")
+            XCTAssertEqual(resolver.askedFor, ["_portal-verification.outage.nordlys.test"])
+        }
+    }
+
     func testPlatformStaffVerifyByHandOnlyWhatTheResellerClaimed() async throws {
         try await withWorld { world, client, database in
             let put = try await client.call(.put, "/v1/brand", token: world.resellerAKey, json: Self.settings(hostnames: ["byhand.nordlys.test"]))

@@ -57,7 +57,7 @@ extension APIService {
             let brands = BrandRepository(connection, logger: logger)
             guard let brand = try await brands.get(resellerID) else { throw Problem.notFound("No brand yet: set it with PUT /v1/brand.") }
             guard brand.logoMediaType != nil else { return }
-            _ = try await brands.removeLogo(resellerID)
+            try await brands.removeLogo(resellerID)
             try await AuditLog.append(AuditEntry(action: "brand.logo_remove", targetID: resellerID, fields: ["logo"], resellerID: resellerID),
                                       by: principal, on: connection, logger: logger)
         }

@@ -63,6 +63,14 @@ extension PortalController {
         return id
     }
 
+    /// The employee alone: what a change is compared with (its page's history and content are read
+    /// only when the page is shown again).
+    func loadRecord(_ id: UUID, _ visit: PortalVisit, _ manager: Principal) async throws -> EmployeeRecord {
+        let record = try await read(manager) { connection in try await EmployeeRepository(connection, logger: logger).get(id) }
+        guard let record else { throw PortalOutcome.page(visit, .notFound, messageKey: "error_not_found") }
+        return record
+    }
+
     func loadEmployee(_ id: UUID, _ visit: PortalVisit, _ manager: Principal) async throws -> EmployeeView {
         let view = try await read(manager) { connection -> EmployeeView? in
             let employees = EmployeeRepository(connection, logger: logger)
@@ -158,14 +166,13 @@ extension PortalController {
         let id = try employeeID(context, visit)
         let form = try await form(DetailsForm.self, from: request)
         try requireCSRF(form.csrf, visit)
-        let current = try await loadEmployee(id, visit, manager)
-        let record = current.record
+        let record = try await loadRecord(id, visit, manager)
         var patch = Components.Schemas.EmployeePatch()
         if let name = form.fullName, name != record.fullName { patch.fullName = name }
         if let email = form.email, email != (record.email ?? "") { patch.email = email }
         if let mobile = form.mobile, mobile != (record.mobile ?? "") { patch.mobile = mobile }
         if let number = form.extension, number != (record.extensionNumber ?? "") { patch._extension = number }
-        return try await update(id, patch, etag: form.etag ?? "", current: current, visit, manager, submitted: form, done: "saved")
+        return try await update(id, patch, etag: form.etag ?? "", visit, manager, submitted: form, done: "saved")
     }
 
     func savePreferences(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -173,21 +180,21 @@ extension PortalController {
         let id = try employeeID(context, visit)
         let form = try await form(PreferencesForm.self, from: request)
         try requireCSRF(form.csrf, visit)
-        let current = try await loadEmployee(id, visit, manager)
         guard let chosen = form.directoryListing, let listing = Components.Schemas.EmployeePatch.DirectoryListingPayload(rawValue: chosen) else {
             var messages = EmployeeMessages()
             messages.formError = texts.text("form_invalid", visit.language)
-            return renderEmployee(current, visit, status: .unprocessableContent, messages: messages)
+            return renderEmployee(try await loadEmployee(id, visit, manager), visit, status: .unprocessableContent, messages: messages)
         }
+        let record = try await loadRecord(id, visit, manager)
         var patch = Components.Schemas.EmployeePatch()
-        if (listing == .listed) != (current.record.directoryListing == .listed) { patch.directoryListing = listing }
+        if (listing == .listed) != (record.directoryListing == .listed) { patch.directoryListing = listing }
         let consent = form.marketingConsent == "on" || form.marketingConsent == "true"
-        if consent != current.record.marketingConsent { patch.marketingConsent = consent }
-        return try await update(id, patch, etag: form.etag ?? "", current: current, visit, manager, submitted: nil, done: "preferences")
+        if consent != record.marketingConsent { patch.marketingConsent = consent }
+        return try await update(id, patch, etag: form.etag ?? "", visit, manager, submitted: nil, done: "preferences")
     }
 
     /// Applies a change through the API's own operation, with the ETag the form was rendered with.
-    private func update(_ id: UUID, _ patch: Components.Schemas.EmployeePatch, etag: String, current: EmployeeView, _ visit: PortalVisit,
+    private func update(_ id: UUID, _ patch: Components.Schemas.EmployeePatch, etag: String, _ visit: PortalVisit,
                         _ manager: Principal, submitted: DetailsForm?, done: String) async throws -> Response {
         let input = Operations.UpdateEmployee.Input(path: .init(employeeId: id.apiString), headers: .init(ifMatch: etag.isEmpty ? "\"-1\"" : etag), body: .json(patch))
         do {
@@ -206,7 +213,7 @@ extension PortalController {
             for error in refusal.problem.errors {
                 messages.fieldErrors[error.field] = texts.texts(visit.language)["field_\(error.rule)"] ?? texts.text("field_invalid", visit.language)
             }
-            return renderEmployee(current, visit, status: .unprocessableContent, messages: messages)
+            return renderEmployee(try await loadEmployee(id, visit, manager), visit, status: .unprocessableContent, messages: messages)
         } catch let reporting as any ProblemReporting where reporting.status == .conflict {
             // Restricted or anonymised meanwhile, or a taken extension: say so on the page.
             var messages = EmployeeMessages(details: submitted)
@@ -273,18 +280,18 @@ extension PortalController {
     func anonymisePage(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (visit, manager) = try await managerVisit(request)
         let id = try employeeID(context, visit)
-        let view = try await loadEmployee(id, visit, manager)
-        return renderAnonymise(view, visit, status: .ok, error: nil)
+        return renderAnonymise(try await loadRecord(id, visit, manager), visit, status: .ok, error: nil)
     }
 
-    func renderAnonymise(_ view: EmployeeView, _ visit: PortalVisit, status: HTTPResponse.Status, error: String?) -> Response {
+    func renderAnonymise(_ record: EmployeeRecord, _ visit: PortalVisit, status: HTTPResponse.Status, error: String?) -> Response {
+        let path = PortalPaths.employee(record.id.apiString)
         var values: [String: Any] = [
-            "employee": ["id": view.record.id.apiString, "fullName": view.record.fullName, "anonymised": view.record.anonymisedAt != nil],
-            "employeeURL": PortalPaths.employee(view.record.id.apiString),
-            "actionURL": PortalPaths.employee(view.record.id.apiString) + "/anonymise",
+            "employee": ["id": record.id.apiString, "fullName": record.fullName, "anonymised": record.anonymisedAt != nil],
+            "employeeURL": path,
+            "actionURL": path + "/anonymise",
         ]
         if let error { values["formError"] = error }
-        return page("anonymise", visit, title: "anonymise_title", status: status, path: PortalPaths.employee(view.record.id.apiString) + "/anonymise", values)
+        return page("anonymise", visit, title: "anonymise_title", status: status, path: path + "/anonymise", values)
     }
 
     /// Carried out only when the manager typed the person's full name exactly: erasure cannot be undone.
@@ -293,10 +300,10 @@ extension PortalController {
         let id = try employeeID(context, visit)
         let form = try await form(AnonymiseForm.self, from: request)
         try requireCSRF(form.csrf, visit)
-        let view = try await loadEmployee(id, visit, manager)
-        guard view.record.anonymisedAt == nil else { return PortalResponse.redirect(PortalPaths.employee(id.apiString)) }
-        guard form.confirmation?.trimmingCharacters(in: .whitespaces) == view.record.fullName else {
-            return renderAnonymise(view, visit, status: .unprocessableContent, error: texts.text("anonymise_mismatch", visit.language))
+        let record = try await loadRecord(id, visit, manager)
+        guard record.anonymisedAt == nil else { return PortalResponse.redirect(PortalPaths.employee(id.apiString)) }
+        guard form.confirmation?.trimmingCharacters(in: .whitespaces) == record.fullName else {
+            return renderAnonymise(record, visit, status: .unprocessableContent, error: texts.text("anonymise_mismatch", visit.language))
         }
         let output = try await asManager(manager) { try await service.anonymiseEmployee(.init(path: .init(employeeId: id.apiString))) }
         guard case .ok(let ok) = output, case .json(let receipt) = ok.body else { throw HTTPError(.internalServerError) }
@@ -349,7 +356,7 @@ extension PortalController {
             try await EmployeeRepository(connection, logger: logger).fetchContent(contentID, of: id)
         }
         guard let item else { throw PortalOutcome.page(visit, .notFound, messageKey: "error_not_found") }
-        let fileExtension = PortalFormat.fileExtension(item.contentType)
-        return PortalResponse.download(item.data, contentType: item.contentType, filename: "\(item.kind.rawValue)-\(contentID.apiString).\(fileExtension)")
+        return PortalResponse.download(item.data, contentType: item.contentType,
+                                       filename: ContentFileName.make(kind: item.kind.rawValue, id: contentID.apiString, contentType: item.contentType))
     }
 }

@@ -13,7 +13,7 @@ extension PortalController {
         guard let customerID = manager.customerID else { throw PortalOutcome.signInNeeded(visit) }
         let found = try await read(manager) { connection in
             try await EmployeeRepository(connection, logger: logger).list(
-                customerID: customerID, search: EmployeeSearch(TextRule.normalised(term, maxLength: 100).successValue), after: cursor, limit: Self.pageSize
+                customerID: customerID, search: EmployeeSearch(try? TextRule.normalised(term, maxLength: 100).get()), after: cursor, limit: Self.pageSize
             )
         }
         let rows: [[String: Any]] = found.items.map { employee in
@@ -33,8 +33,4 @@ extension PortalController {
         if cursor != nil { values["firstURL"] = PortalPaths.staff + (term.isEmpty ? "" : "?q=\(PortalPaths.encode(term))") }
         return page("employees", visit, title: "staff_title", path: request.uri.description, values)
     }
-}
-
-extension Result {
-    var successValue: Success? { try? get() }
 }

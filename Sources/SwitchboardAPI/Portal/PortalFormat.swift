@@ -1,6 +1,6 @@
 internal import Foundation
 
-/// How the portal writes times, sizes and file names.
+/// How the portal writes times and sizes.
 enum PortalFormat {
     /// `2026-12-02 15:26 UTC`: one unambiguous form in both languages.
     static func time(_ date: Date) -> String {
@@ -14,15 +14,5 @@ enum PortalFormat {
 
     static func bytes(_ count: Int) -> String {
         count < 1024 ? "\(count) B" : count < 1 << 20 ? "\(count / 1024) KiB" : "\(count / (1 << 20)) MiB"
-    }
-
-    static func fileExtension(_ contentType: String) -> String {
-        switch contentType {
-        case "audio/mpeg": "mp3"
-        case "audio/ogg": "ogg"
-        case "image/png": "png"
-        case "image/jpeg": "jpg"
-        default: "wav"
-        }
     }
 }

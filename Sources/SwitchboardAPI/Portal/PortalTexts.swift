@@ -23,6 +23,4 @@ struct PortalTexts: Sendable {
     func texts(_ language: PortalLanguage) -> [String: String] { byLanguage[language] ?? [:] }
 
     func text(_ key: String, _ language: PortalLanguage) -> String { byLanguage[language]?[key] ?? key }
-
-    var languages: [PortalLanguage: [String: String]] { byLanguage }
 }

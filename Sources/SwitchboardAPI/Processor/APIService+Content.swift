@@ -74,17 +74,16 @@ extension APIService {
         }
         guard let item else { throw Problem.notFound("No such content.") }
         let body = HTTPBody(Array(buffer: item.data))
-        let fileExtension: String
-        let payload: Operations.DownloadContent.Output.Ok.Body
-        switch item.contentType {
-        case "audio/mpeg": (fileExtension, payload) = ("mp3", .audioMpeg(body))
-        case "audio/ogg": (fileExtension, payload) = ("ogg", .audioOgg(body))
-        case "image/png": (fileExtension, payload) = ("png", .png(body))
-        case "image/jpeg": (fileExtension, payload) = ("jpg", .jpeg(body))
-        default: (fileExtension, payload) = ("wav", .audioWav(body))
+        let payload: Operations.DownloadContent.Output.Ok.Body = switch item.contentType {
+        case "audio/mpeg": .audioMpeg(body)
+        case "audio/ogg": .audioOgg(body)
+        case "image/png": .png(body)
+        case "image/jpeg": .jpeg(body)
+        default: .audioWav(body)
         }
+        let filename = ContentFileName.make(kind: item.kind.rawValue, id: contentID.apiString, contentType: item.contentType)
         return .ok(.init(
-            headers: .init(contentDisposition: "attachment; filename=\"\(item.kind.rawValue)-\(contentID.apiString).\(fileExtension)\""),
+            headers: .init(contentDisposition: "attachment; filename=\"\(filename)\""),
             body: payload
         ))
     }

@@ -52,17 +52,17 @@ public struct BrandRepository: Sendable {
             "DELETE FROM sb.brand_hostnames WHERE reseller_id = \(resellerID) AND NOT (hostname = ANY(\(wanted))) RETURNING hostname",
             logger: logger
         ).collect().map { try $0.decode(String.self) }
-        let existing = Set(try await hostnames(of: resellerID).map(\.hostname))
-        let added = wanted.filter { !existing.contains($0) }
-        for hostname in added {
-            try await connection.query(
-                """
-                INSERT INTO sb.brand_hostnames (reseller_id, hostname, verification_token)
-                VALUES (\(resellerID), \(hostname), \(Credentials.randomToken()))
-                """,
-                logger: logger
-            )
-        }
+        // One statement for every new hostname: those kept skip the insert (and keep their token);
+        // one another reseller holds breaks the platform-wide unique index (409).
+        let added = try await connection.query(
+            """
+            INSERT INTO sb.brand_hostnames (reseller_id, hostname, verification_token)
+            SELECT \(resellerID), hostname, token FROM unnest(\(wanted)::text[], \(wanted.map { _ in Credentials.randomToken() })::text[]) AS new(hostname, token)
+            ON CONFLICT (reseller_id, hostname) DO NOTHING
+            RETURNING hostname
+            """,
+            logger: logger
+        ).collect().map { try $0.decode(String.self) }
         brand.hostnames = try await hostnames(of: resellerID)
         return (brand, added.sorted(), removed.sorted())
     }
@@ -83,16 +83,15 @@ public struct BrandRepository: Sendable {
         return brand
     }
 
-    /// Removes the logo; false when the reseller has no brand.
-    public func removeLogo(_ resellerID: UUID) async throws -> Bool {
+    public func removeLogo(_ resellerID: UUID) async throws {
         try await connection.query(
             """
             UPDATE sb.brands SET logo = NULL, logo_media_type = NULL, logo_width = NULL, logo_height = NULL,
                 version = version + 1, updated_at = now()
-            WHERE reseller_id = \(resellerID) RETURNING reseller_id
+            WHERE reseller_id = \(resellerID)
             """,
             logger: logger
-        ).collect().isEmpty == false
+        )
     }
 
     public func hostnames(of resellerID: UUID) async throws -> [BrandHostnameRecord] {

@@ -5,6 +5,12 @@ import Synchronization
 final class StaticTXTResolver: TXTRecordResolver {
     private let records = Mutex<[String: [String]]>([:])
     private let lookups = Mutex<[String]>([])
+    /// When set, every lookup fails as if no nameserver answered.
+    private let failure = Mutex<(any Error)?>(nil)
+
+    func failEveryLookup(with error: any Error) {
+        failure.withLock { $0 = error }
+    }
 
     func publish(_ value: String, at name: String) {
         records.withLock { $0[name, default: []].append(value) }
@@ -15,6 +21,7 @@ final class StaticTXTResolver: TXTRecordResolver {
 
     func txtRecords(named name: String) async throws -> [String] {
         lookups.withLock { $0.append(name) }
+        if let error = failure.withLock({ $0 }) { throw error }
         return records.withLock { $0[name] ?? [] }
     }
 }
