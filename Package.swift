@@ -102,9 +102,11 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "SwitchboardAPI",
+                "SwitchboardDomain",
                 "SwitchboardJobs",
                 "SwitchboardStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

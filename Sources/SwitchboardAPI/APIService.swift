@@ -18,9 +18,13 @@ package struct APIService: APIProtocol {
     let metrics: ServerMetrics
     /// DNS TXT lookups that prove a reseller controls a portal hostname.
     let hostnameResolver: any TXTRecordResolver
+    /// Seals content with its person's key, and destroys the key at erasure.
+    let vault: ContentVault
 
-    package init(database: ScopedDatabase, migrations: MigrationRunner, authenticator: Authenticator, passwords: PasswordHasher, traffic: TrafficSettings = .init(),
-                 inventory: InventorySettings = .init(), metrics: ServerMetrics = ServerMetrics(), hostnameResolver: any TXTRecordResolver = DNSTXTResolver()) {
+    package init(database: ScopedDatabase, migrations: MigrationRunner, authenticator: Authenticator, passwords: PasswordHasher, vault: ContentVault,
+                 traffic: TrafficSettings = .init(), inventory: InventorySettings = .init(), metrics: ServerMetrics = ServerMetrics(),
+                 hostnameResolver: any TXTRecordResolver = DNSTXTResolver()) {
+        self.vault = vault
         self.metrics = metrics
         self.hostnameResolver = hostnameResolver
         self.database = database

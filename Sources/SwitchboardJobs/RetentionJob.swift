@@ -15,8 +15,8 @@ public struct RetentionJob: Service {
     /// The other scheduled duty, run at every tick on every replica (it needs no leader; see its type).
     let anonymiser: ScheduledAnonymiser?
 
-    public init(database: ScopedDatabase, interval: Duration, logger: Logger, observer: (any RetentionObserver)? = nil, anonymiser: ScheduledAnonymiser? = nil) {
-        self.runner = RetentionRunner(database: database)
+    public init(runner: RetentionRunner, interval: Duration, logger: Logger, observer: (any RetentionObserver)? = nil, anonymiser: ScheduledAnonymiser? = nil) {
+        self.runner = runner
         self.anonymiser = anonymiser
         self.interval = interval
         self.logger = logger
@@ -77,12 +77,15 @@ public struct RetentionJob: Service {
 /// How a retention run is shown to an operator, in logs and on the command line.
 public enum RetentionReport {
     public static func metadata(_ run: RetentionRun) -> Logger.Metadata {
-        [
+        var metadata: Logger.Metadata = [
             "run": "\(run.id)", "dry_run": "\(run.dryRun)",
             "created": "\(run.createdPartitions.joined(separator: ","))", "dropped": "\(run.droppedPartitions.joined(separator: ","))",
-            "dropped_rows_estimate": "\(run.droppedRowsEstimate)", "purged_batches": "\(run.purgedBatches)",
-            "purged_usage_rows": "\(run.purgedUsageRows)", "ms": "\(milliseconds(run.elapsed))", "drop_ms": "\(milliseconds(run.dropElapsed))",
+            "ms": "\(milliseconds(run.elapsed))", "drop_ms": "\(milliseconds(run.dropElapsed))",
         ]
+        for rule in run.rules where rule.affected > 0 || rule.note != nil {
+            metadata[rule.rule] = "\(rule.affected)"
+        }
+        return metadata
     }
 
     static func milliseconds(_ duration: Duration) -> Int64 {
@@ -92,12 +95,26 @@ public enum RetentionReport {
     public static func text(_ run: RetentionRun) -> String {
         let verb = run.dryRun ? "would" : "did"
         let clock = ISO8601DateFormatter().string(from: run.clock)
-        return """
-            retention run \(run.id)\(run.dryRun ? " (dry run, nothing changed)" : "") judged by clock \(clock):
-              \(verb) create partitions: \(run.createdPartitions.isEmpty ? "none" : run.createdPartitions.joined(separator: ", "))
-              \(verb) drop partitions:   \(run.droppedPartitions.isEmpty ? "none" : run.droppedPartitions.joined(separator: ", ")) (about \(run.droppedRowsEstimate) rows)
-              \(verb) purge \(run.purgedBatches) ingest batch record(s) and \(run.purgedUsageRows) usage row(s) past their retention
-              took \(milliseconds(run.elapsed)) ms\(run.dryRun ? "" : ", then \(milliseconds(run.dropElapsed)) ms to drop the detached months' files")
-            """
+        var lines = [
+            "retention run \(run.id)\(run.dryRun ? " (dry run, nothing changed)" : "") judged by clock \(clock):",
+            "  \(verb) create partitions: \(run.createdPartitions.isEmpty ? "none" : run.createdPartitions.joined(separator: ", "))",
+            "  \(verb) drop partitions:   \(run.droppedPartitions.isEmpty ? "none" : run.droppedPartitions.joined(separator: ", ")) (about \(run.droppedRowsEstimate) rows)",
+            "  rule                      rows/items  resellers  ms",
+        ]
+        for rule in run.rules {
+            let name = rule.rule.padding(toLength: 24, withPad: " ", startingAt: 0)
+            let count = String(rule.affected).leftPadded(to: 11)
+            let tenants = String(rule.perReseller.count).leftPadded(to: 10)
+            let ms = String(milliseconds(rule.elapsed)).leftPadded(to: 5)
+            lines.append("  \(name)\(count)\(tenants)\(ms)\(rule.note.map { "  \($0)" } ?? "")")
+        }
+        lines.append("  took \(milliseconds(run.elapsed)) ms\(run.dryRun ? "" : ", of which \(milliseconds(run.dropElapsed)) ms to drop the detached months' files")")
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

@@ -16,7 +16,7 @@ import SwitchboardStore
 /// Environment: BENCH_RESELLERS (1000), BENCH_EMPLOYEES_PER_RESELLER (1000), BENCH_SECONDS (10),
 /// BENCH_CONNECTIONS (16), BENCH_ANONYMISE_SAMPLES (100), BENCH_CONTENT_ITEMS (1000), BENCH_CDR_ROWS (500000),
 /// BENCH_EXPIRY_ROWS (10000000), BENCH_IMPORT_ROWS (10000); BENCH_ONLY picks rows (customers, employees, rls, anonymise, ingest,
-/// expiry, import, portal).
+/// expiry, import, portal, purge, content); BENCH_PURGE_PEOPLE (1000).
 @main
 struct SwitchboardBench {
     static func main() async throws {
@@ -52,7 +52,7 @@ enum Benchmark {
             return handler
         }
         // Only the HTTP load rows use wrk.
-        if selected("customers") || selected("employees") || selected("portal"), Wrk.available() == nil { throw BenchError("wrk is not installed: apt-get install wrk") }
+        if selected("customers") || selected("employees") || selected("portal") || selected("content"), Wrk.available() == nil { throw BenchError("wrk is not installed: apt-get install wrk") }
 
         // SWITCHBOARD_PG_BIN, SWITCHBOARD_PG_USER and SWITCHBOARD_MIGRATIONS_DIR mean what they mean to the server.
         let settings = try SwitchboardConfiguration(environment: environment, scope: .everyCommand).database
@@ -83,11 +83,14 @@ enum Benchmark {
 
         let client = PostgresClient(configuration: try placement.applicationClientConfiguration(password: nil, maxConnections: 20),
                                   eventLoopGroup: ConnectionSpreadingEventLoopGroup(), backgroundLogger: logger)
+        let keys = try await KeyStoreDatabase.open(placement: placement, url: nil, applicationPassword: nil, kek: KeyEncryptionKey.generate(),
+                                                   maxConnections: 8, logger: logger)
         let portBox = PortBox()
         let app = try buildApplication(
-            AppDependencies(database: client, migrations: migrations, passwords: PasswordHasher(cost: 4)),
+            AppDependencies(database: client, migrations: migrations, passwords: PasswordHasher(cost: 4), keyStore: keys.store),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             logger: logger,
+            jobs: [keys.client],
             onServerRunning: { await portBox.set($0) }
         )
         var rows: [Row] = []
@@ -187,7 +190,7 @@ enum Benchmark {
 
             // 5–6. Platform traffic: CDR ingest against raw COPY, and expiring a month of CDRs.
             let traffic = TrafficBenchmark.Environment(base: base, binaries: binaries.directory, socketDirectory: socketDirectory, database: databaseName,
-                                                       target: placement.target, client: client, logger: logger)
+                                                       target: placement.target, client: client, vault: ContentVault(keys: keys.store), logger: logger)
             if selected("ingest") { rows.append(try await TrafficBenchmark.ingest(rows: setting("BENCH_CDR_ROWS", 500_000), in: traffic)) }
             if selected("expiry") { rows.append(try await TrafficBenchmark.expiry(rows: setting("BENCH_EXPIRY_ROWS", 10_000_000), in: traffic)) }
             // 7. Joiners in bulk: a 10,000-row staff CSV through the API against raw COPY.
@@ -198,6 +201,14 @@ enum Benchmark {
             // 8. The managers' portal: a page of staff as HTML under light load.
             if selected("portal") {
                 rows.append(try await PortalBenchmark.run(reseller: dataset.measuredReseller, customer: dataset.measuredCustomer, seconds: seconds, in: traffic))
+            }
+            // 9–10. Retention: the purge of a terminated 1,000-employee customer, and sealed content reads.
+            if selected("purge") {
+                rows.append(try await RetentionBenchmark.purge(reseller: dataset.measuredReseller, people: setting("BENCH_PURGE_PEOPLE", 1000), in: traffic))
+            }
+            if selected("content") {
+                rows.append(try await RetentionBenchmark.contentReads(reseller: dataset.measuredReseller, customer: dataset.measuredCustomer,
+                                                                      resellerKey: dataset.resellerKey, seconds: seconds, in: traffic))
             }
             group.cancelAll()
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import SwitchboardDomain
 import SwitchboardStore
 
 /// The platform-scope figures: CDR ingest through the API against a raw COPY of the same rows,
@@ -13,6 +14,7 @@ enum TrafficBenchmark {
         let database: String
         let target: DatabaseTarget
         let client: PostgresClient
+        let vault: ContentVault
         let logger: Logger
     }
 
@@ -148,7 +150,8 @@ enum TrafficBenchmark {
             try await connection.query("CHECKPOINT", logger: logger)
             return (name, clock)
         }
-        guard let run = try await RetentionRunner(database: ScopedDatabase(client: environment.client))
+        guard let run = try await RetentionRunner(database: ScopedDatabase(client: environment.client), vault: environment.vault,
+                                                   quarantine: QuarantineRule(), maintenance: environment.target)
             .run(clock: clock, dryRun: false, trigger: .command, logger: logger), run.droppedPartitions.contains(partition)
         else { throw BenchError("the retention run did not drop \(partition)") }
         let milliseconds = run.elapsed.seconds * 1000

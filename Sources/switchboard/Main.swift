@@ -4,7 +4,9 @@ import Hummingbird
 import Logging
 import NIOCore
 import PostgresNIO
+import ServiceLifecycle
 import SwitchboardAPI
+import SwitchboardDomain
 import SwitchboardJobs
 import SwitchboardStore
 
@@ -13,7 +15,7 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Multi-tenant, white-label telecom backend.",
-        subcommands: [Serve.self, Migrate.self, Audit.self, Retention.self]
+        subcommands: [Serve.self, Migrate.self, Audit.self, Retention.self, Keys.self]
     )
 
     static func main() async {
@@ -81,6 +83,7 @@ struct Serve: AsyncParsableCommand {
 
         try await reportingFailures(logger: logger) {
             try PlatformBootstrap.validate(token: bootstrapToken)
+            let kek = try configuration.keys.loadKeyEncryptionKey(logger: logger)
             let migrations = try configuration.database.loadMigrations()
             let placement = try await configuration.database.placement(logger: logger)
             do {
@@ -92,17 +95,23 @@ struct Serve: AsyncParsableCommand {
                     eventLoopGroup: ConnectionSpreadingEventLoopGroup(),
                     backgroundLogger: logger
                 )
+                let keys = try await KeyStoreDatabase.open(placement: placement, url: configuration.keys.keyStoreURL, applicationPassword: applicationPassword,
+                                                           kek: kek, maxConnections: 8, logger: logger)
+                let vault = ContentVault(keys: keys.store)
                 // One registry for the server and its jobs, served by GET /metrics.
                 let metrics = ServerMetrics()
                 var jobDatabase = ScopedDatabase(client: client, deadlines: deadlines)
                 jobDatabase.poolObserver = metrics
-                let jobs = configuration.retentionInterval.map { interval in
-                    [RetentionJob(database: jobDatabase, interval: interval, logger: logger, observer: metrics,
-                                  anonymiser: ScheduledAnonymiser(database: jobDatabase, quarantine: configuration.inventory.quarantine))]
-                } ?? []
+                let quarantine = configuration.inventory.quarantine
+                let jobs: [any Service] = [keys.client] + (configuration.retentionInterval.map { interval in
+                    [RetentionJob(runner: RetentionRunner(database: jobDatabase, vault: vault, quarantine: quarantine, maintenance: placement.target),
+                                  interval: interval, logger: logger, observer: metrics,
+                                  anonymiser: ScheduledAnonymiser(database: jobDatabase, quarantine: quarantine, vault: vault))]
+                } ?? [])
                 let app = try buildApplication(
                     AppDependencies(
-                        database: client, migrations: migrations, passwords: PasswordHasher(), traffic: configuration.traffic, inventory: configuration.inventory,
+                        database: client, migrations: migrations, passwords: PasswordHasher(), keyStore: keys.store,
+                        traffic: configuration.traffic, inventory: configuration.inventory,
                         trustedProxies: configuration.trustedProxies,
                         databaseDeadlines: deadlines, connectionLimits: configuration.connectionLimits, metrics: metrics,
                         hostnameResolver: DNSTXTResolver(nameservers: configuration.dnsNameservers), portal: configuration.portal
@@ -156,15 +165,15 @@ struct Migrate: AsyncParsableCommand {
 }
 
 struct Retention: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "CDR partitions and retention (DESIGN §3).", subcommands: [Run.self])
+    static let configuration = CommandConfiguration(abstract: "Retention rules (DESIGN §3, docs/retention-policy.md).", subcommands: [Run.self, Policy.self])
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create CDR partitions ahead, drop months past the 12-month logging duty, purge expired records; logged in platform.retention_runs.",
+            abstract: "Carry out every retention rule once (the server's job does it every interval); logged in platform.retention_runs.",
             discussion: SwitchboardSetting.helpListing(scope: .everyCommand)
         )
 
-        @Flag(help: "Report what would be created, dropped and purged, and change nothing.")
+        @Flag(help: "Report what each rule would delete, and change nothing.")
         var dryRun = false
 
         @Option(help: "Judge ages by this date or instant instead of the current time (2027-12-01 or 2027-12-01T06:00:00Z, UTC).")
@@ -187,19 +196,27 @@ struct Retention: AsyncParsableCommand {
             }
             var skipped = false
             try await reportingFailures(logger: logger) {
+                let kek = try configuration.keys.loadKeyEncryptionKey(logger: logger)
                 let placement = try await configuration.database.placement(logger: logger)
                 do {
+                    // Three connections: the run's lock, its transactions, and the key store's.
                     let client = PostgresClient(
-                        configuration: try placement.applicationClientConfiguration(password: configuration.database.applicationPassword, maxConnections: 1),
+                        configuration: try placement.applicationClientConfiguration(password: configuration.database.applicationPassword, maxConnections: 3),
                         backgroundLogger: logger
                     )
+                    let keys = try await KeyStoreDatabase.open(placement: placement, url: configuration.keys.keyStoreURL,
+                                                               applicationPassword: configuration.database.applicationPassword, kek: kek, maxConnections: 2, logger: logger)
                     let (run, anonymisations) = try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask { await client.run() }
+                        group.addTask { await keys.client.run() }
                         defer { group.cancelAll() }
                         let database = ScopedDatabase(client: client)
-                        let run = try await RetentionRunner(database: database).run(clock: clock, dryRun: dryRun, trigger: .command, logger: logger)
+                        let vault = ContentVault(keys: keys.store)
+                        let quarantine = configuration.inventory.quarantine
+                        let run = try await RetentionRunner(database: database, vault: vault, quarantine: quarantine, maintenance: placement.target)
+                            .run(clock: clock, dryRun: dryRun, trigger: .command, logger: logger)
                         // The other scheduled duty, so operators have one runner: anonymisations due by `clock`.
-                        let anonymiser = ScheduledAnonymiser(database: database, quarantine: configuration.inventory.quarantine)
+                        let anonymiser = ScheduledAnonymiser(database: database, quarantine: quarantine, vault: vault)
                         let anonymisations: String
                         if dryRun {
                             let due = try await anonymiser.due(clock: clock, logger: logger)
@@ -223,6 +240,79 @@ struct Retention: AsyncParsableCommand {
                 await placement.shutdown()
             }
             if skipped { throw ExitCode(75) }  // EX_TEMPFAIL: try again later
+        }
+    }
+
+    struct Policy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the retention policy as Markdown (the text of docs/retention-policy.md); reaches no database."
+        )
+
+        func run() async throws {
+            print(RetentionPolicy.markdown, terminator: "")
+        }
+    }
+}
+
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The key-encryption key that wraps every person's content key.", subcommands: [Rotate.self])
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-wrap every content key under a new key-encryption key; content is not touched.",
+            discussion: """
+                With the key in a file (SWITCHBOARD_KEK_FILE or the data directory's kek), the new key is written beside it \
+                first (<file>.next, mode 0600), every data key is re-wrapped in one transaction, and the new key then \
+                replaces the file. With SWITCHBOARD_KEK, give --new-key-file: the new key is written there, and \
+                SWITCHBOARD_KEK must be set to it before the next start. Stop the servers first, or restart them after.
+
+                """ + SwitchboardSetting.helpListing(scope: .everyCommand)
+        )
+
+        @Option(help: "Write the new key to this file (required when the current key comes from SWITCHBOARD_KEK).")
+        var newKeyFile: String?
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let configuration = try database.configuration()
+            let logger = makeLogger(configuration)
+            let keysSettings = configuration.keys
+            let fromEnvironment = !(keysSettings.keyEncryptionKey ?? "").isEmpty
+            let currentFile = keysSettings.keyEncryptionKeyFile ?? keysSettings.defaultKeyEncryptionKeyFile
+            if fromEnvironment, newKeyFile == nil {
+                throw ValidationError("the key-encryption key comes from SWITCHBOARD_KEK: give --new-key-file PATH for the new one")
+            }
+            try await reportingFailures(logger: logger) {
+                let kek = try keysSettings.loadKeyEncryptionKey(logger: logger)
+                let newKey = KeyEncryptionKey.generate()
+                let staging = newKeyFile.map { URL(fileURLWithPath: $0) } ?? currentFile.appendingPathExtension("next")
+                // Written before any data key moves: a crash from here on leaves a key that opens them.
+                try newKey.writeAtomically(to: staging)
+                let placement = try await configuration.database.placement(logger: logger)
+                do {
+                    let keys = try await KeyStoreDatabase.open(placement: placement, url: keysSettings.keyStoreURL,
+                                                               applicationPassword: configuration.database.applicationPassword, kek: kek, maxConnections: 1, logger: logger)
+                    let count = try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { await keys.client.run() }
+                        defer { group.cancelAll() }
+                        return try await keys.store.rewrapAll(to: newKey)
+                    }
+                    if !fromEnvironment, newKeyFile == nil {
+                        guard rename(staging.path, currentFile.path) == 0 else {
+                            throw ValidationError("re-wrapped \(count) key(s) under \(newKey.id), but could not replace \(currentFile.path): move \(staging.path) over it by hand")
+                        }
+                        print("re-wrapped \(count) content key(s) under key-encryption key \(newKey.id); \(currentFile.path) now holds it (the old key is gone)")
+                    } else {
+                        print("re-wrapped \(count) content key(s) under key-encryption key \(newKey.id), written to \(staging.path); "
+                              + (fromEnvironment ? "set SWITCHBOARD_KEK to its content" : "set SWITCHBOARD_KEK_FILE to it") + " before the next start")
+                    }
+                } catch {
+                    await placement.shutdown()
+                    throw error
+                }
+                await placement.shutdown()
+            }
         }
     }
 }

@@ -126,6 +126,8 @@ final class AccessMatrixTests: XCTestCase {
              expected: only([.resellerA: 200, .resellerB: 404])),
         Cell(operation: "terminateCustomer", method: .post, path: { w, _ in let world = w; return "/v1/customers/\(world.customerA1)/terminate" }, body: nil,
              expected: only([.resellerA: 200, .resellerB: 404])),
+        Cell(operation: "reactivateCustomer", method: .post, path: { w, _ in let world = w; return "/v1/customers/\(world.customerA1)/reactivate" }, body: nil,
+             expected: only([.resellerA: 200, .resellerB: 404])),
         Cell(operation: "createManager", method: .post, path: { w, _ in let world = w; return "/v1/customers/\(world.customerA1)/managers" },
              body: { #"{"email":"new-\#($0.rawValue)@a1.example","password":"correct horse battery","fullName":"New Manager"}"# },
              expected: only([.resellerA: 201, .resellerB: 404])),
@@ -232,6 +234,13 @@ final class AccessMatrixTests: XCTestCase {
              expected: only([.resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200])),
         Cell(operation: "listSims", method: .get, path: { _, _ in "/v1/sims" }, body: nil,
              expected: only([.resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200])),
+        // Each sees its own rules and runs; only a reseller sets its voicemail period.
+        Cell(operation: "getRetentionPolicy", method: .get, path: { _, _ in "/v1/retention-policy" }, body: nil,
+             expected: only([.platform: 200, .resellerA: 200, .resellerB: 200])),
+        Cell(operation: "setVoicemailRetention", method: .put, path: { _, _ in "/v1/retention-policy/voicemails" }, body: { _ in #"{"retentionDays":60}"# },
+             expected: only([.resellerA: 200, .resellerB: 200])),
+        Cell(operation: "listRetentionRuns", method: .get, path: { _, _ in "/v1/retention-runs" }, body: nil,
+             expected: only([.platform: 200, .resellerA: 200, .resellerB: 200])),
         Cell(operation: "getUsage", method: .get, path: { _, _ in "/v1/usage?month=2026-11" }, body: nil,
              expected: only([.resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200])),
     ]

@@ -24,7 +24,7 @@ final class ClientConnectionLimitTests: XCTestCase {
         let pool = try database.applicationClient(maxConnections: 2)
         let app = try buildApplication(
             AppDependencies(
-                database: pool, migrations: try MigrationSet.load(from: TestCluster.migrationsDirectory), passwords: testPasswordHasher,
+                database: pool, migrations: try MigrationSet.load(from: TestCluster.migrationsDirectory), passwords: testPasswordHasher, keyStore: try await database.keyStore(),
                 databaseDeadlines: .init(connectionWait: .seconds(1), transaction: .seconds(5), longTransaction: .seconds(20)),
                 connectionLimits: limits
             ),

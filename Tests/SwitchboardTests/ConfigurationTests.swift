@@ -171,6 +171,8 @@ final class ConfigurationTests: XCTestCase {
             "DATABASE_URL": "postgres://admin:url-pass-3141@db.example:5432/switchboard",
             "SWITCHBOARD_APP_PASSWORD": "app-pass-2718",
             "SWITCHBOARD_BOOTSTRAP_TOKEN": "sbp_bootstrap_token_value_0123456789abcdef",
+            "SWITCHBOARD_KEK": "c2VjcmV0LWtleS1lbmNyeXB0aW9uLWtleS0zMmJ5dGVzIQ==",
+            "SWITCHBOARD_KEYSTORE_URL": "postgres://keys:keys-pass-1618@keys.example:5432/switchboard_keys",
         ]
         XCTAssertEqual(Set(SwitchboardSetting.allCases.filter(\.isSecret).map(\.declaration.environmentName)), Set(secrets.keys))
         let configuration = try SwitchboardConfiguration(environment: secrets.merging(["SWITCHBOARD_HOST": "host-in-clear"]) { $1 })

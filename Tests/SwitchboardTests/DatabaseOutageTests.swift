@@ -27,13 +27,14 @@ final class DatabaseOutageTests: XCTestCase {
         }
         try await placement.migrate(migrations, applicationPassword: nil, logger: TestCluster.logger)
 
+        let keyStore = try await TestCluster.shared.keyStore(for: "outage_\(getpid())")
         let pool = PostgresClient(
             configuration: try placement.applicationClientConfiguration(password: nil, maxConnections: 4),
             backgroundLogger: TestCluster.logger
         )
         let logs = CapturedLogs()
         let app = try buildApplication(
-            AppDependencies(database: pool, migrations: migrations, passwords: testPasswordHasher, databaseDeadlines: Self.deadlines),
+            AppDependencies(database: pool, migrations: migrations, passwords: testPasswordHasher, keyStore: keyStore, databaseDeadlines: Self.deadlines),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             logger: logs.logger
         )

@@ -63,9 +63,11 @@ final class ErasureTests: XCTestCase {
             XCTAssertEqual(picture, .ok)
             _ = try await client.call(.post, "/v1/employees/\(id)/restriction", token: key, json: #"{"reason":"\#(markers[3])"}"#)
 
-            // The test can fail: before erasure every marker is in the dump.
+            // The test can fail: before erasure every marker is in the dump, except the content's,
+            // which is sealed with the person's key from the start.
             let before = try Self.dump(database)
-            XCTAssertEqual(Self.occurrences(of: markers, in: before), markers, "a planted marker is missing before erasure")
+            let sealed = Set(markers[5...8])
+            XCTAssertEqual(Self.occurrences(of: markers, in: before), markers.filter { !sealed.contains($0) }, "a planted marker is missing before erasure")
 
             let receipt = try await client.call(.post, "/v1/employees/\(id)/anonymise", token: key)
             XCTAssertEqual(receipt.status, .ok)

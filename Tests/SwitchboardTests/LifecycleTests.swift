@@ -273,8 +273,9 @@ final class LifecycleTests: XCTestCase {
     // MARK: scheduled anonymisation
 
     private static func runScheduledDuty(_ database: TestDatabase, at clock: Date) async throws -> ScheduledAnonymiser.Outcome {
-        try await database.withRunningApplicationClient { pool in
-            try await ScheduledAnonymiser(database: ScopedDatabase(client: pool), quarantine: QuarantineRule()).run(clock: clock, logger: TestCluster.logger)
+        let vault = try await database.vault()
+        return try await database.withRunningApplicationClient { pool in
+            try await ScheduledAnonymiser(database: ScopedDatabase(client: pool), quarantine: QuarantineRule(), vault: vault).run(clock: clock, logger: TestCluster.logger)
         }
     }
 

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 @testable import SwitchboardAPI
 @testable import SwitchboardJobs
+import SwitchboardDomain
 import SwitchboardStore
 import XCTest
 
@@ -176,17 +177,19 @@ final class MetricsTests: XCTestCase {
     func testPoolLeasesGiveUpsAndRetentionOutcomesAreRecorded() async throws {
         let database = try await TestCluster.shared.migratedDatabase()
         let metrics = ServerMetrics()
-        try await database.withRunningApplicationClient(maxConnections: 1) { pool in
+        let vault = try await database.vault()
+        // Two connections: one for the holder below, one for the run's leader lock, none for its rules.
+        try await database.withRunningApplicationClient(maxConnections: 2) { pool in
             var scoped = ScopedDatabase(client: pool, deadlines: .init(connectionWait: .milliseconds(500), transaction: .seconds(5)))
             scoped.poolObserver = metrics
-            let job = RetentionJob(database: scoped, interval: .seconds(3600), logger: TestCluster.logger, observer: metrics)
+            let job = RetentionJob(runner: RetentionRunner(database: scoped, vault: vault, quarantine: QuarantineRule(), maintenance: nil), interval: .seconds(3600), logger: TestCluster.logger, observer: metrics)
             let scope = DatabaseScope.authenticator(credentialHash: nil, loginEmail: nil)
             let holding = Task {
                 try await scoped.transaction(scope, logger: TestCluster.logger) { _ in try await Task.sleep(for: .seconds(2)) }
             }
             try await Task.sleep(for: .milliseconds(300))
             XCTAssertEqual(Scrape(metrics.registry.emitToString()).value("switchboard_db_connections_leased"), 1)
-            // The only connection is held: the run waits out the connection wait and fails.
+            // The other connection holds the run's lock: its first rule waits out the connection wait and fails.
             await job.runOnce()
             try await holding.value
             await job.runOnce()

@@ -10,7 +10,7 @@ final class RawSQLIsolationTests: XCTestCase {
     static let tenantTables: [(table: String, tenantColumn: String)] = [
         ("sb.resellers", "id"), ("sb.customers", "reseller_id"), ("sb.dpa_acceptances", "reseller_id"),
         ("sb.managers", "reseller_id"), ("sb.reseller_api_keys", "reseller_id"), ("sb.sessions", "reseller_id"),
-        ("sb.audit_events", "reseller_id"),
+        ("sb.audit_events", "reseller_id"), ("sb.retention_run_tenants", "reseller_id"),
     ]
     /// Processor scope: customers' employees and everything about them.
     static let directoryTables = ["sb.employees", "sb.employee_preference_history", "sb.number_assignments", "sb.sim_cards",
@@ -36,7 +36,7 @@ final class RawSQLIsolationTests: XCTestCase {
             XCTAssertFalse(seen.isEmpty, "\(table): A's own rows are visible")
             XCTAssertEqual(Set(seen), [tenants.a], "\(table): only reseller A's rows")
         }
-        XCTAssertEqual(readable, 5, "resellers, customers, dpa_acceptances, managers, reseller_api_keys")
+        XCTAssertEqual(readable, 6, "resellers, customers, dpa_acceptances, managers, reseller_api_keys, retention_run_tenants")
         for table in Self.directoryTables {
             let seen = try await raw.values("SELECT reseller_id::text FROM \(table)", role: "sb_reseller", settings: tenants.resellerSettingsA)
             XCTAssertEqual(seen.map(Set.init), [tenants.a], "\(table): only reseller A's rows")

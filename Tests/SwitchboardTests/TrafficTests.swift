@@ -274,7 +274,8 @@ final class TrafficTests: XCTestCase {
             try await connection.query("SET ROLE sb_owner", logger: TestCluster.logger)
             for month in stride(from: 0, through: 16, by: 3) {
                 let at = Calendar(identifier: .gregorian).date(byAdding: .month, value: month, to: start)!
-                try await connection.query("SELECT platform.prepare_partitions(\(at))", logger: TestCluster.logger)
+                try await connection.query("SELECT platform.prepare_partitions(\(at), 'cdrs', '12 months')", logger: TestCluster.logger)
+                try await connection.query("SELECT platform.prepare_partitions(\(at), 'telemetry_events', '3 months')", logger: TestCluster.logger)
             }
             try await connection.query(
                 """
@@ -285,15 +286,16 @@ final class TrafficTests: XCTestCase {
                 logger: TestCluster.logger
             )
         }
+        let vault = try await database.vault()
         try await database.withRunningApplicationClient { pool in
-            let runner = RetentionRunner(database: ScopedDatabase(client: pool))
+            let runner = RetentionRunner(database: ScopedDatabase(client: pool), vault: vault, quarantine: QuarantineRule(), maintenance: database.adminTarget)
             let dry = try await runner.run(clock: clock, dryRun: true, trigger: .command, logger: TestCluster.logger)
             // The template's own partitions (around the real date) are long expired by this clock too.
             let expected = ["cdrs_2029_12", "cdrs_2030_01", "cdrs_2030_02"]
             let droppedCDRs = { (run: RetentionRun?) in run?.droppedPartitions.filter { $0.hasPrefix("cdrs_") && $0 >= "cdrs_2029_12" } }
             XCTAssertEqual(droppedCDRs(dry), expected)
             XCTAssertEqual(dry?.droppedPartitions.filter { $0.hasPrefix("cdrs_") }.max(), "cdrs_2030_02")
-            XCTAssertTrue(dry?.droppedPartitions.contains("telemetry_events_2030_02") == true, "telemetry expires with the same rule")
+            XCTAssertTrue(dry?.droppedPartitions.contains("telemetry_events_2030_02") == true, "telemetry expires by its own, shorter rule")
             let checked5 = try await Self.count(database, "SELECT count(*)::int FROM platform.cdrs")
             XCTAssertEqual(checked5, 16, "a dry run changes nothing")
 
@@ -315,7 +317,7 @@ final class TrafficTests: XCTestCase {
             // A replica that cannot take the advisory lock does nothing.
             let held = try await database.withAdmin { connection in
                 try await connection.query("BEGIN", logger: TestCluster.logger)
-                try await connection.query("SELECT pg_advisory_xact_lock(hashtext('switchboard.retention'))", logger: TestCluster.logger)
+                try await connection.query("SELECT pg_advisory_xact_lock(hashtext('switchboard.retention-run'))", logger: TestCluster.logger)
                 let skipped = try await runner.run(clock: clock.addingTimeInterval(86_400 * 40), dryRun: false, trigger: .job, logger: TestCluster.logger)
                 try await connection.query("ROLLBACK", logger: TestCluster.logger)
                 return skipped == nil
@@ -354,7 +356,7 @@ final class TrafficTests: XCTestCase {
                     attempts += 1
                 }
             }
-            for function in ["platform.number_holders(ARRAY['+4511100000'])", "platform.prepare_partitions(now())"] {
+            for function in ["platform.number_holders(ARRAY['+4511100000'])", "platform.prepare_partitions(now(), 'cdrs', '1 month')"] {
                 guard case .denied(let state, _) = try await raw.run("SELECT count(*)::text FROM \(function)", role: role, settings: settings) else {
                     XCTFail("\(role ?? "sb_app") called \(function)")
                     continue

@@ -71,6 +71,7 @@ enum OperationAccess: Sendable, Equatable {
         "GET /v1/customers/{customerId}": .roles([.platform, .reseller, .customer]),
         "PATCH /v1/customers/{customerId}": .reseller,
         "POST /v1/customers/{customerId}/terminate": .reseller,
+        "POST /v1/customers/{customerId}/reactivate": .reseller,
         "POST /v1/customers/{customerId}/managers": .reseller,
 
         "POST /v1/customers/{customerId}/employees": .directory,
@@ -105,6 +106,11 @@ enum OperationAccess: Sendable, Equatable {
         "POST /v1/platform/telemetry": .platform,
         "GET /v1/platform/analytics/traffic": .platform,
         "GET /v1/usage": .roles([.reseller, .customer]),
+
+        // Each sees its own rules and runs (the repository answers per role).
+        "GET /v1/retention-policy": .roles([.platform, .reseller]),
+        "PUT /v1/retention-policy/voicemails": .reseller,
+        "GET /v1/retention-runs": .roles([.platform, .reseller]),
     ]
 
     static func key(_ method: HTTPRequest.Method, _ pathTemplate: String) -> String {

@@ -39,7 +39,19 @@ package struct SwitchboardConfiguration: Sendable {
         }
     }
 
+    /// Where content keys live and what wraps them.
+    package struct Keys: Sendable {
+        /// `SWITCHBOARD_KEK`.
+        package var keyEncryptionKey: String?
+        /// `SWITCHBOARD_KEK_FILE`; nil uses ``defaultKeyEncryptionKeyFile``, made on first start.
+        package var keyEncryptionKeyFile: URL?
+        package var defaultKeyEncryptionKeyFile: URL
+        /// `SWITCHBOARD_KEYSTORE_URL`; nil is `<database>_keys` beside the main database.
+        package var keyStoreURL: String?
+    }
+
     package var database: Database
+    package var keys: Keys
     package var logLevel: Logger.Level
     package var host: String
     package var port: Int
@@ -80,6 +92,12 @@ package struct SwitchboardConfiguration: Sendable {
             postgresBinDirectory: source.string(.postgresBin),
             clusterUser: source.string(.postgresUser) ?? "postgres",
             executableSearchPath: environment["PATH"]
+        )
+        keys = Keys(
+            keyEncryptionKey: source.string(.keyEncryptionKey),
+            keyEncryptionKeyFile: source.string(.keyEncryptionKeyFile).flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) },
+            defaultKeyEncryptionKeyFile: database.dataDirectory.appendingPathComponent("kek"),
+            keyStoreURL: source.string(.keyStoreURL)
         )
         // As before: an unknown level logs at info rather than refusing to start.
         logLevel = source.string(.logLevel).flatMap(Logger.Level.init(rawValue:)) ?? .info
@@ -193,5 +211,35 @@ extension SwitchboardConfiguration {
                 return value
             }
         }
+    }
+}
+
+extension SwitchboardConfiguration.Keys {
+    /// The key-encryption key: `SWITCHBOARD_KEK`, else the file `SWITCHBOARD_KEK_FILE` names
+    /// (which must exist), else the data directory's `kek`, made with mode 0600 on first start
+    /// and announced with its location (it must be backed up, apart from the databases).
+    package func loadKeyEncryptionKey(logger: Logger) throws -> KeyEncryptionKey {
+        if let keyEncryptionKey, !keyEncryptionKey.isEmpty {
+            do {
+                return try KeyEncryptionKey(base64: keyEncryptionKey)
+            } catch {
+                throw SwitchboardConfigurationError(setting: .keyEncryptionKey, description: "SWITCHBOARD_KEK: \(error)")
+            }
+        }
+        if let keyEncryptionKeyFile {
+            return try KeyEncryptionKey.load(file: keyEncryptionKeyFile)
+        }
+        let (key, created) = try KeyEncryptionKey.loadOrCreate(file: defaultKeyEncryptionKeyFile)
+        if created {
+            logger.notice("generated the key-encryption key that wraps every person's content key; back it up apart from the databases (without it no content can be read)",
+                          metadata: ["file": "\(defaultKeyEncryptionKeyFile.path)", "mode": "0600", "kek_id": "\(key.id)"])
+        }
+        return key
+    }
+
+    /// Where ``loadKeyEncryptionKey(logger:)`` reads the key from, for messages.
+    package var keyEncryptionKeySource: String {
+        if let keyEncryptionKey, !keyEncryptionKey.isEmpty { return "SWITCHBOARD_KEK" }
+        return (keyEncryptionKeyFile ?? defaultKeyEncryptionKeyFile).path
     }
 }

@@ -31,15 +31,18 @@ package struct AppDependencies: Sendable {
     package var hostnameResolver: any TXTRecordResolver
     /// The managers' portal (cookie security).
     package var portal: PortalSettings
+    /// Where people's content keys live (apart from this database).
+    package var keyStore: any KeyStore
 
     package init(
-        database: PostgresClient, migrations: MigrationSet, passwords: PasswordHasher, maxBodyBytes: Int = 1 << 20, traffic: TrafficSettings = .init(),
+        database: PostgresClient, migrations: MigrationSet, passwords: PasswordHasher, keyStore: any KeyStore, maxBodyBytes: Int = 1 << 20, traffic: TrafficSettings = .init(),
         inventory: InventorySettings = .init(), trustedProxies: Set<String> = [], loginThrottle: LoginThrottleRule = .init(),
         databaseDeadlines: DatabaseDeadlines = .init(), connectionLimits: ConnectionLimits = .init(),
         credentialCache: CredentialCache = .init(), metrics: ServerMetrics = ServerMetrics(), hostnameResolver: any TXTRecordResolver = DNSTXTResolver(),
         portal: PortalSettings = .init()
     ) {
         self.hostnameResolver = hostnameResolver
+        self.keyStore = keyStore
         self.portal = portal
         self.credentialCache = credentialCache
         self.metrics = metrics
@@ -69,6 +72,7 @@ package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRe
         migrations: MigrationRunner(migrations: dependencies.migrations),
         authenticator: authenticator,
         passwords: dependencies.passwords,
+        vault: ContentVault(keys: dependencies.keyStore),
         traffic: dependencies.traffic,
         inventory: dependencies.inventory,
         metrics: dependencies.metrics,

@@ -44,6 +44,7 @@ enum QueryParameterRules {
     static let byOperation: [String: [Rule]] = [
         "listResellers": [Rule(name: "limit", form: .integer)],
         "listCustomers": [Rule(name: "limit", form: .integer)],
+        "listRetentionRuns": [Rule(name: "limit", form: .integer)],
         "listEmployees": [Rule(name: "limit", form: .integer)],
         "storeContent": [
             Rule(name: "kind", form: .oneOf(["voicemail", "greeting", "recording"]), required: true),

@@ -1,4 +1,5 @@
 internal import Foundation
+import SwitchboardDomain
 import SwitchboardStore
 
 /// Store records as the contract's response bodies.
@@ -25,6 +26,8 @@ extension Components.Schemas.Customer {
             externalRef: record.externalRef,
             status: { switch record.status { case .active: .active; case .terminated: .terminated } }(),
             terminatedAt: record.terminatedAt,
+            purgeAfter: record.purgedAt == nil ? record.terminatedAt.map { $0.addingTimeInterval(TimeInterval(RetentionPeriod.terminatedCustomerDays) * 86_400) } : nil,
+            purgedAt: record.purgedAt,
             extensionLength: record.extensionMinLength.flatMap { min in record.extensionMaxLength.map { .init(min: min, max: $0) } },
             createdAt: record.createdAt,
             updatedAt: record.updatedAt

@@ -355,8 +355,8 @@ extension PortalController {
         let item = try await read(manager) { connection in
             try await EmployeeRepository(connection, logger: logger).fetchContent(contentID, of: id)
         }
-        guard let item else { throw PortalOutcome.page(visit, .notFound, messageKey: "error_not_found") }
-        return PortalResponse.download(item.data, contentType: item.contentType,
+        guard let item, let bytes = try await service.open(item) else { throw PortalOutcome.page(visit, .notFound, messageKey: "error_not_found") }
+        return PortalResponse.download(ByteBuffer(bytes: bytes), contentType: item.contentType,
                                        filename: ContentFileName.make(kind: item.kind.rawValue, id: contentID.apiString, contentType: item.contentType))
     }
 }

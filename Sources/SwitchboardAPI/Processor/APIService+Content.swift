@@ -24,9 +24,15 @@ extension APIService {
         let data = try await Self.collect(body, upTo: Self.maxAudioBytes)
         let id = TimeOrderedID.make()
         let kind = ContentKind(rawValue: input.query.kind.rawValue)!
+        // The person must exist before a key is made for them, and the key before the row.
+        let ownerExists = try await transaction { _, connection in
+            try await EmployeeRepository(connection, logger: logger).contentOwnerExists(employeeID)
+        }
+        guard ownerExists else { throw Self.unknownContentOwner }
+        let sealed = try await seal(data, contentID: id, owner: employeeID)
         try await transaction { principal, connection in
             try await EmployeeRepository(connection, logger: logger).storeContent(
-                id: id, employeeID: employeeID, kind: kind, contentType: contentType, data: data,
+                id: id, employeeID: employeeID, kind: kind, contentType: contentType, sealed: sealed, byteSize: data.count,
                 callerNumber: callerNumber, durationSeconds: durationSeconds, recordedAt: nil
             )
             // The telephony side cannot know the tenant, so its entries go to the platform chain.
@@ -46,9 +52,10 @@ extension APIService {
         let data = try await Self.collect(body, upTo: Self.maxPictureBytes)
         let id = TimeOrderedID.make()
         let record = try await changeEmployee(input.path.employeeId, action: "picture.set", fields: ["picture"]) { employees, employeeID, _, _ in
+            let sealed = try await seal(data, contentID: id, owner: employeeID)
             try await employees.deleteContent(of: employeeID, kind: .picture)
-            try await employees.storeContent(id: id, employeeID: employeeID, kind: .picture, contentType: contentType, data: data,
-                                             callerNumber: nil, durationSeconds: nil, recordedAt: nil)
+            try await employees.storeContent(id: id, employeeID: employeeID, kind: .picture, contentType: contentType, sealed: sealed,
+                                             byteSize: data.count, callerNumber: nil, durationSeconds: nil, recordedAt: nil)
         }
         return .ok(.init(body: .json(.init(
             ContentItem(id: id, kind: .picture, contentType: contentType, byteSize: data.count, callerNumber: nil, durationSeconds: nil, recordedAt: record.updatedAt),
@@ -72,8 +79,8 @@ extension APIService {
         let item = try await transaction { _, connection in
             try await EmployeeRepository(connection, logger: logger).fetchContent(contentID, of: employeeID)
         }
-        guard let item else { throw Problem.notFound("No such content.") }
-        let body = HTTPBody(Array(buffer: item.data))
+        guard let item, let bytes = try await open(item) else { throw Problem.notFound("No such content.") }
+        let body = HTTPBody(bytes)
         let payload: Operations.DownloadContent.Output.Ok.Body = switch item.contentType {
         case "audio/mpeg": .audioMpeg(body)
         case "audio/ogg": .audioOgg(body)
@@ -87,6 +94,26 @@ extension APIService {
             body: payload
         ))
     }
+
+    /// The content's bytes, or nil when its owner's key was destroyed (an erased person: nothing to give).
+    func open(_ item: StoredContent) async throws -> [UInt8]? {
+        do {
+            return try await vault.open(item.data, sealed: item.sealed, contentID: item.id, owner: item.owner)
+        } catch KeyStoreError.destroyed {
+            return nil
+        }
+    }
+
+    /// `bytes` sealed with the owner's key; an erased owner's key is never made again (409).
+    func seal(_ bytes: [UInt8], contentID: UUID, owner: UUID) async throws -> [UInt8] {
+        do {
+            return try await vault.seal(bytes, contentID: contentID, owner: owner)
+        } catch KeyStoreError.destroyed {
+            throw Self.anonymised
+        }
+    }
+
+    static let unknownContentOwner = Problem.notFound("No such employee (or the person has been anonymised).")
 
     /// Reads a binary body whole, refusing more than `limit` bytes with 413.
     static func collect(_ body: HTTPBody, upTo limit: Int) async throws -> [UInt8] {

@@ -97,7 +97,7 @@ extension APIService {
             let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await employees.lock(id)  // erasure is allowed while restricted
-            guard try await employees.delete(id, locked: locked, quarantine: inventory.quarantine, now: inventory.clock()) else { throw StoreError.notFound }
+            guard try await employees.delete(id, locked: locked, quarantine: inventory.quarantine, now: inventory.clock(), vault: vault) else { throw StoreError.notFound }
             try await audit("employee.delete", employee: id, fields: [], locked: locked, by: principal, on: connection)
         }
         return .noContent(.init())
@@ -219,7 +219,7 @@ extension APIService {
         let result = try await transaction { principal, connection in
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await employees.lock(id)
-            let result = try await employees.anonymise(id, pseudonym: Pseudonym.make(), quarantine: inventory.quarantine, now: inventory.clock())
+            let result = try await employees.anonymise(id, pseudonym: Pseudonym.make(), quarantine: inventory.quarantine, now: inventory.clock(), vault: vault)
             if !result.alreadyAnonymised {
                 try await audit("employee.anonymise", employee: id, fields: AnonymisationReceipt.erasedFields(result), locked: locked, by: principal, on: connection)
             }

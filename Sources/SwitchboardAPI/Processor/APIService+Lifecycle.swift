@@ -102,7 +102,7 @@ extension APIService {
         var content: [Components.Schemas.ContentStep] = []
         switch plan.content {
         case .handOver:
-            for item in try await employees.handOverContent(from: id, to: successor!.id, kinds: OffboardPlan.handedOverContent) {
+            for item in try await employees.handOverContent(from: id, to: successor!.id, kinds: OffboardPlan.handedOverContent, vault: vault) {
                 try await audit("content.hand_over", successor!.id, [item.kind.rawValue])
                 content.append(.init(id: item.id.apiString, kind: item.kind.rawValue, action: .handOver))
             }
@@ -124,7 +124,7 @@ extension APIService {
             _ = try await schedules.schedule(id, locked: leaver, dueOn: day, by: principal)
             try await audit("employee.anonymisation_scheduled", id, ["anonymiseOn"])
         } else {
-            var result = try await employees.anonymise(id, pseudonym: Pseudonym.make(), quarantine: inventory.quarantine, now: now)
+            var result = try await employees.anonymise(id, pseudonym: Pseudonym.make(), quarantine: inventory.quarantine, now: now, vault: dryRun ? nil : vault)
             try await audit("employee.anonymise", id, result.erasedFields)
             // What this call released before the erasure belongs on the receipt too.
             result.numbersReleased = (numbers.filter { $0.action == .quarantine }.map(\.value) + result.numbersReleased).sorted()

@@ -122,6 +122,21 @@ extension APIService {
         return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
     }
 
+    package func reactivateCustomer(_ input: Operations.ReactivateCustomer.Input) async throws -> Operations.ReactivateCustomer.Output {
+        let record = try await transaction { principal, connection in
+            let id = try RequestValues.id(input.path.customerId, field: "customerId")
+            let (record, changed) = try await CustomerRepository(connection, logger: logger, view: .full).reactivate(id)
+            if changed {
+                try await AuditLog.append(
+                    AuditEntry(action: "customer.reactivate", targetID: id, fields: ["status", "terminatedAt"], resellerID: record.resellerID, customerID: id),
+                    by: principal, on: connection, logger: logger
+                )
+            }
+            return record
+        }
+        return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
+    }
+
     package func createManager(_ input: Operations.CreateManager.Input) async throws -> Operations.CreateManager.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         // Everything checkable is checked before a bcrypt hash is spent, and the hash is computed

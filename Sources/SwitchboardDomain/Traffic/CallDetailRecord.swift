@@ -400,7 +400,7 @@ public struct TelemetryEvent: Sendable, Equatable {
             throw FieldViolation(field: "occurredAt", rule: "format", message: "must be an RFC 3339 date-time such as 2026-11-21T08:15:39Z")
         }
         guard accepted.contains(occurredAt) else {
-            throw FieldViolation(field: "occurredAt", rule: "range", message: "must lie within the last \(RetentionPeriod.trafficDataMonths) months and not in the future")
+            throw FieldViolation(field: "occurredAt", rule: "range", message: "must lie within the last \(RetentionPeriod.telemetryMonths) months and not in the future")
         }
         let node = try string("node", required: true)!
         guard (1...64).contains(node.utf8.count), node.utf8.allSatisfy(CallDetailRecord.isCellCharacter) else {

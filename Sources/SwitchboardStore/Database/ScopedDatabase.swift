@@ -42,6 +42,29 @@ public struct ScopedDatabase: Sendable {
         }
     }
 
+    /// Runs `body` while this process holds the cluster-wide advisory lock `name`, on a pooled
+    /// connection of its own (as the bare login role, which may take advisory locks and nothing
+    /// else); nil when another process holds it. Leader election for work that spans several
+    /// transactions: if this process dies, its connection closes and the lock goes with it.
+    public func whileHolding<T: Sendable>(lock name: String, logger: Logger, _ body: () async throws -> T) async throws -> T? {
+        do {
+            return try await bounded(deadlines.limit(.long), logger: logger) { connection -> T? in
+                let taken = try await connection.query("SELECT pg_try_advisory_lock(hashtext(\(name)))", logger: logger)
+                    .collect().first?.decode(Bool.self) ?? false
+                guard taken else { return nil }
+                let outcome: Result<T, any Error>
+                do { outcome = .success(try await body()) } catch { outcome = .failure(error) }
+                _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext(\(name)))", logger: logger)
+                switch outcome {
+                case .success(let value): return value
+                case .failure(let error): throw LockHolderFailure(error: error)
+                }
+            }
+        } catch let passed as LockHolderFailure {
+            throw passed.error
+        }
+    }
+
     /// Leases a connection within the connection wait, runs `work` on it, and closes the connection
     /// if `work` overruns `limit` (plus slack for PostgreSQL to report its own statement timeout).
     private func bounded<T: Sendable>(
@@ -131,4 +154,10 @@ public struct ScopedDatabase: Sendable {
     private static func unwrap(_ error: PostgresTransactionError) -> any Error {
         error.closureError ?? error.beginError ?? error.commitError ?? error
     }
+}
+
+/// What the body of ``ScopedDatabase/whileHolding(lock:logger:_:)`` threw, carried through the
+/// lease untouched: its own transactions counted and reported it already.
+private struct LockHolderFailure: Error {
+    let error: any Error
 }

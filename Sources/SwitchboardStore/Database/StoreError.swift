@@ -20,6 +20,8 @@ public enum StoreError: Error, Equatable, Sendable {
     case stillReferenced
     /// An exclusion constraint (an overlapping row exists).
     case overlaps(constraint: String)
+    /// The customer's data is being or has been purged (`sb.customer_purge_is_final`): it can no longer change.
+    case purgeStarted
 
     /// Maps every PostgreSQL integrity (class 23) and data (class 22) error, the ones a client's
     /// input can cause, to an outcome a client is told about; others (outages, bugs) pass through.
@@ -30,6 +32,7 @@ public enum StoreError: Error, Equatable, Sendable {
         case "23505": return StoreError.uniqueViolation(constraint: info[.constraintName] ?? "")
         case "42501": return StoreError.refusedByPolicy
         case "P0002": return StoreError.notFound  // raised by triggers for an unknown referenced row
+        case "55000": return StoreError.purgeStarted  // raised by the purge's triggers and functions only
         case "23514": return StoreError.invalidValue(column: column, rule: "check")
         case "23502": return StoreError.invalidValue(column: column, rule: "required")
         case "23503":

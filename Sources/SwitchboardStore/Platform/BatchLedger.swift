@@ -14,10 +14,12 @@ struct BatchLedger {
     let connection: PostgresConnection
     let logger: Logger
 
-    /// Start times accepted: the logging duty's months back (``RetentionPeriod``) up to a day ahead (clock skew).
-    static func acceptedWindow(now: Date) -> ClosedRange<UTCInstant> {
+    /// Instants accepted: the kind's retention back (``RetentionPeriod``: 12 months of CDRs, 3 of
+    /// telemetry, the months that have partitions) up to a day ahead (clock skew).
+    static func acceptedWindow(_ kind: Kind, now: Date) -> ClosedRange<UTCInstant> {
         let instant = UTCInstant(secondsSince1970: now.timeIntervalSince1970)
-        return instant.subtracting(months: RetentionPeriod.trafficDataMonths)...instant.adding(seconds: 86_400)
+        let months = kind == .cdr ? RetentionPeriod.trafficDataMonths : RetentionPeriod.telemetryMonths
+        return instant.subtracting(months: months)...instant.adding(seconds: 86_400)
     }
 
     /// Nil when the batch is new; the stored outcome when the key names a batch already stored.

@@ -42,7 +42,7 @@ public struct CDRBatchIngest: Sendable {
         if let replayed = try await ledger.claim(batchID, key: idempotencyKey, retriedBody: body, maxBodyBytes: maxBodyBytes) {
             return replayed
         }
-        let accepted = BatchLedger.acceptedWindow(now: now)
+        let accepted = BatchLedger.acceptedWindow(.cdr, now: now)
         var streamed: StreamedBatch?
         try await BatchLedger.copy(into: "cdrs", columns: Self.columns, on: connection, logger: logger) { copy in
             streamed = try await stream(body, into: copy, batchID: batchID, accepted: accepted)

@@ -13,8 +13,15 @@ public struct RetentionRun: Sendable {
     public var droppedRowsEstimate: Int64
     public var purgedBatches: Int
     public var purgedUsageRows: Int
-    /// The run's own transaction: partitions created, expired months detached (holding each parent's lock), purges.
+    /// Every rule and maintenance step, in the order they ran.
+    public var rules: [RetentionRuleReport]
+    /// The whole run, from taking the lock to the last step.
     public var elapsed: Duration
-    /// The second transaction, dropping the detached months: the filesystem freeing their space.
+    /// Dropping the detached months' files, in a transaction of its own.
     public var dropElapsed: Duration
+
+    /// The report of `rule`, if it ran.
+    public func report(_ rule: String) -> RetentionRuleReport? {
+        rules.first { $0.rule == rule }
+    }
 }

@@ -3,40 +3,183 @@ import Logging
 import PostgresNIO
 import SwitchboardDomain
 
-/// Runs platform.run_retention as sb_retention. Several replicas may call it at once: the
-/// function takes a transaction-scoped advisory lock, and a run that cannot get it does nothing.
+/// Carries out every automatic rule of ``RetentionPolicy`` at a clock, with the periods declared
+/// there, and records a report per rule (`platform.retention_rule_reports`, and each touched
+/// reseller's own count in `sb.retention_run_tenants`, read by GET /v1/retention-runs).
+///
+/// Several replicas may call it at once: the run holds a session-level advisory lock for its
+/// whole length, and a run that cannot get it does nothing (nil). Each rule runs in a
+/// transaction of its own as sb_retention, whose functions answer tenant ids and counts only.
 public struct RetentionRunner: Sendable {
     public enum Trigger: String, Sendable { case job, command }
 
-    let database: ScopedDatabase
+    /// Maintenance steps that run with the rules, by their report names.
+    public enum StepName {
+        /// Content stored before sealing existed, sealed with its person's key.
+        public static let contentSealing = "content-sealing"
+        /// The rewrite of tables an erasure or purge touched (``ErasureVacuum``).
+        public static let vacuum = "vacuum"
+    }
 
-    public init(database: ScopedDatabase) {
+    static let lockName = "switchboard.retention-run"
+
+    let database: ScopedDatabase
+    let purge: TerminatedCustomerPurge
+    let sealing: LegacyContentSealing
+    /// Nil where no owner connection is available: vacuum requests then wait (and the report says so).
+    let vacuum: ErasureVacuum?
+
+    /// - Parameter maintenance: the migrating (owner) user's target, for VACUUM; nil skips it.
+    public init(database: ScopedDatabase, vault: ContentVault, quarantine: QuarantineRule, maintenance: DatabaseTarget?) {
         self.database = database
+        self.purge = TerminatedCustomerPurge(database: database, vault: vault, quarantine: quarantine)
+        self.sealing = LegacyContentSealing(database: database, vault: vault)
+        self.vacuum = maintenance.map { ErasureVacuum(target: $0) }
     }
 
     /// Nil when another run holds the lock.
     public func run(clock: Date, dryRun: Bool, trigger: Trigger, logger: Logger) async throws -> RetentionRun? {
-        let started = ContinuousClock.now
-        let row = try await database.transaction(.retention, logger: logger) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT id, clock, dry_run, created_partitions, dropped_partitions, dropped_rows_estimate, purged_batches, purged_usage_rows
-                FROM platform.run_retention(\(clock), \(dryRun), \(trigger.rawValue))
-                """,
-                logger: logger
-            )
-            for try await row in rows.decode((Int64, Date, Bool, [String], [String], Int64, Int, Int).self) { return Optional(row) }
-            return nil
+        try await database.whileHolding(lock: Self.lockName, logger: logger) {
+            try await runHoldingLock(clock: clock, dryRun: dryRun, trigger: trigger, logger: logger)
         }
-        let detached = ContinuousClock.now
-        if !dryRun, row != nil {
-            try await database.transaction(.retention, logger: logger) { connection in
+    }
+
+    private func runHoldingLock(clock: Date, dryRun: Bool, trigger: Trigger, logger: Logger) async throws -> RetentionRun {
+        let started = ContinuousClock.now
+        let runID = try await retention(logger) { connection in
+            try await connection.query("SELECT platform.retention_begin(\(clock), \(dryRun), \(trigger.rawValue))", logger: logger)
+                .collect().first!.decode(Int64.self)
+        }
+        var reports: [RetentionRuleReport] = []
+        func step(_ rule: String, _ body: () async throws -> RetentionRuleReport) async throws {
+            let stepStarted = ContinuousClock.now
+            var report = try await body()
+            report.rule = rule
+            report.elapsed = .now - stepStarted
+            try await record(report, run: runID, logger: logger)
+            reports.append(report)
+        }
+
+        var created: [String] = [], detached: [String] = [], estimate: Int64 = 0
+        for (rule, parent, months) in [(RetentionPolicy.RuleName.trafficData, "cdrs", RetentionPeriod.trafficDataMonths),
+                                       (RetentionPolicy.RuleName.telemetry, "telemetry_events", RetentionPeriod.telemetryMonths)] {
+            try await step(rule) {
+                let (made, gone, rows) = try await retention(logger) { connection in
+                    try await connection.query(
+                        "SELECT created, detached, rows_estimate FROM platform.retention_partitions(\(clock), \(parent), \(RetentionSpan.months(months).intervalText)::interval, \(dryRun))",
+                        logger: logger
+                    ).collect().first!.decode(([String], [String], Int64).self)
+                }
+                created += made; detached += gone; estimate += rows
+                return RetentionRuleReport(rule: rule, affected: rows, note: gone.isEmpty ? nil : "partitions: \(gone.joined(separator: ", ")) (rows estimated)")
+            }
+        }
+        var batches: Int64 = 0, usageRows: Int64 = 0
+        try await step(RetentionPolicy.RuleName.ingestLedger) {
+            batches = try await count(logger) { connection in
+                try await connection.query(
+                    "SELECT platform.retention_ingest_ledger(\(clock), \(RetentionSpan.days(RetentionPeriod.ingestLedgerDays).intervalText)::interval, \(dryRun))",
+                    logger: logger
+                )
+            }
+            return RetentionRuleReport(rule: "", affected: batches)
+        }
+        try await step(RetentionPolicy.RuleName.bookkeeping) {
+            let rows = try await perReseller(logger) { connection in
+                try await connection.query("SELECT reseller_id, affected FROM sb.retention_usage_totals(\(clock), \(RetentionPeriod.bookkeepingYears)::integer, \(dryRun))", logger: logger)
+            }
+            usageRows = rows.values.reduce(0, +)
+            return RetentionRuleReport(rule: "", perReseller: rows)
+        }
+        try await step(RetentionPolicy.RuleName.callRecordings) {
+            RetentionRuleReport(rule: "", perReseller: try await perReseller(logger) { connection in
+                try await connection.query(
+                    "SELECT reseller_id, affected FROM sb.retention_recordings(\(clock), \(RetentionSpan.days(RetentionPeriod.callRecordingDays).intervalText)::interval, \(dryRun))",
+                    logger: logger
+                )
+            })
+        }
+        try await step(RetentionPolicy.RuleName.voicemails) {
+            RetentionRuleReport(rule: "", perReseller: try await perReseller(logger) { connection in
+                try await connection.query(
+                    "SELECT reseller_id, affected FROM sb.retention_voicemails(\(clock), \(RetentionPeriod.voicemailMaximumDays)::integer, \(dryRun))", logger: logger
+                )
+            })
+        }
+        try await step(RetentionPolicy.RuleName.sessions) {
+            RetentionRuleReport(rule: "", perReseller: try await perReseller(logger) { connection in
+                try await connection.query(
+                    "SELECT reseller_id, affected FROM sb.retention_sessions(\(clock), \(RetentionSpan.days(RetentionPeriod.endedSessionDays).intervalText)::interval, \(dryRun))",
+                    logger: logger
+                )
+            })
+        }
+        try await step(RetentionPolicy.RuleName.loginAttempts) {
+            RetentionRuleReport(rule: "", affected: try await count(logger) { connection in
+                try await connection.query(
+                    """
+                    SELECT sb.retention_login_attempts(\(clock), \(RetentionSpan.hours(RetentionPeriod.loginFailureHours).intervalText)::interval,
+                                                       \(RetentionSpan.days(RetentionPeriod.knownLoginSourceDays).intervalText)::interval, \(dryRun))
+                    """,
+                    logger: logger
+                )
+            })
+        }
+        try await step(RetentionPolicy.RuleName.terminatedCustomers) {
+            try await purge.run(clock: clock, dryRun: dryRun, logger: logger)
+        }
+        try await step(StepName.contentSealing) {
+            try await sealing.run(dryRun: dryRun, logger: logger)
+        }
+        try await step(StepName.vacuum) {
+            guard let vacuum else { return RetentionRuleReport(rule: "", note: "no owner connection here: requests wait for the server's job") }
+            return try await vacuum.run(dryRun: dryRun, logger: logger)
+        }
+
+        let detachedAt = ContinuousClock.now
+        if !dryRun, !detached.isEmpty {
+            try await retention(logger) { connection in
                 try await connection.query("SELECT platform.drop_detached_partitions()", logger: logger)
             }
         }
-        guard let row else { return nil }
-        return RetentionRun(id: row.0, clock: row.1, dryRun: row.2, createdPartitions: row.3, droppedPartitions: row.4,
-                            droppedRowsEstimate: row.5, purgedBatches: row.6, purgedUsageRows: row.7,
-                            elapsed: detached - started, dropElapsed: ContinuousClock.now - detached)
+        let dropElapsed = ContinuousClock.now - detachedAt
+        try await retention(logger) { connection in
+            try await connection.query(
+                "SELECT platform.retention_finish(\(runID), \(created), \(detached), \(estimate), \(Int(batches))::integer, \(Int(usageRows))::integer)", logger: logger
+            )
+        }
+        return RetentionRun(id: runID, clock: clock, dryRun: dryRun, createdPartitions: created, droppedPartitions: detached,
+                            droppedRowsEstimate: estimate, purgedBatches: Int(batches), purgedUsageRows: Int(usageRows), rules: reports,
+                            elapsed: .now - started, dropElapsed: dropElapsed)
+    }
+
+    private func record(_ report: RetentionRuleReport, run: Int64, logger: Logger) async throws {
+        let perReseller = Dictionary(uniqueKeysWithValues: report.perReseller.map { ($0.key.uuidString.lowercased(), $0.value) })
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: perReseller, options: [.sortedKeys]), as: UTF8.self)
+        let platformRows = report.affected - report.perReseller.values.reduce(0, +)
+        let milliseconds = Int(report.elapsed.components.seconds * 1000 + report.elapsed.components.attoseconds / 1_000_000_000_000_000)
+        try await retention(logger) { connection in
+            try await connection.query(
+                "SELECT platform.retention_record(\(run), \(report.rule), \(json)::jsonb, \(platformRows), \(milliseconds)::integer, \(report.note)::text)", logger: logger
+            )
+        }
+    }
+
+    private func retention<T: Sendable>(_ logger: Logger, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await database.transaction(.retention, logger: logger, body)
+    }
+
+    private func count(_ logger: Logger, _ query: @escaping (PostgresConnection) async throws -> PostgresRowSequence) async throws -> Int64 {
+        try await retention(logger) { connection in
+            try await query(connection).collect().first?.decode(Int64.self) ?? 0
+        }
+    }
+
+    private func perReseller(_ logger: Logger, _ query: @escaping (PostgresConnection) async throws -> PostgresRowSequence) async throws -> [UUID: Int64] {
+        try await retention(logger) { connection in
+            var rows: [UUID: Int64] = [:]
+            for try await (reseller, affected) in try await query(connection).decode((UUID, Int64).self) { rows[reseller, default: 0] += affected }
+            return rows
+        }
     }
 }

@@ -32,7 +32,7 @@ public struct TelemetryBatchIngest: Sendable {
         if let replayed = try await ledger.claim(batchID, key: idempotencyKey, retriedBody: body, maxBodyBytes: maxBodyBytes) {
             return replayed
         }
-        let accepted = BatchLedger.acceptedWindow(now: now)
+        let accepted = BatchLedger.acceptedWindow(.telemetry, now: now)
         var streamed: (rows: Int, digest: Data)?
         try await BatchLedger.copy(into: "telemetry_events", columns: Self.columns, on: connection, logger: logger) { copy in
             streamed = try await stream(body, into: copy, batchID: batchID, accepted: accepted)

@@ -48,19 +48,29 @@ extension EmployeeRepository {
         ).collect().first?.decode(String.self)
     }
 
-    /// Moves `from`'s content of `kinds` to `to` (the content-owner trigger re-checks the new owner);
-    /// returns what moved, in id order.
-    public func handOverContent(from: UUID, to: UUID, kinds: [ContentKind]) async throws -> [(id: UUID, kind: ContentKind)] {
+    /// Moves `from`'s content of `kinds` to `to` (the content-owner trigger re-checks the new owner),
+    /// re-sealed with `to`'s key one item at a time, so the leaver's later erasure leaves what the
+    /// successor now holds readable; returns what moved, in id order.
+    public func handOverContent(from: UUID, to: UUID, kinds: [ContentKind], vault: ContentVault) async throws -> [(id: UUID, kind: ContentKind)] {
         let rows = try await connection.query(
-            """
-            UPDATE sb.employee_content SET employee_id = \(to)
-            WHERE employee_id = \(from) AND kind = ANY(\(kinds.map(\.rawValue))) RETURNING id, kind
-            """,
+            "SELECT id, kind FROM sb.employee_content WHERE employee_id = \(from) AND kind = ANY(\(kinds.map(\.rawValue))) ORDER BY id FOR UPDATE",
             logger: logger
         )
-        var moved: [(id: UUID, kind: ContentKind)] = []
-        for try await (id, kind) in rows.decode((UUID, ContentKind).self) { moved.append((id, kind)) }
-        return moved.sorted { $0.id.uuidString < $1.id.uuidString }
+        var moving: [(id: UUID, kind: ContentKind)] = []
+        for try await (id, kind) in rows.decode((UUID, ContentKind).self) { moving.append((id, kind)) }
+        for item in moving {
+            guard let stored = try await fetchContent(item.id, of: from) else { continue }
+            let plain = try await vault.open(stored.data, sealed: stored.sealed, contentID: item.id, owner: from)
+            let resealed = try await vault.seal(plain, contentID: item.id, owner: to)
+            try await connection.query(
+                """
+                UPDATE sb.employee_content SET employee_id = \(to), data = \(ByteBuffer(bytes: resealed)), sealed = true, byte_size = \(plain.count)
+                WHERE id = \(item.id) AND employee_id = \(from)
+                """,
+                logger: logger
+            )
+        }
+        return moving.sorted { $0.id.uuidString < $1.id.uuidString }
     }
 
     /// Swaps two colleagues' extensions in one statement (the unique constraint is checked at its

@@ -182,9 +182,13 @@ public struct EmployeeRepository: Sendable {
 
     /// Deletes the employee after giving back what they hold (numbers into quarantine, SIM cards to
     /// stock, fax numbers into quarantine). The assignment history stays, without the person.
-    public func delete(_ id: UUID, locked: EmployeeLock, quarantine: QuarantineRule, now: Date) async throws -> Bool {
+    /// Deletes the person (their content goes with the row), their content key first, as an erasure does.
+    public func delete(_ id: UUID, locked: EmployeeLock, quarantine: QuarantineRule, now: Date, vault: ContentVault) async throws -> Bool {
+        try await vault.erase([id], reason: "deletion")
         _ = try await releaseHoldings(of: id, resellerID: locked.resellerID, quarantine: quarantine, now: now)
-        return try await connection.query("DELETE FROM sb.employees WHERE id = \(id) RETURNING id", logger: logger).collect().isEmpty == false
+        let deleted = try await connection.query("DELETE FROM sb.employees WHERE id = \(id) RETURNING id", logger: logger).collect().isEmpty == false
+        if deleted { try await connection.query("SELECT sb.request_erasure_vacuum()", logger: logger) }
+        return deleted
     }
 
     public func restrict(_ id: UUID, reason: String?) async throws {
@@ -296,15 +300,22 @@ public struct EmployeeRepository: Sendable {
 
     // MARK: content
 
-    /// Stores content without reading anything back (the telephony role cannot read).
-    public func storeContent(id: UUID, employeeID: UUID, kind: ContentKind, contentType: String, data: [UInt8], callerNumber: String?, durationSeconds: Int?, recordedAt: Date?) async throws {
+    /// Stores content sealed by ``ContentVault`` without reading anything back (the telephony role
+    /// cannot read); `byteSize` is the content's own size.
+    public func storeContent(id: UUID, employeeID: UUID, kind: ContentKind, contentType: String, sealed: [UInt8], byteSize: Int, callerNumber: String?, durationSeconds: Int?, recordedAt: Date?) async throws {
         try await connection.query(
             """
-            INSERT INTO sb.employee_content (employee_id, id, kind, content_type, byte_size, data, caller_number, duration_seconds, recorded_at)
-            VALUES (\(employeeID), \(id), \(kind), \(contentType), \(data.count), \(ByteBuffer(bytes: data)), \(callerNumber), \(durationSeconds), coalesce(\(recordedAt), now()))
+            INSERT INTO sb.employee_content (employee_id, id, kind, content_type, byte_size, data, sealed, caller_number, duration_seconds, recorded_at)
+            VALUES (\(employeeID), \(id), \(kind), \(contentType), \(byteSize), \(ByteBuffer(bytes: sealed)), true, \(callerNumber), \(durationSeconds), coalesce(\(recordedAt), now()))
             """,
             logger: logger
         )
+    }
+
+    /// Whether content may be stored for the person (exists and is not anonymised), asked before
+    /// their data key is made; answers for any role, without reading the directory.
+    public func contentOwnerExists(_ employeeID: UUID) async throws -> Bool {
+        try await connection.query("SELECT sb.content_owner_exists(\(employeeID))", logger: logger).collect().first?.decode(Bool.self) ?? false
     }
 
     public func deleteContent(of employeeID: UUID, kind: ContentKind) async throws {
@@ -326,11 +337,14 @@ public struct EmployeeRepository: Sendable {
         return items
     }
 
-    public func fetchContent(_ contentID: UUID, of employeeID: UUID) async throws -> (contentType: String, kind: ContentKind, data: ByteBuffer)? {
+    /// The stored bytes: sealed (open them with ``ContentVault/open(_:sealed:contentID:owner:)``) or, stored before sealing, plain.
+    public func fetchContent(_ contentID: UUID, of employeeID: UUID) async throws -> StoredContent? {
         let rows = try await connection.query(
-            "SELECT content_type, kind, data FROM sb.employee_content WHERE id = \(contentID) AND employee_id = \(employeeID)", logger: logger
+            "SELECT content_type, kind, data, sealed FROM sb.employee_content WHERE id = \(contentID) AND employee_id = \(employeeID)", logger: logger
         )
-        for try await (contentType, kind, data) in rows.decode((String, ContentKind, ByteBuffer).self) { return (contentType, kind, data) }
+        for try await (contentType, kind, data, sealed) in rows.decode((String, ContentKind, ByteBuffer, Bool).self) {
+            return StoredContent(id: contentID, owner: employeeID, contentType: contentType, kind: kind, data: data, sealed: sealed)
+        }
         return nil
     }
 
@@ -340,13 +354,19 @@ public struct EmployeeRepository: Sendable {
     /// reason, deletes content and preference history, releases numbers and SIMs, removes fax-to-mail.
     /// The numbers and SIM cards the person held stay in the history (CDRs are attributed from
     /// it under the logging duty), without the link to the person.
-    public func anonymise(_ id: UUID, pseudonym: String, quarantine: QuarantineRule, now: Date) async throws -> AnonymisationResult {
+    ///
+    /// The person's content key is destroyed first, once the row is locked in the caller's scope
+    /// (so no one can destroy a key of a person they cannot see): if the rest then fails, the
+    /// content is already unreadable everywhere and a retry finishes the rows. `vault` is nil only
+    /// for a dry run whose transaction rolls back (a destroyed key cannot be rolled back).
+    public func anonymise(_ id: UUID, pseudonym: String, quarantine: QuarantineRule, now: Date, vault: ContentVault?) async throws -> AnonymisationResult {
         let locked = try await lock(id)
         if let anonymisedAt = locked.anonymisedAt {
             let name = try await get(id)?.fullName ?? pseudonym
             return AnonymisationResult(anonymisedAt: anonymisedAt, pseudonym: name, alreadyAnonymised: true, contentDeleted: [:],
                                        preferenceHistoryDeleted: 0, numbersReleased: [], simsReleased: [], faxToMailRemoved: [])
         }
+        try await vault?.erase([id], reason: "anonymisation")
         var deleted: [String: Int] = [:]
         let kinds = try await connection.query(
             "DELETE FROM sb.employee_content WHERE employee_id = \(id) RETURNING kind", logger: logger
@@ -367,6 +387,8 @@ public struct EmployeeRepository: Sendable {
             """,
             logger: logger
         ).collect().first!.decode(Date.self)
+        // The old values stay in the table files until a rewrite: the retention job's vacuum.
+        try await connection.query("SELECT sb.request_erasure_vacuum()", logger: logger)
         return AnonymisationResult(anonymisedAt: anonymisedAt, pseudonym: pseudonym, alreadyAnonymised: false, contentDeleted: deleted,
                                    preferenceHistoryDeleted: history, numbersReleased: numbers, simsReleased: sims, faxToMailRemoved: faxes)
     }

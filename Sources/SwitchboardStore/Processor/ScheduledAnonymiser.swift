@@ -26,11 +26,14 @@ public struct ScheduledAnonymiser: Sendable {
 
     let database: ScopedDatabase
     let quarantine: QuarantineRule
+    /// Destroys each person's content key before their rows change.
+    let vault: ContentVault
     /// At most this many per run, so one run's work is bounded; the rest wait for the next.
     let batchSize: Int
 
-    public init(database: ScopedDatabase, quarantine: QuarantineRule, batchSize: Int = 500) {
+    public init(database: ScopedDatabase, quarantine: QuarantineRule, vault: ContentVault, batchSize: Int = 500) {
         self.database = database
+        self.vault = vault
         self.quarantine = quarantine
         self.batchSize = batchSize
     }
@@ -76,7 +79,7 @@ public struct ScheduledAnonymiser: Sendable {
             guard let schedule = try await schedules.get(employeeID), schedule.dueOn <= Self.day(clock) else { return false }
             _ = try await schedules.cancel(employeeID)
             guard locked.anonymisedAt == nil else { return false }
-            let result = try await employees.anonymise(employeeID, pseudonym: Pseudonym.make(), quarantine: quarantine, now: clock)
+            let result = try await employees.anonymise(employeeID, pseudonym: Pseudonym.make(), quarantine: quarantine, now: clock, vault: vault)
             try await AuditLog.append(
                 AuditEntry(action: "employee.anonymise", targetID: employeeID, fields: result.erasedFields,
                            resellerID: locked.resellerID, customerID: locked.customerID),

@@ -12,6 +12,9 @@ public struct CustomerRecord: Sendable, Equatable {
     public var externalRef: String?
     public var status: CustomerStatus
     public var terminatedAt: Date?
+    /// Set by the retention job when it starts purging a terminated customer: no reactivation after.
+    public var purgeStartedAt: Date?
+    public var purgedAt: Date?
     /// Nil for the platform (not metadata it may read).
     public var extensionMinLength: Int?
     public var extensionMaxLength: Int?

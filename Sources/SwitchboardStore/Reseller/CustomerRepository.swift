@@ -17,8 +17,8 @@ public struct CustomerRepository: Sendable {
     }
 
     /// Everything (the reseller and its customers), or metadata only (the platform's column grants).
-    public static let fullColumns = "reseller_id, id, name, cvr, external_ref, status, terminated_at, extension_min_length::int, extension_max_length::int, created_at, updated_at, version"
-    public static let metadataColumns = "reseller_id, id, name, NULL::text, NULL::text, status, terminated_at, NULL::int, NULL::int, created_at, updated_at, version"
+    public static let fullColumns = "reseller_id, id, name, cvr, external_ref, status, terminated_at, purge_started_at, purged_at, extension_min_length::int, extension_max_length::int, created_at, updated_at, version"
+    public static let metadataColumns = "reseller_id, id, name, NULL::text, NULL::text, status, terminated_at, purge_started_at, purged_at, NULL::int, NULL::int, created_at, updated_at, version"
 
     var columns: String { view == .metadata ? Self.metadataColumns : Self.fullColumns }
 
@@ -86,6 +86,25 @@ public struct CustomerRepository: Sendable {
         return (current, false)
     }
 
+    /// Undoes a termination until the purge starts; nil when the customer was active already.
+    /// A started purge is refused by the database itself (`sb.customer_purge_is_final`).
+    public func reactivate(_ id: UUID) async throws -> (record: CustomerRecord, changed: Bool) {
+        guard let current = try await get(id) else { throw StoreError.notFound }
+        if current.purgeStartedAt != nil { throw StoreError.purgeStarted }
+        let rows = try await connection.query(
+            """
+            UPDATE sb.customers SET status = 'active', terminated_at = NULL, updated_at = now(), version = version + 1
+            WHERE id = \(id) AND status = 'terminated' AND purge_started_at IS NULL
+            RETURNING \(unescaped: columns)
+            """,
+            logger: logger
+        )
+        if let record = try await Self.decode(rows).first { return (record, true) }
+        guard let after = try await get(id) else { throw StoreError.notFound }
+        if after.purgeStartedAt != nil { throw StoreError.purgeStarted }
+        return (after, false)
+    }
+
     private func updated(_ rows: PostgresRowSequence, id: UUID) async throws -> CustomerRecord {
         if let record = try await Self.decode(rows).first { return record }
         guard let current = try await get(id) else { throw StoreError.notFound }
@@ -102,7 +121,7 @@ public struct CustomerRepository: Sendable {
         var columns = RowColumns(row)
         let record = try CustomerRecord(resellerID: columns.next(), id: columns.next(), name: columns.next(), cvr: columns.next(),
                                         externalRef: columns.next(), status: columns.next(), terminatedAt: columns.next(),
-                                        extensionMinLength: columns.next(), extensionMaxLength: columns.next(),
+                                        purgeStartedAt: columns.next(), purgedAt: columns.next(), extensionMinLength: columns.next(), extensionMaxLength: columns.next(),
                                         createdAt: columns.next(), updatedAt: columns.next(), version: columns.next())
         try columns.finish()
         return record

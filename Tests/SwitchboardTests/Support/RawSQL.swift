@@ -165,7 +165,15 @@ struct SeededTenants {
               ('\(resellerB)', 'pending.b.test', repeat('c', 43), NULL, NULL, NULL)
             """,
         ]
-        let all = statements + directory + stock + brands
+        // A retention run that touched both resellers' data, with each one's own count.
+        let retention = [
+            "INSERT INTO platform.retention_runs (clock, dry_run, trigger) VALUES (now(), false, 'job')",
+            """
+            INSERT INTO sb.retention_run_tenants (reseller_id, run_id, rule, affected, dry_run, clock)
+            SELECT r, (SELECT max(id) FROM platform.retention_runs), 'call-recordings', 1, false, now() FROM unnest(ARRAY['\(resellerA)', '\(resellerB)']::uuid[]) r
+            """,
+        ]
+        let all = statements + directory + stock + brands + retention
         try await database.withAdmin { connection in
             for statement in all {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: TestCluster.logger)

@@ -106,7 +106,8 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     func request(_ method: String, _ path: String, token: String? = nil, json: String? = nil, headers: [String: String] = [:], body: String? = nil) async throws -> Reply {
-        var request = URLRequest(url: baseURL.appendingPathComponent(path))
+        // As written, query included (appendingPathComponent would escape the `?`).
+        var request = URLRequest(url: URL(string: baseURL.absoluteString + path)!)
         request.httpMethod = method
         request.timeoutInterval = 30
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }

@@ -17,12 +17,14 @@ func withTestApp<T: Sendable>(
     credentialCache: CredentialCache = .init(),
     hostnameResolver: any TXTRecordResolver = StaticTXTResolver(),
     portal: PortalSettings = .init(),
+    keyStore: (any KeyStore)? = nil,
     _ test: @Sendable (any TestClientProtocol) async throws -> T
 ) async throws -> T {
     let client = try database.applicationClient(maxConnections: maxConnections)
     let migrations = try MigrationSet.load(from: TestCluster.migrationsDirectory)
+    let keys: any KeyStore = if let keyStore { keyStore } else { try await database.keyStore() }
     let app = try buildApplication(
-        AppDependencies(database: client, migrations: migrations, passwords: testPasswordHasher, traffic: traffic,
+        AppDependencies(database: client, migrations: migrations, passwords: testPasswordHasher, keyStore: keys, traffic: traffic,
                         inventory: inventory, trustedProxies: trustedProxies, loginThrottle: loginThrottle, credentialCache: credentialCache,
                         hostnameResolver: hostnameResolver, portal: portal),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)),

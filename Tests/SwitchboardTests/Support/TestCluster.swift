@@ -32,6 +32,35 @@ actor TestCluster {
     private var running: LocalPostgresCluster?
     private var templateReady = false
     private var databaseCount = 0
+    private var keyClient: PostgresClient?
+
+    /// One key-encryption key for the test process.
+    static let keyEncryptionKey = KeyEncryptionKey.generate()
+    static let keyDatabaseName = "sb_keys"
+
+    /// The key store's own database (as in production, apart from every main database), one
+    /// schema per test database, used as the server's login role; its pool runs until the process ends.
+    func keyStore(for database: String) async throws -> PostgresKeyStore {
+        let cluster = try await cluster()
+        let schema = "keys_\(database)"
+        try await cluster.target(database: "postgres").withAdminConnection(logger: Self.logger) { connection in
+            try await DatabasePlacement.createDatabaseIfMissing(Self.keyDatabaseName, on: connection, logger: Self.logger)
+        }
+        try await cluster.target(database: Self.keyDatabaseName).withAdminConnection(logger: Self.logger) { connection in
+            try await PostgresKeyStore.prepare(on: connection, schema: schema, grantTo: DatabaseTarget.applicationRole, logger: Self.logger)
+        }
+        let client: PostgresClient
+        if let keyClient {
+            client = keyClient
+        } else {
+            var configuration = try cluster.target(database: Self.keyDatabaseName).clientConfiguration(user: DatabaseTarget.applicationRole, password: nil)
+            configuration.options.maximumConnections = 8
+            client = PostgresClient(configuration: configuration, backgroundLogger: Self.logger)
+            Task.detached { await client.run() }
+            keyClient = client
+        }
+        return PostgresKeyStore(client: client, kek: Self.keyEncryptionKey, schema: schema, logger: Self.logger)
+    }
 
     /// The cluster, started on first use and stopped when the test bundle finishes.
     func cluster() async throws -> LocalPostgresCluster {
@@ -85,6 +114,15 @@ struct TestDatabase: Sendable {
     var adminTarget: DatabaseTarget { cluster.target(database: name) }
 
     var placement: DatabasePlacement { DatabasePlacement(target: adminTarget, privateCluster: nil) }
+
+    /// This database's content keys (a schema of its own in the tests' key store database).
+    func keyStore() async throws -> PostgresKeyStore {
+        try await TestCluster.shared.keyStore(for: name)
+    }
+
+    func vault() async throws -> ContentVault {
+        ContentVault(keys: try await keyStore())
+    }
 
     func withAdmin<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await adminTarget.withAdminConnection(logger: TestCluster.logger, body)

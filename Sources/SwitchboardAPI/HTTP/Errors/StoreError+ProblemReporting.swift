@@ -27,6 +27,9 @@ extension StoreError: ProblemReporting {
         case .overlaps(let constraint):
             return Problem.conflict("The change overlaps an existing record.", type: "conflict",
                                     errors: [.init(field: ColumnField.field(constraint), rule: "overlap", message: "overlaps an existing record")])
+        case .purgeStarted:
+            return Problem.conflict("The customer's data has been purged (or is being purged) after its termination; nothing of it can come back.",
+                                    type: "customer-purged")
         }
     }
 }

@@ -1,0 +1,150 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import PostgresNIO
+import SwitchboardDomain
+import SwitchboardStore
+import XCTest
+
+/// Erasure that reaches backups: content is sealed with its person's key, kept apart from the
+/// main database, and erasure destroys the key first. Markers planted in voicemail and recording
+/// bytes never appear in a dump; a dump taken before an erasure and restored after it cannot give
+/// the content back; and after the scheduled vacuum no planted value is left in the table files.
+final class CryptoShreddingTests: XCTestCase {
+    private static func store(_ kind: String, _ bytes: String, for employee: String, _ client: some TestClientProtocol, _ world: World) async throws -> String {
+        let reply = try await client.call(.post, "/v1/telephony/employees/\(employee)/content?kind=\(kind)", token: world.telephonyKey,
+                                          bytes: Array(bytes.utf8), headers: [.contentType: "audio/wav"])
+        XCTAssertEqual(reply.status, .created, reply.body)
+        return try reply.string("id")
+    }
+
+    func testMarkersInContentNeverReachADumpAndADumpFromBeforeAnErasureCannotGiveThemBack() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        let marker = "MARKER-\(UUID().uuidString.prefix(8))"
+        try await withTestApp(database) { client in
+            let world = try await World.build(client, database: database)
+            let employee = world.employees["reseller"]!.id
+            let voicemail = try await Self.store("voicemail", "\(marker)-voicemail", for: employee, client, world)
+            let recording = try await Self.store("recording", "\(marker)-recording", for: employee, client, world)
+            let download = try await client.call(.get, "/v1/employees/\(employee)/content/\(voicemail)", token: world.resellerAKey)
+            XCTAssertEqual(download.body, "\(marker)-voicemail", "the owner's reseller reads it back")
+
+            let before = try database.dump()
+            XCTAssertGreaterThan(before.count, 10_000)
+            XCTAssertEqual(before.occurrences(of: Data(marker.utf8)), 0, "a marker reached the dump")
+            let inFiles = try await database.occurrencesInFiles(of: marker)
+            XCTAssertEqual(inFiles, 0, "a marker reached the table files")
+
+            // The dump holds the sealed content: restored while the key exists, it opens.
+            let vault = try await database.vault()
+            let early = try await TestDatabase.restored(before)
+            let openedEarly = try await Self.openAll(in: early, ids: [voicemail, recording], owner: employee, vault: vault)
+            XCTAssertEqual(openedEarly.sorted(), ["\(marker)-recording", "\(marker)-voicemail"])
+
+            let erased = try await client.call(.post, "/v1/employees/\(employee)/anonymise", token: world.resellerAKey)
+            XCTAssertEqual(erased.status, .ok, erased.body)
+            let after = try database.dump()
+            XCTAssertEqual(after.occurrences(of: Data(marker.utf8)), 0)
+            let gone = try await client.call(.get, "/v1/employees/\(employee)/content/\(voicemail)", token: world.resellerAKey)
+            XCTAssertEqual(gone.status, .notFound)
+
+            // The same dump, restored after the erasure: the rows come back, the content does not.
+            let late = try await TestDatabase.restored(before)
+            let sealedRows = try await late.integer("SELECT count(*)::int FROM sb.employee_content WHERE employee_id = '\(employee)' AND sealed")
+            XCTAssertEqual(sealedRows, 3, "the restored dump has the rows (the seeded voicemail too)")
+            do {
+                _ = try await Self.openAll(in: late, ids: [voicemail, recording], owner: employee, vault: vault)
+                XCTFail("content opened after its person's erasure")
+            } catch KeyStoreError.destroyed {}
+            // And through the application running on the restored database, as a reseller would try.
+            try await withTestApp(late, keyStore: try await database.keyStore()) { restoredClient in
+                let reply = try await restoredClient.call(.get, "/v1/employees/\(employee)/content/\(recording)", token: world.resellerAKey)
+                XCTAssertEqual(reply.status, .notFound, reply.body)
+            }
+        }
+    }
+
+    func testErasureLeavesNoPlantedValueInTheTableFilesAfterTheScheduledVacuum() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        let marker = "Zzmarker\(UUID().uuidString.prefix(8).lowercased())"
+        try await withTestApp(database) { client in
+            let world = try await World.build(client, database: database)
+            let created = try await client.call(.post, "/v1/customers/\(world.customerA1)/employees", token: world.resellerAKey,
+                                                json: #"{"fullName":"\#(marker) Person","email":"\#(marker)@a1.example","mobile":"+4520000001","extension":"777"}"#)
+            XCTAssertEqual(created.status, .created, created.body)
+            let id = try created.string("id")
+            _ = try await Self.store("voicemail", "\(marker)-audio", for: id, client, world)
+            let planted = try await database.occurrencesInFiles(of: marker)
+            XCTAssertGreaterThan(planted, 0, "the name and e-mail are in the table files to begin with")
+
+            let answered = try await client.call(.post, "/v1/employees/\(id)/anonymise", token: world.resellerAKey)
+            XCTAssertEqual(answered.status, .ok, answered.body)
+            // Without a vacuum the old row version stays in the files (a dead tuple).
+            let dead = try await database.occurrencesInFiles(of: marker)
+            XCTAssertGreaterThan(dead, 0, "dead tuples keep the erased values until a vacuum")
+            let requested = try await database.integer("SELECT count(*)::int FROM platform.vacuum_requests WHERE relation = 'sb.employees' AND rewrite")
+            XCTAssertEqual(requested, 1, "erasure schedules the rewrite")
+
+            let run = try await database.runRetention(at: Date())
+            XCTAssertNotNil(run.report(RetentionRunner.StepName.vacuum)?.note)
+            let left = try await database.occurrencesInFiles(of: marker)
+            XCTAssertEqual(left, 0, "a planted value survived the scheduled vacuum")
+            let dumped = try database.dump()
+            XCTAssertEqual(dumped.occurrences(of: Data(marker.utf8)), 0)
+            let pending = try await database.integer("SELECT count(*)::int FROM platform.vacuum_requests")
+            XCTAssertEqual(pending, 0)
+        }
+    }
+
+    func testThePurgeOfAThousandPeopleLeavesNoPlantedValueInADumpOrTheFiles() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        let marker = "Qqmarker\(UUID().uuidString.prefix(8).lowercased())"
+        try await withTestApp(database) { client in
+            let world = try await World.build(client, database: database)
+            let customer = world.customerA2
+            // A thousand people (as the reseller's import would make them), each with a planted name.
+            try await database.admin("""
+                INSERT INTO sb.employees (reseller_id, customer_id, id, full_name, email, extension)
+                SELECT '\(world.resellerA)', '\(customer)', gen_random_uuid(), '\(marker) ' || i, lower('\(marker)') || i || '@a2.example', (1000 + i)::text
+                FROM generate_series(1, 1000) i
+                """)
+            let someone = try await database.withAdmin { connection in
+                try await connection.query("SELECT id::text FROM sb.employees WHERE customer_id = \(UUID(uuidString: customer)!) LIMIT 1", logger: TestCluster.logger)
+                    .collect().first!.decode(String.self)
+            }
+            _ = try await Self.store("recording", "\(marker)-recording", for: someone, client, world)
+            let answered = try await client.call(.post, "/v1/customers/\(customer)/terminate", token: world.resellerAKey)
+            XCTAssertEqual(answered.status, .ok, answered.body)
+            try await database.admin("UPDATE sb.customers SET terminated_at = now() - interval '31 days' WHERE id = '\(customer)'")
+            let before = try await database.occurrencesInFiles(of: marker)
+            XCTAssertGreaterThan(before, 1000)
+
+            let started = ContinuousClock.now
+            let run = try await database.runRetention(at: Date())
+            print("purge of a 1,000-person customer with its vacuum: \(ContinuousClock.now - started)")
+            XCTAssertGreaterThanOrEqual(run.report(RetentionPolicy.RuleName.terminatedCustomers)?.affected ?? 0, 1000)
+            let people = try await database.integer("SELECT count(*)::int FROM sb.employees WHERE customer_id = '\(customer)'")
+            XCTAssertEqual(people, 0)
+            let left = try await database.occurrencesInFiles(of: marker)
+            XCTAssertEqual(left, 0, "planted values survived the purge and its vacuum")
+            let dumped = try database.dump()
+            XCTAssertEqual(dumped.occurrences(of: Data(marker.utf8)), 0)
+        }
+    }
+
+    /// Opens the content rows `ids` of `owner` as stored in `database` with `vault`'s keys.
+    static func openAll(in database: TestDatabase, ids: [String], owner: String, vault: ContentVault) async throws -> [String] {
+        let rows = try await database.withAdmin { connection in
+            try await connection.query(
+                "SELECT id, data, sealed FROM sb.employee_content WHERE id = ANY(\(ids.map { UUID(uuidString: $0)! }))", logger: TestCluster.logger
+            ).collect().map { try $0.decode((UUID, ByteBuffer, Bool).self) }
+        }
+        var opened: [String] = []
+        for (id, data, sealed) in rows {
+            XCTAssertTrue(sealed)
+            opened.append(String(decoding: try await vault.open(data, sealed: sealed, contentID: id, owner: UUID(uuidString: owner)!), as: UTF8.self))
+        }
+        return opened
+    }
+}
