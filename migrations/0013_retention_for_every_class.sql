@@ -449,11 +449,16 @@ CREATE FUNCTION sb.content_owner_exists(employee uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, sb
     AS $$ SELECT EXISTS (SELECT 1 FROM sb.employees e WHERE e.id = employee AND e.anonymised_at IS NULL) $$;
 
--- Legacy content for the sealing rule, a batch at a time.
+-- Legacy content for the sealing rule: ids a batch at a time, then each item's bytes on its own,
+-- so a run never holds more than one (up to 10 MiB) item in memory.
 CREATE FUNCTION sb.retention_unsealed_content(max_rows integer)
-    RETURNS TABLE (reseller_id uuid, employee_id uuid, id uuid, data bytea)
+    RETURNS TABLE (reseller_id uuid, employee_id uuid, id uuid)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, sb
-    AS $$ SELECT c.reseller_id, c.employee_id, c.id, c.data FROM sb.employee_content c WHERE NOT c.sealed ORDER BY c.reseller_id, c.id LIMIT max_rows $$;
+    AS $$ SELECT c.reseller_id, c.employee_id, c.id FROM sb.employee_content c WHERE NOT c.sealed ORDER BY c.reseller_id, c.id LIMIT max_rows $$;
+
+CREATE FUNCTION sb.retention_unsealed_bytes(reseller uuid, content uuid) RETURNS bytea
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, sb
+    AS $$ SELECT c.data FROM sb.employee_content c WHERE c.reseller_id = reseller AND c.id = content AND NOT c.sealed $$;
 
 CREATE FUNCTION sb.retention_seal_content(reseller uuid, content uuid, sealed_data bytea) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, sb
@@ -484,6 +489,7 @@ BEGIN
         'sb.retention_customers_due(timestamptz, interval, integer)',
         'sb.retention_start_customer_purge(uuid, uuid, timestamptz, interval)',
         'sb.retention_unsealed_content(integer)',
+        'sb.retention_unsealed_bytes(uuid, uuid)',
         'sb.retention_seal_content(uuid, uuid, bytea)'
     ] LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);

@@ -79,6 +79,7 @@ final class RetentionIsolationTests: XCTestCase {
             "SELECT customer_id::text FROM sb.retention_customers_due(now(), '1 day', 10)",
             "SELECT employee_id::text FROM sb.retention_start_customer_purge('\(tenants.a)', '\(tenants.customerA2)', now(), '1 day')",
             "SELECT id::text FROM sb.retention_unsealed_content(10)",
+            "SELECT sb.retention_unsealed_bytes('\(tenants.b)', gen_random_uuid())::text",
             "SELECT sb.retention_seal_content('\(tenants.a)', gen_random_uuid(), '\\x00')::text",
             "SELECT sb.retention_sessions(now(), '1 day', true)::text",
         ]

@@ -26,8 +26,12 @@ public struct KeyStoreDatabase: Sendable {
         } else {
             var derived = placement.target
             derived.database = placement.target.database + databaseSuffix
-            try await placement.target.withAdminConnection(logger: logger) { connection in
-                try await DatabasePlacement.createDatabaseIfMissing(derived.database, on: connection, logger: logger)
+            do {
+                try await placement.target.withAdminConnection(logger: logger) { connection in
+                    try await DatabasePlacement.createDatabaseIfMissing(derived.database, on: connection, logger: logger)
+                }
+            } catch let error as PSQLError {
+                throw KeyStoreSetupError(database: derived.database, reason: PostgresErrorDescription.describe(error))
             }
             target = derived
             (user, password) = (DatabaseTarget.applicationRole, applicationPassword)
@@ -42,5 +46,16 @@ public struct KeyStoreDatabase: Sendable {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         logger.info("content key store", metadata: ["database": "\(target.redactedDescription)"])
         return KeyStoreDatabase(client: client, store: PostgresKeyStore(client: client, kek: kek, logger: logger), target: target)
+    }
+}
+
+/// The key store's database could not be made beside the main one.
+public struct KeyStoreSetupError: Error, CustomStringConvertible {
+    public let database: String
+    public let reason: String
+
+    public var description: String {
+        "could not create the content key store's database \(database) (\(reason)): create it for the migrating user, "
+            + "or set SWITCHBOARD_KEYSTORE_URL to a database of its own"
     }
 }

@@ -18,11 +18,11 @@ struct LegacyContentSealing: Sendable {
         for _ in 0..<(dryRun ? 1 : batchesPerRun) {
             let batch = try await database.transaction(.retention, logger: logger) { connection in
                 let rows = try await connection.query(
-                    "SELECT reseller_id, employee_id, id, data FROM sb.retention_unsealed_content(\(dryRun ? batchSize * batchesPerRun : batchSize)::integer)",
+                    "SELECT reseller_id, employee_id, id FROM sb.retention_unsealed_content(\(dryRun ? batchSize * batchesPerRun : batchSize)::integer)",
                     logger: logger
                 )
-                var batch: [(reseller: UUID, owner: UUID, id: UUID, data: ByteBuffer)] = []
-                for try await row in rows.decode((UUID, UUID, UUID, ByteBuffer).self) { batch.append(row) }
+                var batch: [(reseller: UUID, owner: UUID, id: UUID)] = []
+                for try await row in rows.decode((UUID, UUID, UUID).self) { batch.append(row) }
                 return batch
             }
             if dryRun {
@@ -31,9 +31,14 @@ struct LegacyContentSealing: Sendable {
             }
             var sealedThisBatch = 0
             for item in batch {
+                let plain = try await database.transaction(.retention, logger: logger) { connection in
+                    try await connection.query("SELECT sb.retention_unsealed_bytes(\(item.reseller), \(item.id))", logger: logger)
+                        .collect().first?.decode(ByteBuffer?.self)
+                }
+                guard let plain = plain ?? nil else { continue }  // deleted or sealed meanwhile
                 let sealed: [UInt8]
                 do {
-                    sealed = try await vault.seal(Array(buffer: item.data), contentID: item.id, owner: item.owner)
+                    sealed = try await vault.seal(Array(buffer: plain), contentID: item.id, owner: item.owner)
                 } catch KeyStoreError.destroyed {
                     skipped += 1  // its person is being erased; the erasure deletes the row
                     continue
