@@ -298,6 +298,22 @@ CREATE FUNCTION sb.customer_purge_is_final() RETURNS trigger
 CREATE TRIGGER customer_purge_is_final BEFORE UPDATE ON sb.customers
     FOR EACH ROW EXECUTE FUNCTION sb.customer_purge_is_final();
 
+-- Terminating a customer ends its managers' sessions for good, as suspending a reseller does
+-- (migration 0006): a reactivation brings the logins back, never a session opened before.
+CREATE FUNCTION sb.end_sessions_of_terminated_customer() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, sb
+    AS $$
+    BEGIN
+        UPDATE sb.sessions s SET revoked_at = now()
+        WHERE s.reseller_id = NEW.reseller_id AND s.customer_id = NEW.id AND s.revoked_at IS NULL;
+        RETURN NULL;
+    END
+    $$;
+REVOKE ALL ON FUNCTION sb.end_sessions_of_terminated_customer() FROM PUBLIC;
+CREATE TRIGGER end_sessions_of_terminated_customer AFTER UPDATE OF status ON sb.customers
+    FOR EACH ROW WHEN (NEW.status = 'terminated' AND OLD.status IS DISTINCT FROM 'terminated')
+    EXECUTE FUNCTION sb.end_sessions_of_terminated_customer();
+
 CREATE FUNCTION sb.retention_customers_due(clock timestamptz, grace interval, max_rows integer)
     RETURNS TABLE (reseller_id uuid, customer_id uuid, employees bigint, managers bigint)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, sb
@@ -430,7 +446,9 @@ CREATE OR REPLACE FUNCTION sb.employee_content_owner() RETURNS trigger
     DECLARE
         owner record;
     BEGIN
-        SELECT e.reseller_id, e.customer_id, e.anonymised_at INTO owner FROM sb.employees e WHERE e.id = NEW.employee_id;
+        -- FOR SHARE: an anonymisation or deletion of the person (which locks the row first) either
+        -- waits for this insert and then deletes it with the rest, or goes first and is seen here.
+        SELECT e.reseller_id, e.customer_id, e.anonymised_at INTO owner FROM sb.employees e WHERE e.id = NEW.employee_id FOR SHARE;
         IF NOT FOUND OR owner.anonymised_at IS NOT NULL THEN
             RAISE EXCEPTION 'unknown employee' USING ERRCODE = 'no_data_found';
         END IF;

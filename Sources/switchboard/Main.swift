@@ -83,7 +83,7 @@ struct Serve: AsyncParsableCommand {
 
         try await reportingFailures(logger: logger) {
             try PlatformBootstrap.validate(token: bootstrapToken)
-            let kek = try configuration.keys.loadKeyEncryptionKey(logger: logger)
+            let kek = try configuration.keys.loadOrMakeKeyEncryptionKey(logger: logger)
             let migrations = try configuration.database.loadMigrations()
             let placement = try await configuration.database.placement(logger: logger)
             do {
@@ -95,8 +95,8 @@ struct Serve: AsyncParsableCommand {
                     eventLoopGroup: ConnectionSpreadingEventLoopGroup(),
                     backgroundLogger: logger
                 )
-                let keys = try await KeyStoreDatabase.open(placement: placement, url: configuration.keys.keyStoreURL, applicationPassword: applicationPassword,
-                                                           kek: kek, maxConnections: 8, logger: logger)
+                let keys = try await configuration.keys.openKeyStore(placement: placement, applicationPassword: applicationPassword, kek: kek,
+                                                                      maxConnections: 8, logger: logger)
                 let vault = ContentVault(keys: keys.store)
                 // One registry for the server and its jobs, served by GET /metrics.
                 let metrics = ServerMetrics()
@@ -196,7 +196,7 @@ struct Retention: AsyncParsableCommand {
             }
             var skipped = false
             try await reportingFailures(logger: logger) {
-                let kek = try configuration.keys.loadKeyEncryptionKey(logger: logger)
+                let kek = try configuration.keys.loadOrMakeKeyEncryptionKey(logger: logger)
                 let placement = try await configuration.database.placement(logger: logger)
                 do {
                     // Three connections: the run's lock, its transactions, and the key store's.
@@ -204,8 +204,8 @@ struct Retention: AsyncParsableCommand {
                         configuration: try placement.applicationClientConfiguration(password: configuration.database.applicationPassword, maxConnections: 3),
                         backgroundLogger: logger
                     )
-                    let keys = try await KeyStoreDatabase.open(placement: placement, url: configuration.keys.keyStoreURL,
-                                                               applicationPassword: configuration.database.applicationPassword, kek: kek, maxConnections: 2, logger: logger)
+                    let keys = try await configuration.keys.openKeyStore(placement: placement, applicationPassword: configuration.database.applicationPassword,
+                                                                          kek: kek, maxConnections: 2, logger: logger)
                     let (run, anonymisations) = try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask { await client.run() }
                         group.addTask { await keys.client.run() }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -130,6 +133,48 @@ final class CryptoShreddingTests: XCTestCase {
             XCTAssertEqual(left, 0, "planted values survived the purge and its vacuum")
             let dumped = try database.dump()
             XCTAssertEqual(dumped.occurrences(of: Data(marker.utf8)), 0)
+        }
+    }
+
+    func testUploadsRacingAnErasureLeaveNoContentAndAnswerOnlyDocumentedStatuses() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        try await withTestApp(database, mode: .live, maxConnections: 8) { client in
+            let world = try await World.build(client, database: database)
+            for round in 0..<4 {
+                let created = try await client.call(.post, "/v1/customers/\(world.customerA1)/employees", token: world.resellerAKey,
+                                                    json: #"{"fullName":"Racer \#(round)","extension":"6\#(round)0"}"#)
+                let id = try created.string("id")
+                // Separate connections (URLSession), so the uploads and the erasure really overlap.
+                let base = "http://127.0.0.1:\(try XCTUnwrap(client.port))"
+                @Sendable func send(_ method: String, _ path: String, token: String, body: String?) async throws -> Int {
+                    var request = URLRequest(url: URL(string: base + path)!)
+                    request.httpMethod = method
+                    request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+                    if let body {
+                        request.setValue("audio/wav", forHTTPHeaderField: "Content-Type")
+                        request.httpBody = Data(body.utf8)
+                    }
+                    let (_, response) = try await URLSession.shared.data(for: request)
+                    return (response as! HTTPURLResponse).statusCode
+                }
+                let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<30 {
+                        group.addTask { try await send("POST", "/v1/telephony/employees/\(id)/content?kind=greeting", token: world.telephonyKey, body: "racing") }
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(40))
+                        return round == 3
+                            ? try await send("DELETE", "/v1/employees/\(id)", token: world.resellerAKey, body: nil)
+                            : try await send("POST", "/v1/employees/\(id)/anonymise", token: world.resellerAKey, body: nil)
+                    }
+                    var statuses: [Int] = []
+                    for try await status in group { statuses.append(status) }
+                    return statuses
+                }
+                XCTAssertTrue(Set(statuses).isSubset(of: [200, 201, 204, 404, 409]), "round \(round): \(statuses.sorted())")
+                let left = try await database.integer("SELECT count(*)::int FROM sb.employee_content WHERE employee_id = '\(id)'")
+                XCTAssertEqual(left, 0, "round \(round): content stored beside the erasure survived it")
+            }
         }
     }
 

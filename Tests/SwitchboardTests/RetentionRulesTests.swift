@@ -108,13 +108,19 @@ final class RetentionRulesTests: XCTestCase {
             let keyBefore = try await keyStore.existingDataKey(for: UUID(uuidString: employee)!)
             XCTAssertNotNil(keyBefore, "content was sealed with the person's key")
 
-            // Terminated, reactivated (audited), terminated again.
+            // Terminated (its managers' sessions end for good), reactivated (audited), terminated again.
+            let signedIn = try await client.call(.get, "/v1/me", token: world.managerA1Token)
+            XCTAssertEqual(signedIn.status, .ok)
             let answered = try await client.call(.post, "/v1/customers/\(customer)/terminate", token: world.resellerAKey)
             XCTAssertEqual(answered.status, .ok, answered.body)
             let reactivated = try await client.call(.post, "/v1/customers/\(customer)/reactivate", token: world.resellerAKey)
             XCTAssertEqual(reactivated.status, .ok, reactivated.body)
             XCTAssertEqual(try reactivated.string("status"), "active")
             XCTAssertNil(try reactivated.json["terminatedAt"])
+            let oldSession = try await client.call(.get, "/v1/me", token: world.managerA1Token)
+            XCTAssertEqual(oldSession.status, .unauthorized, "a session the termination ended stays ended")
+            let fresh = try await client.call(.post, "/v1/sessions", json: #"{"email":"\#(world.managerA1Email)","password":"\#(World.password)"}"#)
+            XCTAssertEqual(fresh.status, .created, "the manager signs in again after the reactivation")
             let byOther = try await client.call(.post, "/v1/customers/\(customer)/reactivate", token: world.resellerBKey)
             XCTAssertEqual(byOther.status, .notFound, "another reseller's customer does not exist for B")
             let terminated = try await client.call(.post, "/v1/customers/\(customer)/terminate", token: world.resellerAKey)

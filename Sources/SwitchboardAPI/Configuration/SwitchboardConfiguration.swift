@@ -219,27 +219,52 @@ extension SwitchboardConfiguration.Keys {
     /// (which must exist), else the data directory's `kek`, made with mode 0600 on first start
     /// and announced with its location (it must be backed up, apart from the databases).
     package func loadKeyEncryptionKey(logger: Logger) throws -> KeyEncryptionKey {
+        try loadOrMakeKeyEncryptionKey(logger: logger).key
+    }
+
+    /// As ``loadKeyEncryptionKey(logger:)``, saying whether the key was made just now.
+    package func loadOrMakeKeyEncryptionKey(logger: Logger) throws -> (key: KeyEncryptionKey, madeNow: Bool) {
         if let keyEncryptionKey, !keyEncryptionKey.isEmpty {
             do {
-                return try KeyEncryptionKey(base64: keyEncryptionKey)
+                return (try KeyEncryptionKey(base64: keyEncryptionKey), false)
             } catch {
                 throw SwitchboardConfigurationError(setting: .keyEncryptionKey, description: "SWITCHBOARD_KEK: \(error)")
             }
         }
         if let keyEncryptionKeyFile {
-            return try KeyEncryptionKey.load(file: keyEncryptionKeyFile)
+            return (try KeyEncryptionKey.load(file: keyEncryptionKeyFile), false)
         }
         let (key, created) = try KeyEncryptionKey.loadOrCreate(file: defaultKeyEncryptionKeyFile)
         if created {
             logger.notice("generated the key-encryption key that wraps every person's content key; back it up apart from the databases (without it no content can be read)",
                           metadata: ["file": "\(defaultKeyEncryptionKeyFile.path)", "mode": "0600", "kek_id": "\(key.id)"])
         }
-        return key
+        return (key, created)
     }
 
     /// Where ``loadKeyEncryptionKey(logger:)`` reads the key from, for messages.
     package var keyEncryptionKeySource: String {
         if let keyEncryptionKey, !keyEncryptionKey.isEmpty { return "SWITCHBOARD_KEK" }
         return (keyEncryptionKeyFile ?? defaultKeyEncryptionKeyFile).path
+    }
+}
+
+extension SwitchboardConfiguration.Keys {
+    /// Opens the key store with `kek`. When the default key file was just made but the store holds
+    /// keys another key wrapped, the original file went missing: the new file is removed again (so
+    /// the original can be restored in its place) and the message says so.
+    package func openKeyStore(placement: DatabasePlacement, applicationPassword: String?, kek: (key: KeyEncryptionKey, madeNow: Bool),
+                              maxConnections: Int, logger: Logger) async throws -> KeyStoreDatabase {
+        do {
+            return try await KeyStoreDatabase.open(placement: placement, url: keyStoreURL, applicationPassword: applicationPassword, kek: kek.key,
+                                                   maxConnections: maxConnections, logger: logger)
+        } catch KeyStoreError.wrongKeyEncryptionKey(_, let found) where kek.madeNow {
+            try? FileManager.default.removeItem(at: defaultKeyEncryptionKeyFile)
+            throw SwitchboardConfigurationError(
+                setting: .keyEncryptionKeyFile,
+                description: "the key-encryption key file \(defaultKeyEncryptionKeyFile.path) was missing, but the key store holds content keys wrapped by key \(found): "
+                    + "restore that key's file from its backup (the new key made in its place was removed again)"
+            )
+        }
     }
 }

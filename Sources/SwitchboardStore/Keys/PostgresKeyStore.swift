@@ -54,6 +54,18 @@ public struct PostgresKeyStore: KeyStore {
                 destroyed_at timestamptz NOT NULL DEFAULT now()
             )
             """,
+            // A destroyed key can never be stored again, whatever writes the table.
+            """
+            CREATE OR REPLACE FUNCTION \(s).refuse_destroyed_keys() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF EXISTS (SELECT 1 FROM \(s).destroyed_keys d WHERE d.subject_id = NEW.subject_id) THEN
+                    RAISE EXCEPTION 'the content key of % was destroyed', NEW.subject_id USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                RETURN NEW;
+            END
+            $$
+            """,
+            "CREATE OR REPLACE TRIGGER refuse_destroyed_keys BEFORE INSERT OR UPDATE OF subject_id ON \(s).data_keys FOR EACH ROW EXECUTE FUNCTION \(s).refuse_destroyed_keys()",
             "GRANT USAGE ON SCHEMA \(s) TO \(r)",
             "GRANT SELECT, INSERT, UPDATE, DELETE ON \(s).data_keys TO \(r)",
             "GRANT SELECT, INSERT ON \(s).destroyed_keys TO \(r)",
@@ -102,8 +114,11 @@ public struct PostgresKeyStore: KeyStore {
         if let key = try await existingDataKey(for: subject) { return key }
         let fresh = DataKey.generate()
         let wrapped = fresh.wrapped(under: kek, subject: subject)
-        // Under the subject's lock, so a key is never made beside a destruction in flight.
-        return try await client.withTransaction(logger: logger) { connection in
+        // Under the subject's lock, so a key is never made beside a destruction in flight. The
+        // outcome leaves the transaction as a value: what a transaction's body throws comes back
+        // wrapped in PostgresNIO's transaction error.
+        enum Made { case key(String, ByteBuffer), destroyed, missing }
+        let made = try await client.withTransaction(logger: logger) { connection -> Made in
             try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(subject.uuidString), 7))", logger: logger)
             let rows = try await connection.query(
                 PostgresQuery(unsafeSQL: """
@@ -121,10 +136,15 @@ public struct PostgresKeyStore: KeyStore {
                 logger: logger
             )
             for try await (kekID, stored, destroyed) in rows.decode((String?, ByteBuffer?, Bool).self) {
-                if destroyed { throw KeyStoreError.destroyed(subject) }
-                if let kekID, let stored { return try unwrap(Array(buffer: stored), kekID: kekID, subject: subject) }
+                if destroyed { return .destroyed }
+                if let kekID, let stored { return .key(kekID, stored) }
             }
-            throw KeyStoreError.corrupt(subject)
+            return .missing
+        }
+        switch made {
+        case .key(let kekID, let stored): return try unwrap(Array(buffer: stored), kekID: kekID, subject: subject)
+        case .destroyed: throw KeyStoreError.destroyed(subject)
+        case .missing: throw KeyStoreError.corrupt(subject)
         }
     }
 
@@ -154,14 +174,17 @@ public struct PostgresKeyStore: KeyStore {
     }
 
     public func rewrapAll(to newKey: KeyEncryptionKey) async throws -> Int {
-        try await client.withTransaction(logger: logger) { connection in
+        // A key that does not unwrap rolls the whole rotation back, and is reported as itself.
+        try await client.withTransaction(logger: logger) { connection -> Result<Int, KeyStoreError> in
             let rows = try await connection.query(
                 PostgresQuery(unsafeSQL: "SELECT subject_id, kek_id, wrapped FROM \(schema).data_keys ORDER BY subject_id FOR UPDATE"), logger: logger
             )
             var rewrapped: [(UUID, [UInt8])] = []
             for try await (subject, kekID, wrapped) in rows.decode((UUID, String, ByteBuffer).self) {
                 if kekID == newKey.id { continue }  // an interrupted rotation already moved it
-                let key = try unwrap(Array(buffer: wrapped), kekID: kekID, subject: subject)
+                guard let key = try? unwrap(Array(buffer: wrapped), kekID: kekID, subject: subject) else {
+                    return Result<Int, KeyStoreError>.failure(kekID == kek.id ? .corrupt(subject) : .wrongKeyEncryptionKey(expected: kek.id, found: kekID))
+                }
                 rewrapped.append((subject, key.wrapped(under: newKey, subject: subject)))
             }
             for chunk in stride(from: 0, to: rewrapped.count, by: 1000).map({ Array(rewrapped[$0..<min($0 + 1000, rewrapped.count)]) }) {
@@ -173,8 +196,8 @@ public struct PostgresKeyStore: KeyStore {
                     logger: logger
                 )
             }
-            return rewrapped.count
-        }
+            return .success(rewrapped.count)
+        }.get()
     }
 
     private func unwrap(_ wrapped: [UInt8], kekID: String, subject: UUID) throws -> DataKey {
