@@ -15,21 +15,14 @@ import XCTest
 /// bytes never appear in a dump; a dump taken before an erasure and restored after it cannot give
 /// the content back; and after the scheduled vacuum no planted value is left in the table files.
 final class CryptoShreddingTests: XCTestCase {
-    private static func store(_ kind: String, _ bytes: String, for employee: String, _ client: some TestClientProtocol, _ world: World) async throws -> String {
-        let reply = try await client.call(.post, "/v1/telephony/employees/\(employee)/content?kind=\(kind)", token: world.telephonyKey,
-                                          bytes: Array(bytes.utf8), headers: [.contentType: "audio/wav"])
-        XCTAssertEqual(reply.status, .created, reply.body)
-        return try reply.string("id")
-    }
-
     func testMarkersInContentNeverReachADumpAndADumpFromBeforeAnErasureCannotGiveThemBack() async throws {
         let database = try await TestCluster.shared.migratedDatabase()
         let marker = "MARKER-\(UUID().uuidString.prefix(8))"
         try await withTestApp(database) { client in
             let world = try await World.build(client, database: database)
             let employee = world.employees["reseller"]!.id
-            let voicemail = try await Self.store("voicemail", "\(marker)-voicemail", for: employee, client, world)
-            let recording = try await Self.store("recording", "\(marker)-recording", for: employee, client, world)
+            let voicemail = try await world.storeContent("voicemail", "\(marker)-voicemail", for: employee, client)
+            let recording = try await world.storeContent("recording", "\(marker)-recording", for: employee, client)
             let download = try await client.call(.get, "/v1/employees/\(employee)/content/\(voicemail)", token: world.resellerAKey)
             XCTAssertEqual(download.body, "\(marker)-voicemail", "the owner's reseller reads it back")
 
@@ -77,7 +70,7 @@ final class CryptoShreddingTests: XCTestCase {
                                                 json: #"{"fullName":"\#(marker) Person","email":"\#(marker)@a1.example","mobile":"+4520000001","extension":"777"}"#)
             XCTAssertEqual(created.status, .created, created.body)
             let id = try created.string("id")
-            _ = try await Self.store("voicemail", "\(marker)-audio", for: id, client, world)
+            _ = try await world.storeContent("voicemail", "\(marker)-audio", for: id, client)
             let planted = try await database.occurrencesInFiles(of: marker)
             XCTAssertGreaterThan(planted, 0, "the name and e-mail are in the table files to begin with")
 
@@ -116,7 +109,7 @@ final class CryptoShreddingTests: XCTestCase {
                 try await connection.query("SELECT id::text FROM sb.employees WHERE customer_id = \(UUID(uuidString: customer)!) LIMIT 1", logger: TestCluster.logger)
                     .collect().first!.decode(String.self)
             }
-            _ = try await Self.store("recording", "\(marker)-recording", for: someone, client, world)
+            _ = try await world.storeContent("recording", "\(marker)-recording", for: someone, client)
             let answered = try await client.call(.post, "/v1/customers/\(customer)/terminate", token: world.resellerAKey)
             XCTAssertEqual(answered.status, .ok, answered.body)
             try await database.admin("UPDATE sb.customers SET terminated_at = now() - interval '31 days' WHERE id = '\(customer)'")

@@ -10,14 +10,6 @@ import XCTest
 /// Every rule of the retention policy fires on its day and not a second before, judged by a fake
 /// clock across month ends and leap days, and reports what it did to the resellers it touched.
 final class RetentionRulesTests: XCTestCase {
-    /// Stores content as the telephony platform and returns its id.
-    private static func store(_ kind: String, _ bytes: String, for employee: String, _ client: some TestClientProtocol, _ world: World) async throws -> String {
-        let reply = try await client.call(.post, "/v1/telephony/employees/\(employee)/content?kind=\(kind)", token: world.telephonyKey,
-                                          bytes: Array(bytes.utf8), headers: [.contentType: "audio/wav"])
-        XCTAssertEqual(reply.status, .created, reply.body)
-        return try reply.string("id")
-    }
-
     private static func exists(_ database: TestDatabase, content id: String) async throws -> Bool {
         try await database.integer("SELECT count(*)::int FROM sb.employee_content WHERE id = '\(id)'") == 1
     }
@@ -27,9 +19,9 @@ final class RetentionRulesTests: XCTestCase {
         try await withTestApp(database) { client in
             let world = try await World.build(client, database: database)
             let employee = world.employees["manager"]!.id
-            let leap = try await Self.store("recording", "leap", for: employee, client, world)
-            let monthEnd = try await Self.store("recording", "month end", for: employee, client, world)
-            let voicemail = try await Self.store("voicemail", "not a recording", for: employee, client, world)
+            let leap = try await world.storeContent("recording", "leap", for: employee, client)
+            let monthEnd = try await world.storeContent("recording", "month end", for: employee, client)
+            let voicemail = try await world.storeContent("voicemail", "not a recording", for: employee, client)
             try await database.admin("UPDATE sb.employee_content SET recorded_at = '2028-02-15T12:00:00Z' WHERE id IN ('\(leap)', '\(voicemail)')")
             try await database.admin("UPDATE sb.employee_content SET recorded_at = '2027-11-30T08:00:00Z' WHERE id = '\(monthEnd)'")
             // 30 November + 90 days is 28 February (a common year); 15 February 2028 + 90 days is 15 May (29 days in that February).
@@ -59,7 +51,7 @@ final class RetentionRulesTests: XCTestCase {
             let world = try await World.build(client, database: database)
             let employee = world.employees["manager"]!.id
             // Until set, the platform's maximum (365 days): 1 March 2027 + 365 days is 29 February 2028.
-            let yearly = try await Self.store("voicemail", "kept a year", for: employee, client, world)
+            let yearly = try await world.storeContent("voicemail", "kept a year", for: employee, client)
             try await database.admin("UPDATE sb.employee_content SET recorded_at = '2027-03-01T00:00:00Z' WHERE id = '\(yearly)'")
             let policy = try await client.call(.get, "/v1/retention-policy", token: world.resellerAKey)
             let voicemailRule = (try policy.json["rules"] as? [[String: Any]])?.first { $0["name"] as? String == "voicemails" }
@@ -82,7 +74,7 @@ final class RetentionRulesTests: XCTestCase {
             let forbidden = try await client.call(.put, "/v1/retention-policy/voicemails", token: world.platformKey, json: #"{"retentionDays":30}"#)
             XCTAssertEqual(forbidden.status, .forbidden)
             // 31 January 2027 + 30 days is 2 March 2027.
-            let monthly = try await Self.store("voicemail", "kept a month", for: employee, client, world)
+            let monthly = try await world.storeContent("voicemail", "kept a month", for: employee, client)
             try await database.admin("UPDATE sb.employee_content SET recorded_at = '2027-01-31T10:00:00Z' WHERE id = '\(monthly)'")
             _ = try await database.runRetention(at: instant("2027-03-02T09:59:59Z"))
             let monthlyKept = try await Self.exists(database, content: monthly)
@@ -102,7 +94,7 @@ final class RetentionRulesTests: XCTestCase {
             let world = try await World.build(client, database: database)
             let customer = world.customerA1
             let employee = world.employees["manager"]!.id
-            let recording = try await Self.store("recording", "a recording", for: employee, client, world)
+            let recording = try await world.storeContent("recording", "a recording", for: employee, client)
             _ = recording
             let keyStore = try await database.keyStore()
             let keyBefore = try await keyStore.existingDataKey(for: UUID(uuidString: employee)!)
@@ -178,7 +170,7 @@ final class RetentionRulesTests: XCTestCase {
         try await withTestApp(database) { client in
             let world = try await World.build(client, database: database)
             let employee = world.employees["manager"]!.id
-            _ = try await Self.store("recording", "old", for: employee, client, world)
+            _ = try await world.storeContent("recording", "old", for: employee, client)
             let terminated = try await client.call(.post, "/v1/customers/\(world.customerA1)/terminate", token: world.resellerAKey)
             XCTAssertEqual(terminated.status, .ok)
             try await database.admin("UPDATE sb.employee_content SET recorded_at = '2027-01-01T00:00:00Z'")

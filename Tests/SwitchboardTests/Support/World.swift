@@ -226,3 +226,12 @@ struct World: Sendable {
     }
 }
 
+extension World {
+    /// Stores content as the telephony platform and returns its id.
+    func storeContent(_ kind: String, _ bytes: String, for employee: String, _ client: some TestClientProtocol) async throws -> String {
+        let reply = try await client.call(.post, "/v1/telephony/employees/\(employee)/content?kind=\(kind)", token: telephonyKey,
+                                          bytes: Array(bytes.utf8), headers: [.contentType: "audio/wav"])
+        guard reply.status == .created else { throw TestFailure("storing \(kind): \(reply.status.code) \(reply.body)") }
+        return try reply.string("id")
+    }
+}
