@@ -67,7 +67,17 @@ final class KeyEncryptionKeyLifecycleTests: XCTestCase {
         // The old key (or any other) no longer opens the key store: the server stops at start.
         let wrong = try ServerProcess(dataDirectory: data, environment: ["SWITCHBOARD_KEK": originalKey.trimmingCharacters(in: .whitespacesAndNewlines)])
         let refused = try await wrong.waitForExit(within: .seconds(60))
+        XCTAssertNotNil(refused, "it stops by itself")
         XCTAssertNotEqual(refused, 0)
         XCTAssertTrue(wrong.log.contains("key-encryption key"), wrong.log)
+
+        // The default key file lost: a new one is not left in its place, and the message says to restore it.
+        try FileManager.default.removeItem(at: kekFile)
+        let lost = try ServerProcess(dataDirectory: data)
+        let lostStatus = try await lost.waitForExit(within: .seconds(60))
+        XCTAssertNotEqual(lostStatus, 0)
+        XCTAssertNotNil(lostStatus, "it stops by itself")
+        XCTAssertTrue(lost.log.contains("was missing") && lost.log.contains("restore"), lost.log)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: kekFile.path), "the freshly made key was removed again")
     }
 }

@@ -162,6 +162,13 @@ final class RetentionRulesTests: XCTestCase {
             let runsB = try await client.call(.get, "/v1/retention-runs", token: world.resellerBKey)
             XCTAssertFalse(runsB.body.contains("terminated-customers"), runsB.body)
             XCTAssertFalse(runsB.body.contains(world.resellerA), "B never learns A's id")
+            // The platform sees every run, each rule with the resellers it touched and its duration.
+            let runsPlatform = try await client.call(.get, "/v1/retention-runs?limit=1", token: world.platformKey)
+            let latest = try XCTUnwrap((try runsPlatform.json["items"] as? [[String: Any]])?.first)
+            let purgeRule = try XCTUnwrap((latest["rules"] as? [[String: Any]])?.first { $0["rule"] as? String == "terminated-customers" })
+            XCTAssertEqual(purgeRule["resellerIds"] as? [String], [world.resellerA])
+            XCTAssertNotNil(purgeRule["elapsedMs"] as? Int)
+            XCTAssertNotNil(try runsPlatform.json["nextCursor"] as? String, "older runs follow")
         }
     }
 

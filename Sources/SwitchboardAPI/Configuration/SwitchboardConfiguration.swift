@@ -241,12 +241,6 @@ extension SwitchboardConfiguration.Keys {
         }
         return (key, created)
     }
-
-    /// Where ``loadKeyEncryptionKey(logger:)`` reads the key from, for messages.
-    package var keyEncryptionKeySource: String {
-        if let keyEncryptionKey, !keyEncryptionKey.isEmpty { return "SWITCHBOARD_KEK" }
-        return (keyEncryptionKeyFile ?? defaultKeyEncryptionKeyFile).path
-    }
 }
 
 extension SwitchboardConfiguration.Keys {

@@ -108,33 +108,29 @@ extension APIService {
     }
 
     package func terminateCustomer(_ input: Operations.TerminateCustomer.Input) async throws -> Operations.TerminateCustomer.Output {
-        let record = try await transaction { principal, connection in
-            let id = try RequestValues.id(input.path.customerId, field: "customerId")
-            let (record, changed) = try await CustomerRepository(connection, logger: logger, view: .full).terminate(id)
-            if changed {
-                try await AuditLog.append(
-                    AuditEntry(action: "customer.terminate", targetID: id, fields: ["status", "terminatedAt"], resellerID: record.resellerID, customerID: id),
-                    by: principal, on: connection, logger: logger
-                )
-            }
-            return record
-        }
+        let record = try await changeStatus(input.path.customerId, action: "customer.terminate") { try await $0.terminate($1) }
         return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
     }
 
     package func reactivateCustomer(_ input: Operations.ReactivateCustomer.Input) async throws -> Operations.ReactivateCustomer.Output {
-        let record = try await transaction { principal, connection in
-            let id = try RequestValues.id(input.path.customerId, field: "customerId")
-            let (record, changed) = try await CustomerRepository(connection, logger: logger, view: .full).reactivate(id)
+        let record = try await changeStatus(input.path.customerId, action: "customer.reactivate") { try await $0.reactivate($1) }
+        return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
+    }
+
+    /// Terminates or reactivates, auditing only a change (repeating either answers the customer as it is).
+    private func changeStatus(_ rawID: String, action: String,
+                              _ change: (CustomerRepository, UUID) async throws -> (record: CustomerRecord, changed: Bool)) async throws -> CustomerRecord {
+        try await transaction { principal, connection in
+            let id = try RequestValues.id(rawID, field: "customerId")
+            let (record, changed) = try await change(CustomerRepository(connection, logger: logger, view: .full), id)
             if changed {
                 try await AuditLog.append(
-                    AuditEntry(action: "customer.reactivate", targetID: id, fields: ["status", "terminatedAt"], resellerID: record.resellerID, customerID: id),
+                    AuditEntry(action: action, targetID: id, fields: ["status", "terminatedAt"], resellerID: record.resellerID, customerID: id),
                     by: principal, on: connection, logger: logger
                 )
             }
             return record
         }
-        return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
     }
 
     package func createManager(_ input: Operations.CreateManager.Input) async throws -> Operations.CreateManager.Output {

@@ -90,8 +90,8 @@ extension Components.Schemas.RetentionRunSummary {
                 .init(
                     rule: rule.rule,
                     affected: rule.affected,
-                    resellerIds: platform ? rule.perReseller.keys.map(\.apiString).sorted() : nil,
-                    elapsedMs: platform ? Int(rule.elapsed.components.seconds * 1000 + rule.elapsed.components.attoseconds / 1_000_000_000_000_000) : nil,
+                    resellerIds: platform ? rule.resellerIDs?.map(\.apiString).sorted() : nil,
+                    elapsedMs: platform ? rule.elapsed.map { Int($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) } : nil,
                     note: platform ? rule.note : nil
                 )
             }

@@ -7,7 +7,6 @@ public struct KeyStoreDatabase: Sendable {
     /// Run it (`client.run()`, or as a service) before using ``store``.
     public let client: PostgresClient
     public let store: PostgresKeyStore
-    public let target: DatabaseTarget
 
     /// The suffix of the key store's database beside the main one (`switchboard_keys`).
     public static let databaseSuffix = "_keys"
@@ -45,7 +44,7 @@ public struct KeyStoreDatabase: Sendable {
         configuration.options.maximumConnections = maxConnections
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         logger.info("content key store", metadata: ["database": "\(target.redactedDescription)"])
-        return KeyStoreDatabase(client: client, store: PostgresKeyStore(client: client, kek: kek, logger: logger), target: target)
+        return KeyStoreDatabase(client: client, store: PostgresKeyStore(client: client, kek: kek, logger: logger))
     }
 }
 

@@ -18,7 +18,7 @@ struct ErasureVacuum: Sendable {
                 "SELECT relation, rewrite FROM platform.vacuum_requests ORDER BY relation", logger: logger
             ).collect().map { try $0.decode((String, Bool).self) }
             if dryRun {
-                return RetentionRuleReport(rule: "", affected: Int64(requests.count), note: requests.isEmpty ? nil : requests.map(\.0).joined(separator: ", "))
+                return RetentionRuleReport(affected: Int64(requests.count), note: requests.isEmpty ? nil : requests.map(\.0).joined(separator: ", "))
             }
             try await connection.query(PostgresQuery(unsafeSQL: "SET lock_timeout = '\(lockTimeout)'"), logger: logger)
             var done: [String] = [], waiting: [String] = []
@@ -47,7 +47,7 @@ struct ErasureVacuum: Sendable {
             }
             var note = done.isEmpty ? "" : "vacuumed \(done.joined(separator: ", "))"
             if !waiting.isEmpty { note += (note.isEmpty ? "" : "; ") + "waiting for a lock: \(waiting.joined(separator: ", "))" }
-            return RetentionRuleReport(rule: "", affected: Int64(done.count), note: note.isEmpty ? nil : note)
+            return RetentionRuleReport(affected: Int64(done.count), note: note.isEmpty ? nil : note)
         }
     }
 }

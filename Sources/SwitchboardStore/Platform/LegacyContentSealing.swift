@@ -60,6 +60,6 @@ struct LegacyContentSealing: Sendable {
             }
             if batch.count < batchSize || sealedThisBatch == 0 { break }
         }
-        return RetentionRuleReport(rule: "", perReseller: perReseller, note: skipped > 0 ? "\(skipped) item(s) of people being erased left to their erasure" : nil)
+        return RetentionRuleReport(perReseller: perReseller, note: skipped > 0 ? "\(skipped) item(s) of people being erased left to their erasure" : nil)
     }
 }

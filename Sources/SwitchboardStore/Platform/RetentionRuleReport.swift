@@ -12,7 +12,8 @@ public struct RetentionRuleReport: Sendable, Equatable {
     /// What the operator should know (counts by kind, what must wait for the next run).
     public var note: String?
 
-    public init(rule: String, affected: Int64 = 0, perReseller: [UUID: Int64] = [:], elapsed: Duration = .zero, note: String? = nil) {
+    /// `rule` is set by the runner's step that produced the report.
+    public init(rule: String = "", affected: Int64 = 0, perReseller: [UUID: Int64] = [:], elapsed: Duration = .zero, note: String? = nil) {
         self.rule = rule
         self.affected = affected
         self.perReseller = perReseller
@@ -21,7 +22,7 @@ public struct RetentionRuleReport: Sendable, Equatable {
     }
 
     /// Rows per reseller plus rows of no tenant.
-    init(rule: String, perReseller: [UUID: Int64], platformRows: Int64 = 0, note: String? = nil) {
+    init(rule: String = "", perReseller: [UUID: Int64], platformRows: Int64 = 0, note: String? = nil) {
         self.init(rule: rule, affected: perReseller.values.reduce(platformRows, +), perReseller: perReseller, note: note)
     }
 }

@@ -8,13 +8,23 @@ import SwitchboardDomain
 /// platform every run with each rule's total, the reseller ids and the duration.
 public struct RetentionRunRepository: Sendable {
     public struct RunSummary: Sendable, Equatable {
+        /// One rule's outcome as its reader may see it: a reseller its own count only (no reseller
+        /// ids, duration or notes), the platform the total with all of them.
+        public struct RuleOutcome: Sendable, Equatable {
+            public var rule: String
+            public var affected: Int64
+            public var resellerIDs: [UUID]?
+            public var elapsed: Duration?
+            public var note: String?
+        }
+
         public var id: Int64
         public var clock: Date
         public var dryRun: Bool
         public var startedAt: Date?
         public var finishedAt: Date?
         public var trigger: String?
-        public var rules: [RetentionRuleReport]
+        public var rules: [RuleOutcome]
     }
 
     let connection: PostgresConnection
@@ -46,7 +56,7 @@ public struct RetentionRunRepository: Sendable {
             if runs.last?.id != run {
                 runs.append(RunSummary(id: run, clock: clock, dryRun: dryRun, startedAt: ranAt, finishedAt: nil, trigger: nil, rules: []))
             }
-            runs[runs.count - 1].rules.append(RetentionRuleReport(rule: rule, affected: affected))
+            runs[runs.count - 1].rules.append(.init(rule: rule, affected: affected))
         }
         return Page(fetched: runs, limit: limit) { $0.id }
     }
@@ -70,9 +80,8 @@ public struct RetentionRunRepository: Sendable {
                 runs.append(RunSummary(id: row.0, clock: row.1, dryRun: row.2, startedAt: row.3, finishedAt: row.4, trigger: row.5, rules: []))
             }
             guard let rule = row.6 else { continue }
-            runs[runs.count - 1].rules.append(RetentionRuleReport(
-                rule: rule, affected: row.7 ?? 0, perReseller: Dictionary(uniqueKeysWithValues: (row.8 ?? []).map { ($0, 0) }),
-                elapsed: .milliseconds(row.9 ?? 0), note: row.10
+            runs[runs.count - 1].rules.append(.init(
+                rule: rule, affected: row.7 ?? 0, resellerIDs: row.8 ?? [], elapsed: .milliseconds(row.9 ?? 0), note: row.10
             ))
         }
         return Page(fetched: runs, limit: limit) { $0.id }

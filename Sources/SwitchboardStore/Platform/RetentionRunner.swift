@@ -71,7 +71,7 @@ public struct RetentionRunner: Sendable {
                     ).collect().first!.decode(([String], [String], Int64).self)
                 }
                 created += made; detached += gone; estimate += rows
-                return RetentionRuleReport(rule: rule, affected: rows, note: gone.isEmpty ? nil : "partitions: \(gone.joined(separator: ", ")) (rows estimated)")
+                return RetentionRuleReport(affected: rows, note: gone.isEmpty ? nil : "partitions: \(gone.joined(separator: ", ")) (rows estimated)")
             }
         }
         var batches: Int64 = 0, usageRows: Int64 = 0
@@ -82,40 +82,31 @@ public struct RetentionRunner: Sendable {
                     logger: logger
                 )
             }
-            return RetentionRuleReport(rule: "", affected: batches)
+            return RetentionRuleReport(affected: batches)
         }
         try await step(RetentionPolicy.RuleName.bookkeeping) {
             let rows = try await perReseller(logger) { connection in
                 try await connection.query("SELECT reseller_id, affected FROM sb.retention_usage_totals(\(clock), \(RetentionPeriod.bookkeepingYears)::integer, \(dryRun))", logger: logger)
             }
             usageRows = rows.values.reduce(0, +)
-            return RetentionRuleReport(rule: "", perReseller: rows)
+            return RetentionRuleReport(perReseller: rows)
         }
-        try await step(RetentionPolicy.RuleName.callRecordings) {
-            RetentionRuleReport(rule: "", perReseller: try await perReseller(logger) { connection in
-                try await connection.query(
-                    "SELECT reseller_id, affected FROM sb.retention_recordings(\(clock), \(RetentionSpan.days(RetentionPeriod.callRecordingDays).intervalText)::interval, \(dryRun))",
-                    logger: logger
-                )
-            })
-        }
-        try await step(RetentionPolicy.RuleName.voicemails) {
-            RetentionRuleReport(rule: "", perReseller: try await perReseller(logger) { connection in
-                try await connection.query(
-                    "SELECT reseller_id, affected FROM sb.retention_voicemails(\(clock), \(RetentionPeriod.voicemailMaximumDays)::integer, \(dryRun))", logger: logger
-                )
-            })
-        }
-        try await step(RetentionPolicy.RuleName.sessions) {
-            RetentionRuleReport(rule: "", perReseller: try await perReseller(logger) { connection in
-                try await connection.query(
-                    "SELECT reseller_id, affected FROM sb.retention_sessions(\(clock), \(RetentionSpan.days(RetentionPeriod.endedSessionDays).intervalText)::interval, \(dryRun))",
-                    logger: logger
-                )
-            })
+        // Rules that delete tenant rows by age, answering each touched reseller's count.
+        let byAge: [(String, PostgresQuery)] = [
+            (RetentionPolicy.RuleName.callRecordings,
+             "SELECT reseller_id, affected FROM sb.retention_recordings(\(clock), \(RetentionSpan.days(RetentionPeriod.callRecordingDays).intervalText)::interval, \(dryRun))"),
+            (RetentionPolicy.RuleName.voicemails,
+             "SELECT reseller_id, affected FROM sb.retention_voicemails(\(clock), \(RetentionPeriod.voicemailMaximumDays)::integer, \(dryRun))"),
+            (RetentionPolicy.RuleName.sessions,
+             "SELECT reseller_id, affected FROM sb.retention_sessions(\(clock), \(RetentionSpan.days(RetentionPeriod.endedSessionDays).intervalText)::interval, \(dryRun))"),
+        ]
+        for (rule, query) in byAge {
+            try await step(rule) {
+                RetentionRuleReport(perReseller: try await perReseller(logger) { connection in try await connection.query(query, logger: logger) })
+            }
         }
         try await step(RetentionPolicy.RuleName.loginAttempts) {
-            RetentionRuleReport(rule: "", affected: try await count(logger) { connection in
+            RetentionRuleReport(affected: try await count(logger) { connection in
                 try await connection.query(
                     """
                     SELECT sb.retention_login_attempts(\(clock), \(RetentionSpan.hours(RetentionPeriod.loginFailureHours).intervalText)::interval,
@@ -132,7 +123,7 @@ public struct RetentionRunner: Sendable {
             try await sealing.run(dryRun: dryRun, logger: logger)
         }
         try await step(StepName.vacuum) {
-            guard let vacuum else { return RetentionRuleReport(rule: "", note: "no owner connection here: requests wait for the server's job") }
+            guard let vacuum else { return RetentionRuleReport(note: "no owner connection here: requests wait for the server's job") }
             return try await vacuum.run(dryRun: dryRun, logger: logger)
         }
 

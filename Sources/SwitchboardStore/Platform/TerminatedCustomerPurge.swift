@@ -59,7 +59,7 @@ struct TerminatedCustomerPurge: Sendable {
         var note = "\(purged) customer(s)\(dryRun ? " (people counted)" : "")"
         if failed > 0 { note += "; \(failed) failed, retried next run" }
         if due.count == batchSize { note += "; more are due, next run" }
-        return RetentionRuleReport(rule: "", perReseller: perReseller, note: due.isEmpty ? nil : note)
+        return RetentionRuleReport(perReseller: perReseller, note: due.isEmpty ? nil : note)
     }
 
     /// Rows deleted, or nil when the customer was no longer due (reactivated meanwhile).
