@@ -61,7 +61,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardDomain",
                 "SwitchboardStore",
-                // Only for ServerMetrics to observe the retention job (RetentionObserver).
+                // ServerMetrics observes the retention job (RetentionObserver); webhook URLs are checked as the delivery job checks them.
                 "SwitchboardJobs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // The HTTP/1 channel's idle timeout and extra handlers, and the connection cap.
@@ -89,13 +89,21 @@ let package = Package(
             ],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
-        // Scheduled work of the server (retention), leader-elected through PostgreSQL advisory locks.
+        // Scheduled work of the server (retention, webhook delivery), leader-elected through PostgreSQL advisory locks.
         .target(
             name: "SwitchboardJobs",
             dependencies: [
+                "SwitchboardDomain",
                 "SwitchboardStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // Webhook delivery: its own small HTTP client, which connects only to the address it
+                // checked (no resolver behind its back, so DNS rebinding cannot redirect it).
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -134,6 +142,12 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // Webhook tests run their own receivers: plain, scripted to misbehave, and over TLS.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
     ]

@@ -3,6 +3,7 @@ import Logging
 internal import OpenAPIRuntime
 import PostgresNIO
 import SwitchboardDomain
+import SwitchboardJobs
 import SwitchboardStore
 
 /// The implementation of every operation in `openapi.yaml`. Handlers authenticate, check the
@@ -20,11 +21,20 @@ package struct APIService: APIProtocol {
     let hostnameResolver: any TXTRecordResolver
     /// Seals content with its person's key, and destroys the key at erasure.
     let vault: ContentVault
+    /// Signs receipts of erasures and answered requests.
+    let receipts: ReceiptKeyring
+    /// Webhook delivery rules (local trials) and the address check a URL gets at registration.
+    let webhooks: WebhookSettings
+    let webhookSender: WebhookSender
 
     package init(database: ScopedDatabase, migrations: MigrationRunner, authenticator: Authenticator, passwords: PasswordHasher, vault: ContentVault,
                  traffic: TrafficSettings = .init(), inventory: InventorySettings = .init(), metrics: ServerMetrics = ServerMetrics(),
-                 hostnameResolver: any TXTRecordResolver = DNSTXTResolver()) {
+                 hostnameResolver: any TXTRecordResolver = DNSTXTResolver(), webhooks: WebhookSettings = .init(),
+                 webhookSender: WebhookSender) {
         self.vault = vault
+        self.receipts = ReceiptKeyring(keys: vault.keys)
+        self.webhooks = webhooks
+        self.webhookSender = webhookSender
         self.metrics = metrics
         self.hostnameResolver = hostnameResolver
         self.database = database

@@ -87,7 +87,7 @@ enum Benchmark {
                                                    maxConnections: 8, logger: logger)
         let portBox = PortBox()
         let app = try buildApplication(
-            AppDependencies(database: client, migrations: migrations, passwords: PasswordHasher(cost: 4), keyStore: keys.store),
+            try AppDependencies(database: client, migrations: migrations, passwords: PasswordHasher(cost: 4), keyStore: keys.store),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             logger: logger,
             jobs: [keys.client],

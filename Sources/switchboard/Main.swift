@@ -15,7 +15,7 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Multi-tenant, white-label telecom backend.",
-        subcommands: [Serve.self, Migrate.self, Audit.self, Retention.self, Keys.self]
+        subcommands: [Serve.self, Migrate.self, Audit.self, Retention.self, Keys.self, ReceiptCommand.self]
     )
 
     static func main() async {
@@ -103,18 +103,23 @@ struct Serve: AsyncParsableCommand {
                 var jobDatabase = ScopedDatabase(client: client, deadlines: deadlines)
                 jobDatabase.poolObserver = metrics
                 let quarantine = configuration.inventory.quarantine
+                let webhookSender = try WebhookSender(policy: configuration.webhooks.addressPolicy)
                 let jobs: [any Service] = [keys.client] + (configuration.retentionInterval.map { interval in
                     [RetentionJob(runner: RetentionRunner(database: jobDatabase, vault: vault, quarantine: quarantine, maintenance: placement.target),
                                   interval: interval, logger: logger, observer: metrics,
                                   anonymiser: ScheduledAnonymiser(database: jobDatabase, quarantine: quarantine, vault: vault))]
-                } ?? [])
+                } ?? []) + (configuration.webhookDelivery
+                    ? [WebhookDeliveryJob(queue: WebhookDeliveryQueue(database: jobDatabase), sender: webhookSender, keys: keys.store,
+                                          settings: configuration.webhooks, logger: logger)]
+                    : [])
                 let app = try buildApplication(
-                    AppDependencies(
+                    try AppDependencies(
                         database: client, migrations: migrations, passwords: PasswordHasher(), keyStore: keys.store,
                         traffic: configuration.traffic, inventory: configuration.inventory,
                         trustedProxies: configuration.trustedProxies,
                         databaseDeadlines: deadlines, connectionLimits: configuration.connectionLimits, metrics: metrics,
-                        hostnameResolver: DNSTXTResolver(nameservers: configuration.dnsNameservers), portal: configuration.portal
+                        hostnameResolver: DNSTXTResolver(nameservers: configuration.dnsNameservers), portal: configuration.portal,
+                        webhooks: configuration.webhooks, webhookSender: webhookSender
                     ),
                     // No Server header: a reseller's managers must not learn which product serves their portal.
                     configuration: .init(address: .hostname(host, port: port)),

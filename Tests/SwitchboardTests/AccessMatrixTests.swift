@@ -21,6 +21,8 @@ final class AccessMatrixTests: XCTestCase {
         var contentType: String? = nil
         /// A body that is no text (an image).
         var bytes: [UInt8]? = nil
+        /// A JSON body naming the world's ids (used instead of `body`).
+        var worldBody: (@Sendable (World, Caller) -> String)? = nil
     }
 
     /// A real 2×2 PNG, for the logo.
@@ -243,6 +245,63 @@ final class AccessMatrixTests: XCTestCase {
              expected: only([.platform: 200, .resellerA: 200, .resellerB: 200])),
         Cell(operation: "getUsage", method: .get, path: { _, _ in "/v1/usage?month=2026-11" }, body: nil,
              expected: only([.resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200])),
+        // Data-subject requests: processor scope. Strangers never get past the case (404); the manager acts
+        // before the reseller, so a one-way step leaves the reseller a 409.
+        Cell(operation: "openDataSubjectRequest", method: .post, path: { _, _ in "/v1/data-subject-requests" }, body: nil,
+             expected: only([.resellerA: 201, .managerA1: 201, .resellerB: 404, .managerA2: 404]),
+             worldBody: { w, _ in #"{"customerId":"\#(w.customerA1)","extension":"110","fullName":"Staff reseller","right":"erasure"}"# }),
+        Cell(operation: "listDataSubjectRequests", method: .get, path: { _, _ in "/v1/data-subject-requests?due=overdue" }, body: nil,
+             expected: only([.resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200])),
+        Cell(operation: "countDataSubjectRequests", method: .get, path: { _, _ in "/v1/data-subject-request-counts" }, body: nil,
+             expected: only([.platform: 200, .resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200])),
+        Cell(operation: "getDataSubjectRequest", method: .get, path: { w, _ in "/v1/data-subject-requests/\(w.dataSubjectRequestA)" }, body: nil,
+             expected: only([.resellerA: 200, .managerA1: 200, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "extendDataSubjectRequest", method: .post, path: { w, _ in "/v1/data-subject-requests/\(w.dataSubjectRequestA)/extension" },
+             body: { _ in #"{"months":2,"reason":"Recordings must be collected from three sites."}"# },
+             expected: only([.managerA1: 200, .resellerA: 409, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "startDataSubjectRequest", method: .post, path: { w, _ in "/v1/data-subject-requests/\(w.dataSubjectRequestA)/start" }, body: nil,
+             expected: only([.managerA1: 200, .resellerA: 409, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "refuseDataSubjectRequest", method: .post, path: { w, _ in "/v1/data-subject-requests/\(w.dataSubjectRequestA)/refuse" },
+             body: { _ in #"{"reason":"Manifestly unfounded."}"# }, expected: only([.managerA1: 200, .resellerA: 409, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "withdrawDataSubjectRequest", method: .post, path: { w, _ in "/v1/data-subject-requests/\(w.dataSubjectRequestA)/withdraw" },
+             body: { _ in "{}" }, expected: only([.managerA1: 200, .resellerA: 409, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "fulfilDataSubjectRequest", method: .post, path: { w, _ in "/v1/data-subject-requests/\(w.dataSubjectRequestA)/fulfil" },
+             body: { _ in "{}" }, expected: only([.managerA1: 200, .resellerA: 409, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "forwardTrafficDataRequest", method: .post, path: { w, _ in "/v1/data-subject-requests/\(w.dataSubjectRequestA)/traffic-data" },
+             body: { _ in #"{"numbers":["+4570100000"],"from":"2026-11-01","to":"2026-11-30"}"# },
+             expected: only([.managerA1: 201, .resellerA: 201, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "listTrafficDataRequests", method: .get, path: { _, _ in "/v1/platform/traffic-data-requests?answered=false" }, body: nil,
+             expected: only([.platform: 200])),
+        Cell(operation: "answerTrafficDataRequest", method: .post, path: { _, _ in "/v1/platform/traffic-data-requests/\(UUID().uuidString.lowercased())/answer" },
+             body: { _ in #"{"answer":"No records held."}"# }, expected: only([.platform: 404])),
+        // Anyone may verify a receipt: the public keys need no credential.
+        Cell(operation: "getReceiptPublicKeys", method: .get, path: { _, _ in "/v1/receipts/public-key" }, body: nil,
+             expected: Dictionary(uniqueKeysWithValues: everyone.map { ($0, 200) })),
+        Cell(operation: "getReceipt (unknown id)", method: .get, path: { _, _ in "/v1/receipts/\(UUID().uuidString.lowercased())" }, body: nil,
+             expected: only([.resellerA: 404, .managerA1: 404, .resellerB: 404, .managerA2: 404])),
+        Cell(operation: "listAuditEvents", method: .get, path: { _, _ in "/v1/audit-events?limit=5" }, body: nil,
+             expected: only([.platform: 200, .resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200])),
+        Cell(operation: "getProcessingRecords", method: .get, path: { _, _ in "/v1/processing-records" }, body: nil,
+             expected: only([.resellerA: 200, .resellerB: 200])),
+        Cell(operation: "listSubProcessors", method: .get, path: { _, _ in "/v1/sub-processors" }, body: nil,
+             expected: only([.platform: 200, .resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200])),
+        Cell(operation: "addSubProcessor", method: .post, path: { _, _ in "/v1/platform/sub-processors" },
+             body: { _ in #"{"name":"Nordic Cloud A/S","service":"hosting","location":"EU (Denmark)","transferBasis":"none (EEA)","engagedFrom":"2027-02-01"}"# },
+             expected: only([.platform: 201])),
+        Cell(operation: "withdrawSubProcessor (unknown id)", method: .post,
+             path: { _, _ in "/v1/platform/sub-processors/\(UUID().uuidString.lowercased())/withdrawal" },
+             body: { _ in #"{"engagedUntil":"2027-06-30"}"# }, expected: only([.platform: 404])),
+        // Webhooks are the reseller's own: another reseller's subscription is 404.
+        Cell(operation: "createWebhook", method: .post, path: { _, _ in "/v1/webhooks" }, body: { _ in #"{"url":"https://93.184.215.14/events"}"# },
+             expected: only([.resellerA: 201, .resellerB: 201])),
+        Cell(operation: "listWebhooks", method: .get, path: { _, _ in "/v1/webhooks" }, body: nil, expected: only([.resellerA: 200, .resellerB: 200])),
+        Cell(operation: "getWebhook", method: .get, path: { w, _ in "/v1/webhooks/\(w.webhookA)" }, body: nil, expected: only([.resellerA: 200, .resellerB: 404])),
+        Cell(operation: "listWebhookDeliveries", method: .get, path: { w, _ in "/v1/webhooks/\(w.webhookA)/deliveries" }, body: nil,
+             expected: only([.resellerA: 200, .resellerB: 404])),
+        Cell(operation: "redeliverWebhook (unknown delivery)", method: .post,
+             path: { w, _ in "/v1/webhooks/\(w.webhookA)/deliveries/\(UUID().uuidString.lowercased())/redeliver" }, body: nil,
+             expected: only([.resellerA: 404, .resellerB: 404])),
+        Cell(operation: "deleteWebhook", method: .delete, path: { w, _ in "/v1/webhooks/\(w.webhookA)" }, body: nil, expected: only([.resellerA: 204, .resellerB: 404])),
     ]
 
     func testEveryOperationForEveryCaller() async throws {
@@ -267,7 +326,7 @@ final class AccessMatrixTests: XCTestCase {
                     }
                     let body = cell.operation == "createSession"
                         ? #"{"email":"\#(world.managerA1Email)","password":"\#(World.password)"}"#
-                        : cell.body?(caller)
+                        : cell.worldBody?(world, caller) ?? cell.body?(caller)
                     var headers: HTTPFields = cell.contentType.map { [.contentType: $0] } ?? [:]
                     if cell.method == .patch {
                         // Every PATCH needs If-Match; the current ETag, as the owner reads it, so only the role decides.

@@ -34,7 +34,7 @@ final class DatabaseOutageTests: XCTestCase {
         )
         let logs = CapturedLogs()
         let app = try buildApplication(
-            AppDependencies(database: pool, migrations: migrations, passwords: testPasswordHasher, keyStore: keyStore, databaseDeadlines: Self.deadlines),
+            try AppDependencies(database: pool, migrations: migrations, passwords: testPasswordHasher, keyStore: keyStore, databaseDeadlines: Self.deadlines),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             logger: logs.logger
         )

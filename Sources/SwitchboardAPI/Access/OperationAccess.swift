@@ -111,6 +111,36 @@ enum OperationAccess: Sendable, Equatable {
         "GET /v1/retention-policy": .roles([.platform, .reseller]),
         "PUT /v1/retention-policy/voicemails": .reseller,
         "GET /v1/retention-runs": .roles([.platform, .reseller]),
+
+        // Data-subject requests are processor scope: the reseller and the company's managers.
+        "POST /v1/data-subject-requests": .directory,
+        "GET /v1/data-subject-requests": .directory,
+        "GET /v1/data-subject-requests/{requestId}": .directory,
+        "POST /v1/data-subject-requests/{requestId}/extension": .directory,
+        "POST /v1/data-subject-requests/{requestId}/start": .directory,
+        "POST /v1/data-subject-requests/{requestId}/refuse": .directory,
+        "POST /v1/data-subject-requests/{requestId}/withdraw": .directory,
+        "POST /v1/data-subject-requests/{requestId}/fulfil": .directory,
+        "POST /v1/data-subject-requests/{requestId}/traffic-data": .directory,
+        // The platform counts per reseller; the others per customer.
+        "GET /v1/data-subject-request-counts": .roles([.platform, .reseller, .customer]),
+        // The platform answers for its own controller data, seeing numbers and periods only.
+        "GET /v1/platform/traffic-data-requests": .platform,
+        "POST /v1/platform/traffic-data-requests/{trafficRequestId}/answer": .platform,
+        // Anyone may verify a receipt, so the public keys need no credential.
+        "GET /v1/receipts/public-key": .open,
+        "GET /v1/receipts/{receiptId}": .directory,
+        "GET /v1/audit-events": .roles([.platform, .reseller, .customer]),
+        "GET /v1/processing-records": .reseller,
+        "GET /v1/sub-processors": .roles([.platform, .reseller, .customer]),
+        "POST /v1/platform/sub-processors": .platform,
+        "POST /v1/platform/sub-processors/{subProcessorId}/withdrawal": .platform,
+        "POST /v1/webhooks": .reseller,
+        "GET /v1/webhooks": .reseller,
+        "GET /v1/webhooks/{webhookId}": .reseller,
+        "DELETE /v1/webhooks/{webhookId}": .reseller,
+        "GET /v1/webhooks/{webhookId}/deliveries": .reseller,
+        "POST /v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver": .reseller,
     ]
 
     static func key(_ method: HTTPRequest.Method, _ pathTemplate: String) -> String {

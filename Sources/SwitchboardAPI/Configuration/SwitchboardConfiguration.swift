@@ -2,6 +2,7 @@ import Configuration
 package import Foundation
 import Logging
 import SwitchboardDomain
+import SwitchboardJobs
 import SwitchboardStore
 
 /// Every setting of the `switchboard` executable as typed values, read once at start and passed down.
@@ -69,6 +70,9 @@ package struct SwitchboardConfiguration: Sendable {
     package var dnsNameservers: [String]?
     package var databaseDeadlines: DatabaseDeadlines
     package var connectionLimits: ConnectionLimits
+    /// Webhook delivery; `webhookDelivery` is false when its interval is 0 (no delivery job in this process).
+    package var webhooks: WebhookSettings
+    package var webhookDelivery: Bool
 
     /// Each setting's text as read (after flags, environment and defaults), for ``description``.
     private let texts: [SwitchboardSetting: String]
@@ -120,6 +124,13 @@ package struct SwitchboardConfiguration: Sendable {
             transaction: .seconds(try source.integer(.databaseTransactionTimeoutSeconds)),
             longTransaction: .seconds(try source.integer(.databaseBatchTimeoutSeconds))
         )
+        let webhookSeconds = try source.integer(.webhookIntervalSeconds)
+        webhooks = WebhookSettings(
+            allowsLocalTrial: source.bool(.webhookLocalTrial),
+            interval: .seconds(max(webhookSeconds, 1)),
+            firstRetry: .seconds(try source.integer(.webhookFirstRetrySeconds))
+        )
+        webhookDelivery = webhookSeconds > 0
         connectionLimits = ConnectionLimits(
             idleTimeout: .seconds(try source.integer(.idleTimeoutSeconds)),
             headerReadTimeout: .seconds(try source.integer(.headerTimeoutSeconds)),

@@ -12,6 +12,7 @@ package enum SwitchboardSetting: CaseIterable, Sendable, Hashable {
     case databaseWaitSeconds, databaseTransactionTimeoutSeconds, databaseBatchTimeoutSeconds
     case idleTimeoutSeconds, headerTimeoutSeconds, bodyTimeoutSeconds, maxConnections
     case insecureCookies, dnsNameservers
+    case webhookLocalTrial, webhookIntervalSeconds, webhookFirstRetrySeconds
     case keyEncryptionKey, keyEncryptionKeyFile, keyStoreURL
     case logLevel
 
@@ -42,6 +43,9 @@ package enum SwitchboardSetting: CaseIterable, Sendable, Hashable {
         case .maxConnections: .init("switchboard.maxConnections", "SWITCHBOARD_MAX_CONNECTIONS", nil, "512", .integer(.positive), "Open client connections; further ones wait in the listen backlog")
         case .insecureCookies: .init("switchboard.insecureCookies", "SWITCHBOARD_INSECURE_COOKIES", nil, "false", .bool, "true sends the portal's cookies without Secure, for local trials over plain HTTP only")
         case .dnsNameservers: .init("switchboard.dnsNameservers", "SWITCHBOARD_DNS_NAMESERVERS", nil, nil, .string, "Comma-separated nameservers (IP or IP:port) for hostname verification's TXT lookups", shownDefault: "the nameserver lines of /etc/resolv.conf")
+        case .webhookLocalTrial: .init("switchboard.webhookLocalTrial", "SWITCHBOARD_WEBHOOK_LOCAL_TRIAL", nil, "false", .bool, "true lets webhooks use plain http and loopback addresses, for local trials only (private and link-local addresses stay refused)")
+        case .webhookIntervalSeconds: .init("switchboard.webhookIntervalSeconds", "SWITCHBOARD_WEBHOOK_INTERVAL_SECONDS", nil, "5", .integer(.positiveOrZeroToDisable), "How often serve sends due webhook deliveries and announces cases coming due (0 disables it)")
+        case .webhookFirstRetrySeconds: .init("switchboard.webhookFirstRetrySeconds", "SWITCHBOARD_WEBHOOK_FIRST_RETRY_SECONDS", nil, "10", .integer(.positive), "Wait before a failed webhook delivery's first retry; each further retry waits twice as long (at most an hour, 12 attempts)")
         case .keyEncryptionKey: .init("switchboard.kek", "SWITCHBOARD_KEK", nil, nil, .secret, "Key-encryption key (32 bytes, base64) that wraps every person's content key; wins over SWITCHBOARD_KEK_FILE", scope: .everyCommand)
         case .keyEncryptionKeyFile: .init("switchboard.kekFile", "SWITCHBOARD_KEK_FILE", nil, nil, .string, "File holding the key-encryption key (base64, mode 0600); must exist when set", shownDefault: "<data dir>/kek, made with mode 0600 on first start", scope: .everyCommand)
         case .keyStoreURL: .init("switchboard.keystoreUrl", "SWITCHBOARD_KEYSTORE_URL", nil, nil, .secret, "PostgreSQL database for the wrapped content keys, backed up apart from the main one and kept shorter than 30 days", shownDefault: "<database>_keys on the same server, made when missing", scope: .everyCommand)

@@ -6,6 +6,7 @@ import NIOPosix
 internal import OpenAPIRuntime
 import PostgresNIO
 package import ServiceLifecycle
+import SwitchboardJobs
 import SwitchboardStore
 
 /// Everything the HTTP application needs from outside.
@@ -33,14 +34,19 @@ package struct AppDependencies: Sendable {
     package var portal: PortalSettings
     /// Where people's content keys live (apart from this database).
     package var keyStore: any KeyStore
+    /// Webhook delivery rules; the sender checks a URL's addresses at registration too.
+    package var webhooks: WebhookSettings
+    package var webhookSender: WebhookSender
 
     package init(
         database: PostgresClient, migrations: MigrationSet, passwords: PasswordHasher, keyStore: any KeyStore, maxBodyBytes: Int = 1 << 20, traffic: TrafficSettings = .init(),
         inventory: InventorySettings = .init(), trustedProxies: Set<String> = [], loginThrottle: LoginThrottleRule = .init(),
         databaseDeadlines: DatabaseDeadlines = .init(), connectionLimits: ConnectionLimits = .init(),
         credentialCache: CredentialCache = .init(), metrics: ServerMetrics = ServerMetrics(), hostnameResolver: any TXTRecordResolver = DNSTXTResolver(),
-        portal: PortalSettings = .init()
-    ) {
+        portal: PortalSettings = .init(), webhooks: WebhookSettings = .init(), webhookSender: WebhookSender? = nil
+    ) throws {
+        self.webhooks = webhooks
+        self.webhookSender = try webhookSender ?? WebhookSender(policy: webhooks.addressPolicy)
         self.hostnameResolver = hostnameResolver
         self.keyStore = keyStore
         self.portal = portal
@@ -76,7 +82,9 @@ package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRe
         traffic: dependencies.traffic,
         inventory: dependencies.inventory,
         metrics: dependencies.metrics,
-        hostnameResolver: dependencies.hostnameResolver
+        hostnameResolver: dependencies.hostnameResolver,
+        webhooks: dependencies.webhooks,
+        webhookSender: dependencies.webhookSender
     )
     let portal = try PortalController(database: database, authenticator: authenticator, service: service, settings: dependencies.portal)
 

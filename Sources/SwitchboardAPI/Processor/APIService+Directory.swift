@@ -74,14 +74,8 @@ extension APIService {
             let employees = EmployeeRepository(connection, logger: logger)
             let locked = try await lockForChange(employees, id)
             var validator = Validator()
-            var changes = EmployeeChanges()
-            if let name = body.fullName { changes.fullName = validator.text(name, field: "fullName") }
-            if let email = body.email { changes.email = email.isEmpty ? "" : validator.email(email, field: "email") }
-            if let mobile = body.mobile { changes.mobile = mobile.isEmpty ? "" : validator.phone(mobile, field: "mobile") }
-            if let extensionNumber = body._extension {
-                let customer = try await CustomerRepository(connection, logger: logger, view: .full).get(locked.customerID)
-                changes.extensionNumber = validator.extensionNumber(extensionNumber, field: "extension", lengths: customer?.extensionLengths ?? 2...6)
-            }
+            var changes = try await contactChanges(fullName: body.fullName, email: body.email, mobile: body.mobile, extensionNumber: body._extension,
+                                                   customerID: locked.customerID, into: &validator, on: connection)
             changes.directoryListing = body.directoryListing.map { DirectoryListing(rawValue: $0.rawValue)! }
             changes.marketingConsent = body.marketingConsent
             try validator.finish()
@@ -184,19 +178,22 @@ extension APIService {
 
     package func restrictEmployee(_ input: Operations.RestrictEmployee.Input) async throws -> Operations.RestrictEmployee.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        let record = try await transaction { principal, connection in
-            let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
-            var validator = Validator()
-            let reason = validator.text(body.reason, field: "reason", maxLength: 500)
-            try validator.finish()
-            let employees = EmployeeRepository(connection, logger: logger)
-            let locked = try await employees.lock(id)
-            guard locked.anonymisedAt == nil else { throw Self.anonymised }
-            try await employees.restrict(id, reason: reason)
-            try await audit("employee.restrict", employee: id, fields: ["restriction"], locked: locked, by: principal, on: connection)
-            return try await employees.get(id)!
-        }
+        let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
+        var validator = Validator()
+        let reason = validator.text(body.reason, field: "reason", maxLength: 500)
+        try validator.finish()
+        let record = try await transaction { principal, connection in try await restrict(id, reason: reason!, by: principal, on: connection) }
         return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
+    }
+
+    /// Freezes the record against processing except storage; audited as `employee.restrict`.
+    func restrict(_ id: UUID, reason: String, by principal: Principal, on connection: PostgresConnection) async throws -> EmployeeRecord {
+        let employees = EmployeeRepository(connection, logger: logger)
+        let locked = try await employees.lock(id)
+        guard locked.anonymisedAt == nil else { throw Self.anonymised }
+        try await employees.restrict(id, reason: reason)
+        try await audit("employee.restrict", employee: id, fields: ["restriction"], locked: locked, by: principal, on: connection)
+        return try await employees.get(id)!
     }
 
     package func liftRestriction(_ input: Operations.LiftRestriction.Input) async throws -> Operations.LiftRestriction.Output {
@@ -216,33 +213,49 @@ extension APIService {
 
     package func anonymiseEmployee(_ input: Operations.AnonymiseEmployee.Input) async throws -> Operations.AnonymiseEmployee.Output {
         let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
-        let result = try await transaction { principal, connection in
-            let employees = EmployeeRepository(connection, logger: logger)
-            let locked = try await employees.lock(id)
-            let result = try await employees.anonymise(id, pseudonym: Pseudonym.make(), quarantine: inventory.quarantine, now: inventory.clock(), vault: vault)
-            if !result.alreadyAnonymised {
-                try await audit("employee.anonymise", employee: id, fields: AnonymisationReceipt.erasedFields(result), locked: locked, by: principal, on: connection)
-            }
-            return result
+        let (result, signed) = try await transaction { principal, connection in
+            let (result, locked) = try await anonymise(id, by: principal, on: connection)
+            // A signed receipt for an erasure that happened now; repeating the call erases nothing and signs nothing.
+            let signed = result.alreadyAnonymised ? nil
+                : try await issueAnonymisationReceipt(result, employeeID: id, locked: locked, requestID: nil, on: connection)
+            return (result, signed)
         }
-        return .ok(.init(body: .json(AnonymisationReceipt.make(employeeID: id, result: result))))
+        var receipt = AnonymisationReceipt.make(employeeID: id, result: result)
+        receipt.signedReceipt = try signed.map(SignedReceiptDocument.schema)
+        return .ok(.init(body: .json(receipt)))
     }
 
     package func exportEmployee(_ input: Operations.ExportEmployee.Input) async throws -> Operations.ExportEmployee.Output {
         let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
-        let (record, history, content) = try await transaction { principal, connection in
-            let employees = EmployeeRepository(connection, logger: logger)
-            guard let record = try await employees.get(id) else { throw Problem.notFound("No such employee: nothing is held.") }
-            try await audit("employee.export", employee: id, fields: [], resellerID: record.resellerID, customerID: record.customerID, by: principal, on: connection)
-            return (record, try await employees.preferenceHistory(id), try await employees.listContent(of: id))
+        let export = try await transaction { principal, connection in try await exportDocument(id, by: principal, on: connection) }
+        return .ok(.init(body: .json(export)))
+    }
+
+    /// Anonymises in the caller's transaction (destroying the content key first) and audits it.
+    func anonymise(_ id: UUID, by principal: Principal, on connection: PostgresConnection) async throws -> (AnonymisationResult, EmployeeLock) {
+        let employees = EmployeeRepository(connection, logger: logger)
+        let locked = try await employees.lock(id)
+        let result = try await employees.anonymise(id, pseudonym: Pseudonym.make(), quarantine: inventory.quarantine, now: inventory.clock(), vault: vault)
+        if !result.alreadyAnonymised {
+            try await audit("employee.anonymise", employee: id, fields: AnonymisationReceipt.erasedFields(result), locked: locked, by: principal, on: connection)
         }
-        return .ok(.init(body: .json(.init(
+        return (result, locked)
+    }
+
+    /// What is held about the person (processor scope), audited as `employee.export`.
+    func exportDocument(_ id: UUID, by principal: Principal, on connection: PostgresConnection) async throws -> Components.Schemas.EmployeeExport {
+        let employees = EmployeeRepository(connection, logger: logger)
+        guard let record = try await employees.get(id) else { throw Problem.notFound("No such employee: nothing is held.") }
+        try await audit("employee.export", employee: id, fields: [], resellerID: record.resellerID, customerID: record.customerID, by: principal, on: connection)
+        let history = try await employees.preferenceHistory(id)
+        let content = try await employees.listContent(of: id)
+        return .init(
             exportedAt: Date(),
             employee: .init(record),
             preferenceHistory: history.map { .init($0) },
             content: content.map { .init($0, employeeID: id) },
             note: "Traffic data (CDRs) about this person's numbers is held by the platform as an independent controller under the statutory logging duty and is not part of this processor-scope export."
-        ))))
+        )
     }
 
     // MARK: shared steps
@@ -286,6 +299,20 @@ extension APIService {
             try await audit(action, employee: id, fields: fields, locked: locked, by: principal, on: connection)
             return try await employees.get(id)!
         }
+    }
+
+    /// Corrections of a person's name and contact data, validated (an empty e-mail or mobile clears it).
+    func contactChanges(fullName: String?, email: String?, mobile: String?, extensionNumber: String?, customerID: UUID,
+                        into validator: inout Validator, on connection: PostgresConnection) async throws -> EmployeeChanges {
+        var changes = EmployeeChanges()
+        if let name = fullName { changes.fullName = validator.text(name, field: "fullName") }
+        if let email { changes.email = email.isEmpty ? "" : validator.email(email, field: "email") }
+        if let mobile { changes.mobile = mobile.isEmpty ? "" : validator.phone(mobile, field: "mobile") }
+        if let extensionNumber {
+            let customer = try await CustomerRepository(connection, logger: logger, view: .full).get(customerID)
+            changes.extensionNumber = validator.extensionNumber(extensionNumber, field: "extension", lengths: customer?.extensionLengths ?? 2...6)
+        }
+        return changes
     }
 
     func audit(_ action: String, employee: UUID, fields: [String], locked: EmployeeLock, by principal: Principal, on connection: PostgresConnection) async throws {

@@ -128,6 +128,14 @@ extension APIService {
                     AuditEntry(action: action, targetID: id, fields: ["status", "terminatedAt"], resellerID: record.resellerID, customerID: id),
                     by: principal, on: connection, logger: logger
                 )
+                // The reseller's systems hear of a scheduled purge (and of its cancellation) with the change itself.
+                if let terminatedAt = record.terminatedAt {
+                    let purgeAfter = terminatedAt.addingTimeInterval(TimeInterval(RetentionPeriod.terminatedCustomerDays) * 86_400)
+                    try await WebhookOutbox.emit(.purgeScheduled, [
+                        "customerId": .string(id.apiString), "terminatedAt": .string(CanonicalJSON.timestamp(terminatedAt)),
+                        "purgeAfter": .string(CanonicalJSON.timestamp(purgeAfter)),
+                    ], on: connection, logger: logger)
+                }
             }
             return record
         }

@@ -27,4 +27,8 @@ public enum DataClass: String, Sendable, CaseIterable, Hashable {
     case resellerAccount = "reseller-account"
     /// The platform's own configuration: published agreement versions, platform keys.
     case platformConfiguration = "platform-configuration"
+    /// Data-subject request cases, the traffic-data parts forwarded to the platform, and signed receipts.
+    case dataSubjectRequests = "data-subject-requests"
+    /// The webhook delivery log (event bodies hold ids and dates only).
+    case webhookDeliveries = "webhook-deliveries"
 }

@@ -27,4 +27,8 @@ public enum RetentionPeriod {
     public static let loginFailureHours = 24
     /// A login e-mail's known client addresses: days after the last successful sign-in from one.
     public static let knownLoginSourceDays = 90
+    /// A webhook delivery's log entry, from its last attempt.
+    public static let webhookDeliveryDays = 30
+    /// A closed data-subject request's case file and receipts: the record of how it was answered.
+    public static let dataSubjectRequestYears = 5
 }

@@ -18,6 +18,8 @@ public enum RetentionPolicy {
         public static let loginAttempts = "login-attempts"
         public static let resellerAccount = "reseller-account"
         public static let platformConfiguration = "platform-configuration"
+        public static let dataSubjectRequests = "data-subject-requests"
+        public static let webhookDeliveries = "webhook-deliveries"
     }
 
     /// The voicemail rule with `days` (a reseller's own setting; nil is the platform's maximum).
@@ -96,6 +98,17 @@ public enum RetentionPolicy {
             keptFor: nil, countedFrom: "while the reseller's agreement runs", then: "deleted at the agreement's end, on the platform's offboarding", automatic: false
         ),
         RetentionRule(
+            name: RuleName.dataSubjectRequests, dataClasses: [.dataSubjectRequests], audiences: [.reseller, .platform],
+            keptFor: .years(RetentionPeriod.dataSubjectRequestYears), countedFrom: "the case's close",
+            then: "kept as the record of how each request was answered (ids, dates and field names; the person is known by id only); deletion is not automated yet",
+            automatic: false
+        ),
+        RetentionRule(
+            name: RuleName.webhookDeliveries, dataClasses: [.webhookDeliveries], audiences: [.reseller],
+            keptFor: .days(RetentionPeriod.webhookDeliveryDays), countedFrom: "the delivery's last attempt (pending deliveries stay until delivered or given up)",
+            then: "deleted by the delivery job", automatic: true
+        ),
+        RetentionRule(
             name: RuleName.platformConfiguration, dataClasses: [.platformConfiguration], audiences: [.platform],
             keptFor: nil, countedFrom: "while in use", then: "deleted", automatic: false
         ),
@@ -143,6 +156,13 @@ public enum RetentionPolicy {
         "sb.dpa_versions": [.platformConfiguration],
         "sb.platform_api_keys": [.platformConfiguration],
         "public.schema_migrations": [.platformConfiguration],
+        "sb.data_subject_requests": [.dataSubjectRequests],
+        "sb.traffic_data_requests": [.dataSubjectRequests],
+        "sb.receipts": [.dataSubjectRequests],
+        "sb.receipt_signing_keys": [.platformConfiguration],
+        "sb.sub_processors": [.platformConfiguration],
+        "sb.webhook_subscriptions": [.resellerAccount],
+        "sb.webhook_deliveries": [.webhookDeliveries],
     ]
 
     /// The policy as Markdown: docs/retention-policy.md, and `switchboard retention policy`.

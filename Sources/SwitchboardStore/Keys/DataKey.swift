@@ -54,6 +54,13 @@ public struct DataKey: @unchecked Sendable, CustomStringConvertible {
         self.init(key: SymmetricKey(data: plain))
     }
 
+    /// 32 bytes derived for one purpose (HKDF-SHA256), for subjects whose key is not a content key:
+    /// a receipt-signing seed, a webhook's HMAC secret. Destroying the data key destroys them too.
+    func derivedBytes(purpose: String) -> [UInt8] {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Array(purpose.utf8), outputByteCount: 32)
+            .withUnsafeBytes { Array($0) }
+    }
+
     /// "switchboard-data-key" followed by the subject's 16 raw bytes.
     static func associatedData(subject: UUID) -> [UInt8] {
         var bytes = Array("switchboard-data-key".utf8)

@@ -93,4 +93,18 @@ public struct TrafficRepository: Sendable {
         }
         return lines
     }
+
+    /// How many CDRs the platform holds for these served numbers between two days (inclusive,
+    /// `yyyy-MM-dd`, UTC): the platform's answer to a forwarded data-subject request.
+    public func countRecords(servedNumbers: [String], fromDay: String, throughDay: String) async throws -> Int64 {
+        try await connection.query(
+            """
+            SELECT count(*) FROM platform.cdrs
+            WHERE served_number = ANY (\(servedNumbers))
+              AND started_at >= (\(fromDay)::date)::timestamp AT TIME ZONE 'UTC'
+              AND started_at < ((\(throughDay)::date + 1)::timestamp AT TIME ZONE 'UTC')
+            """,
+            logger: logger
+        ).collect().first?.decode(Int64.self) ?? 0
+    }
 }

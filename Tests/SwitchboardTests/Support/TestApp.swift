@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import PostgresNIO
 @testable import SwitchboardAPI
+import SwitchboardJobs
 import SwitchboardStore
 
 /// Runs `test` against the application wired to `database`, through Hummingbird's router test client.
@@ -18,6 +19,7 @@ func withTestApp<T: Sendable>(
     hostnameResolver: any TXTRecordResolver = StaticTXTResolver(),
     portal: PortalSettings = .init(),
     keyStore: (any KeyStore)? = nil,
+    webhooks: WebhookSettings = .init(),
     _ test: @Sendable (any TestClientProtocol) async throws -> T
 ) async throws -> T {
     let client = try database.applicationClient(maxConnections: maxConnections)
@@ -26,7 +28,7 @@ func withTestApp<T: Sendable>(
     let app = try buildApplication(
         AppDependencies(database: client, migrations: migrations, passwords: testPasswordHasher, keyStore: keys, traffic: traffic,
                         inventory: inventory, trustedProxies: trustedProxies, loginThrottle: loginThrottle, credentialCache: credentialCache,
-                        hostnameResolver: hostnameResolver, portal: portal),
+                        hostnameResolver: hostnameResolver, portal: portal, webhooks: webhooks),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)),
         logger: TestCluster.logger
     )

@@ -107,6 +107,9 @@ struct World: Sendable {
     /// Employees of customer A1, one for each caller allowed to change them, so destructive
     /// operations by one never change what the other finds.
     let employees: [String: SeededEmployee]
+    /// A's open access request for the manager-owned employee of A1, and A's webhook subscription.
+    let dataSubjectRequestA: String
+    let webhookA: String
 
     struct SeededEmployee: Sendable {
         let id: String
@@ -217,11 +220,17 @@ struct World: Sendable {
             employees[owner] = SeededEmployee(id: id, numberAssignment: try firstID(withNumber, "numbers"), simAssignment: try firstID(withSim, "sims"),
                                               faxRoute: try firstID(withFax, "faxToMail"), voicemail: voicemail)
         }
+        let request = try created(try await client.call(.post, "/v1/data-subject-requests", token: aKey,
+                                                        json: #"{"customerId":"\#(a1)","extension":"100","fullName":"Staff manager","right":"access"}"#), "case").string("id")
+        // A public address literal: registration checks it without DNS, and no delivery job runs in tests that do not start one.
+        let webhook = try created(try await client.call(.post, "/v1/webhooks", token: aKey, json: #"{"url":"https://93.184.215.14/hooks"}"#), "webhook")
+        let webhookID = try (webhook.json["webhook"] as? [String: Any])?["id"] as? String ?? { throw TestFailure("no webhook id") }()
         return World(
             platformKey: platformKey, resellerA: a, resellerAKey: aKey, resellerASpareKeyID: spare, resellerB: b, resellerBKey: bKey, resellerWithoutKey: unkeyed,
             numberBlockA: allocations[0].block, simBatchA: allocations[0].batch,
             customerA1: a1, customerA2: a2, customerB1: b1, managerA1Email: a1Email, managerA1Token: m1, managerA2Token: m2,
-            revokedKey: try revoked.string("secret"), telephonyKey: telephony, spareTelephonyKeyID: spareTelephony, employees: employees
+            revokedKey: try revoked.string("secret"), telephonyKey: telephony, spareTelephonyKeyID: spareTelephony, employees: employees,
+            dataSubjectRequestA: request, webhookA: webhookID
         )
     }
 }

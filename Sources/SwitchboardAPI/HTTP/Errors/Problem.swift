@@ -72,6 +72,11 @@ public struct Problem: Error, Sendable, Equatable {
         Problem(status: .conflict, type: typeURI(slug), title: "Conflict", detail: detail, errors: errors)
     }
 
+    /// A well-formed request the server cannot act on, with its own problem type (e.g. no person matched).
+    package static func unprocessable(_ detail: String, type slug: String, errors: [FieldError] = []) -> Problem {
+        Problem(status: .unprocessableContent, type: typeURI(slug), title: "Unprocessable request", detail: detail, errors: errors)
+    }
+
     package static func serviceUnavailable(_ detail: String) -> Problem {
         Problem(status: .serviceUnavailable, type: typeURI("unavailable"), title: "Service unavailable", detail: detail)
     }

@@ -1,0 +1,12 @@
+/// The events a reseller's systems can subscribe to. Payloads hold ids the reseller already has
+/// and dates, never a person's name or contact data.
+public enum WebhookEventType: String, Sendable, CaseIterable {
+    case requestOpened = "data-subject-request.opened"
+    case requestDueSoon = "data-subject-request.due-soon"
+    case requestExtended = "data-subject-request.extended"
+    case requestClosed = "data-subject-request.closed"
+    case receiptIssued = "receipt.issued"
+    case purgeScheduled = "customer.purge-scheduled"
+    case subProcessorChanged = "sub-processor.changed"
+    case trafficDataAnswered = "traffic-data-request.answered"
+}
