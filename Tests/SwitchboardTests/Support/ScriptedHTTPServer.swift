@@ -38,8 +38,8 @@ final class ScriptedHTTPServer: Sendable {
         self.stats = stats
     }
 
-    /// With `tls`, the server speaks TLS with that context before the behaviour.
-    static func start(_ behaviour: Behaviour, tls: NIOSSLContext? = nil) async throws -> ScriptedHTTPServer {
+    /// With `tls`, the server speaks TLS with that context before the behaviour; `port` 0 takes a free one.
+    static func start(_ behaviour: Behaviour, tls: NIOSSLContext? = nil, port: Int = 0) async throws -> ScriptedHTTPServer {
         let stats = NIOLockedValueBox(Stats())
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -49,7 +49,7 @@ final class ScriptedHTTPServer: Sendable {
                     try child.pipeline.syncOperations.addHandler(Handler(behaviour: behaviour, stats: stats))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0)
+            .bind(host: "127.0.0.1", port: port)
             .get()
         return ScriptedHTTPServer(channel: channel, stats: stats)
     }
