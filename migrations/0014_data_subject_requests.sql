@@ -300,15 +300,21 @@ REVOKE ALL ON FUNCTION sb.announce_due_requests(timestamptz, interval) FROM PUBL
 GRANT EXECUTE ON FUNCTION sb.announce_due_requests(timestamptz, interval) TO sb_retention;
 
 -- The delivery job (as sb_retention, under its leader lock) takes due deliveries with a lease:
--- a replica that dies mid-send leaves them to be retried when the lease ends.
+-- a replica that dies mid-send leaves them to be retried when the lease ends. Resellers take turns
+-- (each one's oldest due delivery first, then each one's second, ...), so one reseller's backlog
+-- or slow endpoints never hold another's events back (found by attack).
 CREATE FUNCTION sb.claim_webhook_deliveries(clock timestamptz, lease interval, max_count integer)
     RETURNS TABLE (reseller_id uuid, id uuid, subscription_id uuid, url text, event_type text, body text, attempt integer)
     LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, sb
     AS $$
         UPDATE sb.webhook_deliveries d SET next_attempt_at = clock + lease, attempts = d.attempts + 1
-        FROM (SELECT x.reseller_id, x.id FROM sb.webhook_deliveries x
-              WHERE x.state = 'pending' AND x.next_attempt_at <= clock
-              ORDER BY x.next_attempt_at LIMIT max_count FOR UPDATE SKIP LOCKED) due,
+        FROM (SELECT x.reseller_id, x.id
+              FROM (SELECT w.reseller_id, w.id, w.next_attempt_at,
+                           row_number() OVER (PARTITION BY w.reseller_id ORDER BY w.next_attempt_at, w.id) AS turn
+                    FROM sb.webhook_deliveries w
+                    WHERE w.state = 'pending' AND w.next_attempt_at <= clock) x
+              JOIN sb.webhook_deliveries locked ON locked.reseller_id = x.reseller_id AND locked.id = x.id
+              ORDER BY x.turn, x.next_attempt_at LIMIT max_count FOR UPDATE OF locked SKIP LOCKED) due,
              sb.webhook_subscriptions s
         WHERE d.reseller_id = due.reseller_id AND d.id = due.id
           AND s.reseller_id = d.reseller_id AND s.id = d.subscription_id

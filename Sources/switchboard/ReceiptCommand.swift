@@ -63,7 +63,7 @@ struct ReceiptCommand: AsyncParsableCommand {
     struct RotateKey: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rotate-key",
-            abstract: "Retire the receipt-signing key and start a new one; receipts signed before stay verifiable.",
+            abstract: "Retire the receipt-signing key (its private half is destroyed) and start a new one; receipts signed before stay verifiable.",
             discussion: "The new private key is made in the key store; the main database keeps every public key.\n\n"
                 + SwitchboardSetting.helpListing(scope: .everyCommand)
         )

@@ -301,6 +301,8 @@ final class DataSubjectRequestTests: XCTestCase {
         try await withTestApp(database) { client in
             let world = try await World.build(client, database: database)
             let number = World.stockA.numbers[0]
+            // The record must start after the number's assignment (whole seconds) to be attributed to A.
+            try await Task.sleep(for: .milliseconds(1100))
             let day = ISO8601DateFormatter().string(from: Date()).prefix(10)
             let cdr = #"{"kind":"call","direction":"outgoing","aNumber":"\#(number)","bNumber":"+4599999999","startedAt":"\#(ISO8601DateFormatter().string(from: Date()))","durationSeconds":30}"#
             let ingest = try await client.call(.post, "/v1/platform/cdrs", token: world.platformKey, bytes: Array(cdr.utf8), headers: [.contentType: "application/x-ndjson"])

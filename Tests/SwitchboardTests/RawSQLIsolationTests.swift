@@ -36,13 +36,13 @@ final class RawSQLIsolationTests: XCTestCase {
             XCTAssertFalse(seen.isEmpty, "\(table): A's own rows are visible")
             XCTAssertEqual(Set(seen), [tenants.a], "\(table): only reseller A's rows")
         }
-        XCTAssertEqual(readable, 6, "resellers, customers, dpa_acceptances, managers, reseller_api_keys, retention_run_tenants")
+        XCTAssertEqual(readable, 7, "resellers, customers, dpa_acceptances, managers, reseller_api_keys, retention_run_tenants, audit_events (its own trail, issue 16)")
         for table in Self.directoryTables {
             let seen = try await raw.values("SELECT reseller_id::text FROM \(table)", role: "sb_reseller", settings: tenants.resellerSettingsA)
             XCTAssertEqual(seen.map(Set.init), [tenants.a], "\(table): only reseller A's rows")
         }
         // Tables outside its scope are not merely filtered but forbidden.
-        for table in ["sb.sessions", "sb.audit_events", "sb.platform_api_keys", "sb.audit_chain_heads"] {
+        for table in ["sb.sessions", "sb.platform_api_keys", "sb.audit_chain_heads"] {
             let outcome = try await raw.run("SELECT 1::text FROM \(table)", role: "sb_reseller", settings: tenants.resellerSettingsA)
             XCTAssertEqual(outcome.sqlState, "42501", "\(table) must be denied to sb_reseller")
         }
@@ -60,10 +60,15 @@ final class RawSQLIsolationTests: XCTestCase {
         }
         let sessions = try await raw.values("SELECT id::text FROM sb.sessions", role: "sb_customer", settings: tenants.customerSettingsA1)
         XCTAssertEqual(sessions, [tenants.sessionA1.uuidString.lowercased()], "only the manager's own sessions")
-        for table in ["sb.resellers", "sb.reseller_api_keys", "sb.dpa_acceptances", "sb.platform_api_keys", "sb.audit_events"] {
+        for table in ["sb.resellers", "sb.reseller_api_keys", "sb.dpa_acceptances", "sb.platform_api_keys"] {
             let outcome = try await raw.run("SELECT 1::text FROM \(table)", role: "sb_customer", settings: tenants.customerSettingsA1)
             XCTAssertEqual(outcome.sqlState, "42501", "\(table) must be denied to sb_customer")
         }
+        // Its company's own trail (issue 16): readable, but only its entries, and never the hashes.
+        let trail = try await raw.values("SELECT DISTINCT customer_id::text FROM sb.audit_events", role: "sb_customer", settings: tenants.customerSettingsA1)
+        XCTAssertEqual(trail, [tenants.customerA1.uuidString.lowercased()])
+        let hashes = try await raw.run("SELECT hash::text FROM sb.audit_events", role: "sb_customer", settings: tenants.customerSettingsA1)
+        XCTAssertEqual(hashes.sqlState, "42501")
     }
 
     func testPlatformRoleSeesMetadataButNoProcessorScopeData() async throws {

@@ -165,7 +165,18 @@ extension APIService {
         let forwarded = try await transaction { principal, connection in
             guard let record = try await DataSubjectRequestRepository(connection, logger: logger).lock(id) else { throw Self.noSuchCase }
             guard !record.state.isClosed else { throw Self.closedCase(record) }
-            let forwarded = try await TrafficDataRequestRepository(connection, logger: logger).forward(
+            let parts = TrafficDataRequestRepository(connection, logger: logger)
+            // Only the person's own numbers: the answer counts records, so another number would tell
+            // the caller about someone else's traffic (found by attack).
+            var held: Set<String> = []
+            if let employee = record.employeeID { held = try await parts.numbersHeld(by: employee) }
+            let foreign = numbers.filter { !held.contains($0) }
+            guard foreign.isEmpty else {
+                throw Problem.validation(foreign.map { number in
+                    .init(field: "numbers[\(body.numbers.firstIndex(of: number) ?? 0)]", rule: "held", message: "is not a number this person holds or held")
+                })
+            }
+            let forwarded = try await parts.forward(
                 id: TimeOrderedID.make(), resellerID: record.resellerID, requestID: id, numbers: Array(Set(numbers)).sorted(),
                 from: body.from, to: body.to
             )

@@ -91,15 +91,19 @@ extension APIService {
         var action = FulfilledAction()
         switch right {
         case .access, .portability:
+            // An anonymised person's record holds nothing of them any more: the case is refused, not answered with the pseudonym.
+            guard try await EmployeeRepository(connection, logger: logger).lock(employeeID).anonymisedAt == nil else { throw Self.anonymised }
             let export = try await exportDocument(employeeID, by: principal, on: connection)
             action.export = export
             action.exportDigest = try Self.digest(export)
         case .erasure:
             let (result, locked) = try await anonymise(employeeID, by: principal, on: connection)
-            guard !result.alreadyAnonymised else { throw Self.anonymised }
             action.anonymisation = (employeeID, result)
-            action.fields = AnonymisationReceipt.erasedFields(result)
-            action.anonymisationReceipt = try await issueAnonymisationReceipt(result, employeeID: employeeID, locked: locked, requestID: record.id, on: connection)
+            // Erased already (by another route): the request is answered; nothing new is erased or signed for it.
+            if !result.alreadyAnonymised {
+                action.fields = AnonymisationReceipt.erasedFields(result)
+                action.anonymisationReceipt = try await issueAnonymisationReceipt(result, employeeID: employeeID, locked: locked, requestID: record.id, on: connection)
+            }
         case .restriction:
             var validator = Validator()
             let reason = validator.text(body.restrictionReason, field: "restrictionReason", maxLength: 500)
@@ -108,8 +112,10 @@ extension APIService {
             action.fields = ["restriction"]
         case .objection, .rectification:
             let employees = EmployeeRepository(connection, logger: logger)
-            // An objection only ever reduces processing, so a restricted person may still object.
-            let locked = right == .objection ? try await employees.lock(employeeID) : try await lockForChange(employees, employeeID)
+            // While restricted, an objection may still reduce processing (withdraw consent, leave the
+            // directory), never widen it; rectification waits for the restriction to be lifted.
+            let widens = body.marketingConsent == true || body.directoryListing == .listed
+            let locked = right == .objection && !widens ? try await employees.lock(employeeID) : try await lockForChange(employees, employeeID)
             guard locked.anonymisedAt == nil else { throw Self.anonymised }
             var validator = Validator()
             var changes = EmployeeChanges()

@@ -28,7 +28,7 @@ extension APIService {
                 throw Problem.conflict("This traffic-data request was answered already.", type: "already-answered")
             }
             let held = try await TrafficRepository(connection, logger: logger).countRecords(
-                servedNumbers: forwarded.numbers, fromDay: forwarded.periodFrom, throughDay: forwarded.periodTo
+                servedNumbers: forwarded.numbers, fromDay: forwarded.periodFrom, throughDay: forwarded.periodTo, resellerID: forwarded.resellerID
             )
             guard let answered = try await requests.answer(id, text: text!, recordsHeld: held, by: principal.id, at: Date()) else {
                 throw Problem.conflict("This traffic-data request was answered already.", type: "already-answered")

@@ -41,11 +41,26 @@ package struct RFC3339DateTranscoder: DateTranscoder {
     }
 
     package func decode(_ text: String) throws -> Date {
-        // The formatter reads years before the Gregorian reform in the Julian calendar: leave those to it.
-        if let instant = UTCInstant(rfc3339: text), let year = Int(text.prefix(4)), year >= Self.firstGregorianYear {
+        let year = text.utf8.count >= 5 && text.utf8.dropFirst(4).first == UInt8(ascii: "-") ? Int(text.prefix(4)) : nil
+        if let year, year >= Self.firstGregorianYear {
+            // The strict parser is the whole rule for these years: the formatter would roll 30 February
+            // over into March, or read 24:00 as the next day.
+            guard let instant = UTCInstant(rfc3339: text) else { throw Self.outOfRange(text) }
             return Date(timeIntervalSince1970: Double(instant.microseconds) / 1_000_000)
         }
-        return try fallback.decode(text)
+        // The formatter reads years before the Gregorian reform in the Julian calendar: leave those to it,
+        // but never beyond years 1–9999 (PostgresNIO traps on a date it cannot encode: found by attack).
+        let date = try fallback.decode(text)
+        guard date.timeIntervalSince1970 >= Self.firstInstant, date.timeIntervalSince1970 <= Self.lastInstant else { throw Self.outOfRange(text) }
+        return date
+    }
+
+    /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
+    static let firstInstant: TimeInterval = -62_135_596_800
+    static let lastInstant: TimeInterval = 253_402_300_799
+
+    static func outOfRange(_ text: String) -> DecodingError {
+        DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "not an RFC 3339 date-time between the years 1 and 9999: \(text.prefix(40))"))
     }
 
     /// The first whole year of the Gregorian calendar (earlier dates are left to the formatter).

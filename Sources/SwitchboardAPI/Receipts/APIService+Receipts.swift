@@ -28,7 +28,13 @@ extension APIService {
     func issueAnonymisationReceipt(_ result: AnonymisationResult, employeeID: UUID, locked: EmployeeLock, requestID: UUID?,
                                    on connection: PostgresConnection) async throws -> IssuedReceipt {
         let signer = try await receipts.currentSigner(on: connection, logger: logger)
-        let fields = try SignedReceiptDocument.members(of: AnonymisationReceipt.make(employeeID: employeeID, result: result))
+        var fields = try SignedReceiptDocument.members(of: AnonymisationReceipt.make(employeeID: employeeID, result: result))
+        // A receipt is kept for good: it counts the released numbers and SIM cards rather than naming
+        // them, so it never links a number to the erased person (found by attack).
+        fields["released"] = .object([
+            "numbers": .integer(Int64(result.numbersReleased.count)), "sims": .integer(Int64(result.simsReleased.count)),
+            "faxToMail": .integer(Int64(result.faxToMailRemoved.count)),
+        ])
         let receipt = try await ReceiptRepository(connection, logger: logger).issue(
             .init(kind: "anonymisation", resellerID: locked.resellerID, customerID: locked.customerID, employeeID: employeeID, requestID: requestID),
             fields: fields, signedBy: signer, at: result.anonymisedAt

@@ -17,12 +17,17 @@ extension APIService {
                                         errors: [.init(field: "url", rule: "webhook-url", message: error.message)])
         }
         if case .stopped(let attempt) = await webhookSender.checkAddresses(for: url) {
+            // Which internal address a name resolves to is not the reseller's business (no map of the network).
             let reason = switch attempt {
-            case .refused(let reason), .failed(let reason): reason
+            case .refused: "its name resolves to an address that is not public (loopback, private, link-local or otherwise internal)"
+            case .failed: "its name does not resolve"
             case .delivered, .rejected: "its address cannot be used"
             }
             throw Problem.unprocessable("The webhook URL is refused: \(reason).", type: "webhook-url-refused",
                                         errors: [.init(field: "url", rule: "webhook-address", message: reason)])
+        }
+        guard (body.events ?? []).count <= Self.maximumEventTypes else {
+            throw Problem.validation([.init(field: "events", rule: "maxItems", message: "must list at most \(Self.maximumEventTypes) event types")])
         }
         let events = Array(Set((body.events ?? []).map(\.rawValue))).sorted()
         let id = TimeOrderedID.make()
@@ -30,7 +35,13 @@ extension APIService {
         let secret = try await WebhookSecret.secret(for: id, in: keys)
         let subscription = try await transaction { principal, connection in
             guard let resellerID = principal.resellerID else { throw Problem.forbidden("Only a reseller subscribes to events.") }
-            let subscription = try await WebhookRepository(connection, logger: logger).create(id: id, resellerID: resellerID, url: body.url, eventTypes: events)
+            let webhooks = WebhookRepository(connection, logger: logger)
+            // Each subscription gets every event: a cap keeps one reseller's fan-out bounded.
+            guard try await webhooks.list().count < Self.maximumSubscriptions else {
+                throw Problem.unprocessable("A reseller may have at most \(Self.maximumSubscriptions) webhook subscriptions; delete one first.",
+                                            type: "webhook-limit", errors: [.init(field: "url", rule: "limit", message: "too many subscriptions")])
+            }
+            let subscription = try await webhooks.create(id: id, resellerID: resellerID, url: body.url, eventTypes: events)
             try await AuditLog.append(AuditEntry(action: "webhook.create", targetID: id, fields: ["url", "events"], resellerID: resellerID),
                                       by: principal, on: connection, logger: logger)
             return subscription
@@ -92,6 +103,8 @@ extension APIService {
     }
 
     static let noSuchWebhook = Problem.notFound("No such webhook.")
+    static let maximumSubscriptions = 10
+    static let maximumEventTypes = 20
 }
 
 extension Components.Schemas.Webhook {

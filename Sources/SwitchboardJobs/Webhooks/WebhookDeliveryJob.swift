@@ -18,8 +18,10 @@ public struct WebhookDeliveryJob: Service {
     let settings: WebhookSettings
     let logger: Logger
     let clock: @Sendable () -> Date
-    static let batchSize = 20
-    static let concurrency = 4
+    static let batchSize = 32
+    /// Sends are waits on the network, not work: many at once keep a few slow endpoints (each cut
+    /// off at 10 s) from holding the round up.
+    static let concurrency = 16
     /// Longer than an attempt's deadline, so a lease never ends while its attempt runs.
     static let lease = Duration.seconds(60)
 

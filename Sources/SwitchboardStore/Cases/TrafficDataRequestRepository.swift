@@ -24,6 +24,14 @@ package struct TrafficDataRequestRepository: Sendable {
         )!
     }
 
+    /// The numbers `employeeID` holds or held (assignment history), in the caller's scope: the only
+    /// numbers a case about that person may forward.
+    package func numbersHeld(by employeeID: UUID) async throws -> Set<String> {
+        Set(try await connection.query(
+            "SELECT DISTINCT number FROM sb.number_assignments WHERE employee_id = \(employeeID)", logger: logger
+        ).collect().map { try $0.decode(String.self) })
+    }
+
     package func list(requestID: UUID) async throws -> [TrafficDataRequestRecord] {
         try await connection.query(
             "SELECT \(unescaped: TrafficDataRequestRecord.columns) FROM sb.traffic_data_requests WHERE request_id = \(requestID) ORDER BY created_at, id",

@@ -95,12 +95,13 @@ public struct TrafficRepository: Sendable {
     }
 
     /// How many CDRs the platform holds for these served numbers between two days (inclusive,
-    /// `yyyy-MM-dd`, UTC): the platform's answer to a forwarded data-subject request.
-    public func countRecords(servedNumbers: [String], fromDay: String, throughDay: String) async throws -> Int64 {
+    /// `yyyy-MM-dd`, UTC), attributed to `resellerID`: the platform's answer to a forwarded
+    /// data-subject request (a number's earlier holders at other resellers are not counted).
+    public func countRecords(servedNumbers: [String], fromDay: String, throughDay: String, resellerID: UUID) async throws -> Int64 {
         try await connection.query(
             """
             SELECT count(*) FROM platform.cdrs
-            WHERE served_number = ANY (\(servedNumbers))
+            WHERE served_number = ANY (\(servedNumbers)) AND reseller_id = \(resellerID)
               AND started_at >= (\(fromDay)::date)::timestamp AT TIME ZONE 'UTC'
               AND started_at < ((\(throughDay)::date + 1)::timestamp AT TIME ZONE 'UTC')
             """,

@@ -61,10 +61,13 @@ package final class ReceiptKeyring: Sendable {
         let id = UUID()
         let key = try ReceiptSigningKey(keyID: id, seed: try await keys.dataKey(for: id).derivedBytes(purpose: ReceiptSigningKey.seedPurpose))
         // One transaction as the tables' owner: there is never a moment without a current key.
+        let retired: [UUID]
         try await connection.query("BEGIN", logger: logger)
         do {
             try await connection.query("SET LOCAL ROLE sb_owner", logger: logger)
-            try await connection.query("UPDATE sb.receipt_signing_keys SET retired_at = now() WHERE retired_at IS NULL", logger: logger)
+            retired = try await connection.query(
+                "UPDATE sb.receipt_signing_keys SET retired_at = now() WHERE retired_at IS NULL RETURNING key_id", logger: logger
+            ).collect().map { try $0.decode(UUID.self) }
             try await connection.query(
                 "INSERT INTO sb.receipt_signing_keys (key_id, public_key) VALUES (\(id), \(Data(key.publicKey)))", logger: logger
             )
@@ -73,6 +76,8 @@ package final class ReceiptKeyring: Sendable {
             _ = try? await connection.query("ROLLBACK", logger: logger)
             throw error
         }
+        // A retired key never signs again: its private half goes (its public half stays published).
+        try await keys.destroyDataKeys(of: retired, reason: "receipt signing key retired")
         return PublicKey(keyID: id, publicKey: key.publicKey, createdAt: Date(), retiredAt: nil)
     }
 
