@@ -26,11 +26,13 @@ package struct APIService: APIProtocol {
     /// Webhook delivery rules (local trials) and the address check a URL gets at registration.
     let webhooks: WebhookSettings
     let webhookSender: WebhookSender
+    let startup: StartupGate
 
     package init(database: ScopedDatabase, migrations: MigrationRunner, authenticator: Authenticator, passwords: PasswordHasher, vault: ContentVault,
                  traffic: TrafficSettings = .init(), inventory: InventorySettings = .init(), metrics: ServerMetrics = ServerMetrics(),
                  hostnameResolver: any TXTRecordResolver = DNSTXTResolver(), webhooks: WebhookSettings = .init(),
-                 webhookSender: WebhookSender) {
+                 webhookSender: WebhookSender, startup: StartupGate = .open) {
+        self.startup = startup
         self.vault = vault
         self.receipts = ReceiptKeyring(keys: vault.keys)
         self.webhooks = webhooks
@@ -104,6 +106,7 @@ package struct APIService: APIProtocol {
         guard status.isCurrent else {
             throw Problem.serviceUnavailable("\(status.pending.count) migration(s) are not applied yet.")
         }
+        guard startup.isOpen else { throw Problem.serviceUnavailable("Starting: the first admin key is being created.") }
         return .ok(.init(body: .json(.init(status: .ready, appliedMigrations: status.applied, pendingMigrations: 0))))
     }
 

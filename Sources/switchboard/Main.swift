@@ -112,15 +112,18 @@ struct Serve: AsyncParsableCommand {
                     ? [WebhookDeliveryJob(queue: WebhookDeliveryQueue(database: jobDatabase), sender: webhookSender, keys: keys.store,
                                           settings: configuration.webhooks, logger: logger)]
                     : [])
+                let startup = StartupGate(open: false)
+                var dependencies = try AppDependencies(
+                    database: client, migrations: migrations, passwords: PasswordHasher(), keyStore: keys.store,
+                    traffic: configuration.traffic, inventory: configuration.inventory,
+                    trustedProxies: configuration.trustedProxies,
+                    databaseDeadlines: deadlines, connectionLimits: configuration.connectionLimits, metrics: metrics,
+                    hostnameResolver: DNSTXTResolver(nameservers: configuration.dnsNameservers), portal: configuration.portal,
+                    webhooks: configuration.webhooks, webhookSender: webhookSender
+                )
+                dependencies.startup = startup
                 let app = try buildApplication(
-                    try AppDependencies(
-                        database: client, migrations: migrations, passwords: PasswordHasher(), keyStore: keys.store,
-                        traffic: configuration.traffic, inventory: configuration.inventory,
-                        trustedProxies: configuration.trustedProxies,
-                        databaseDeadlines: deadlines, connectionLimits: configuration.connectionLimits, metrics: metrics,
-                        hostnameResolver: DNSTXTResolver(nameservers: configuration.dnsNameservers), portal: configuration.portal,
-                        webhooks: configuration.webhooks, webhookSender: webhookSender
-                    ),
+                    dependencies,
                     // No Server header: a reseller's managers must not learn which product serves their portal.
                     configuration: .init(address: .hostname(host, port: port)),
                     logger: logger,
@@ -131,6 +134,7 @@ struct Serve: AsyncParsableCommand {
                     // The pool runs as a service of the app; bootstrap once it is up.
                     group.addTask {
                         try await bootstrapAdminKey(ScopedDatabase(client: client, deadlines: deadlines), token: bootstrapToken, logger: logger)
+                        startup.markDone()
                     }
                     try await group.waitForAll()
                 }

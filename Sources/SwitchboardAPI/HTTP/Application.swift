@@ -37,6 +37,8 @@ package struct AppDependencies: Sendable {
     /// Webhook delivery rules; the sender checks a URL's addresses at registration too.
     package var webhooks: WebhookSettings
     package var webhookSender: WebhookSender
+    /// `/ready` waits for it (serve opens it once the first admin key exists).
+    package var startup: StartupGate = .open
 
     package init(
         database: PostgresClient, migrations: MigrationSet, passwords: PasswordHasher, keyStore: any KeyStore, maxBodyBytes: Int = 1 << 20, traffic: TrafficSettings = .init(),
@@ -84,7 +86,8 @@ package func buildRouter(_ dependencies: AppDependencies) throws -> Router<AppRe
         metrics: dependencies.metrics,
         hostnameResolver: dependencies.hostnameResolver,
         webhooks: dependencies.webhooks,
-        webhookSender: dependencies.webhookSender
+        webhookSender: dependencies.webhookSender,
+        startup: dependencies.startup
     )
     let portal = try PortalController(database: database, authenticator: authenticator, service: service, settings: dependencies.portal)
 
