@@ -15,7 +15,13 @@ final class DataSubjectRequestHardeningTests: XCTestCase {
             for query in ["to=300000-01-01T00:00:00Z", "from=-300000-01-01T00:00:00Z", "from=2026-02-30T00:00:00Z", "to=2026-12-01T24:00:00Z"] {
                 let reply = try await client.call(.get, "/v1/audit-events?\(query)", token: world.managerA1Token)
                 XCTAssertEqual(reply.status, .badRequest, query)
+                // The problem names the parameter, not "the body".
+                XCTAssertEqual(reply.fieldRules, ["\(query.prefix(while: { $0 != "=" }))/format"], query)
             }
+            let answered = try await client.call(.get, "/v1/platform/traffic-data-requests?answered=maybe", token: world.platformKey)
+            XCTAssertEqual(answered.fieldRules, ["answered/format"])
+            let due = try await client.call(.get, "/v1/data-subject-requests?due=tomorrow", token: world.resellerAKey)
+            XCTAssertEqual(due.fieldRules, ["due/format"])
             for received in ["-300000-01-01T00:00:00Z", "-2026-12-02T10:00:00Z", "2026-02-30T10:00:00Z", "99999-01-01T00:00:00Z"] {
                 let reply = try await DataSubjectRequestTests.open(client, world, token: world.resellerAKey, extension: "100", name: "Staff manager",
                                                                    right: "access", receivedAt: received)

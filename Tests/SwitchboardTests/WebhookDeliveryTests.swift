@@ -175,6 +175,17 @@ final class WebhookDeliveryTests: XCTestCase {
                 let refused = try await client.call(.post, "/v1/webhooks", token: secret, json: #"{"url":"\#(url)"}"#)
                 XCTAssertEqual(refused.status, .unprocessableContent, url)
             }
+            // Each subscription gets every event, so their number is capped (and a list of types too).
+            for index in 2...10 {
+                let more = try await client.call(.post, "/v1/webhooks", token: secret, json: #"{"url":"http://127.0.0.1:9/hook\#(index)"}"#)
+                XCTAssertEqual(more.status, .created, "subscription \(index)")
+            }
+            let eleventh = try await client.call(.post, "/v1/webhooks", token: secret, json: #"{"url":"http://127.0.0.1:9/hook11"}"#)
+            XCTAssertEqual(eleventh.status, .unprocessableContent)
+            XCTAssertEqual(eleventh.json["type"] as? String, "urn:switchboard:problem:webhook-limit")
+            let types = Array(repeating: #""receipt.issued""#, count: 21).joined(separator: ",")
+            let tooMany = try await client.call(.post, "/v1/webhooks", token: secret, json: #"{"url":"http://127.0.0.1:9/x","events":[\#(types)]}"#)
+            XCTAssertEqual(tooMany.status, .unprocessableContent)
         }
         // DNS rebinding: a name that was public at registration and answers an internal address at delivery is refused then,
         // and nothing is connected to.

@@ -64,7 +64,7 @@ extension APIService {
         }
         return .ok(.init(body: .json(.init(
             items: page.items.map { .init($0, trafficDataRequests: nil, now: now) },
-            nextCursor: page.nextCursor.map { "\(Int64(($0.0.timeIntervalSince1970 * 1_000_000).rounded()))_\($0.1.apiString)" }
+            nextCursor: page.nextCursor.map(Self.timeCursorText)
         ))))
     }
 
@@ -239,7 +239,12 @@ extension APIService {
         return payload
     }
 
-    /// `<microseconds since 1970>_<id>`, as `nextCursor` writes it.
+    /// `<microseconds since 1970>_<id>`: where a page ordered by a time and an id ends.
+    static func timeCursorText(_ cursor: (Date, UUID)) -> String {
+        "\(Int64((cursor.0.timeIntervalSince1970 * 1_000_000).rounded()))_\(cursor.1.apiString)"
+    }
+
+    /// Reads what ``timeCursorText(_:)`` wrote.
     static func caseCursor(_ text: String) throws -> (Date, UUID) {
         let parts = text.split(separator: "_", maxSplits: 1)
         guard parts.count == 2, parts[0].utf8.count <= 19, let micros = Int64(parts[0]), parts[1].utf8.count == 36,
@@ -251,10 +256,10 @@ extension APIService {
 
     /// A `YYYY-MM-DD` body value, or a violation.
     static func day(_ text: String, field: String, into validator: inout Validator) -> Date? {
-        guard text.utf8.count == 10, let instant = UTCInstant(rfc3339: text + "T00:00:00Z") else {
+        guard let day = RequestValues.parseDay(text) else {
             validator.add(.init(field: field, rule: "format", message: "must be a date (YYYY-MM-DD)"))
             return nil
         }
-        return Date(timeIntervalSince1970: Double(instant.microseconds) / 1_000_000)
+        return day
     }
 }

@@ -135,13 +135,7 @@ extension APIService {
 
     /// SHA-256 (hex) of the export's canonical JSON: the case keeps this, never the document.
     static func digest(_ export: Components.Schemas.EmployeeExport) throws -> String {
-        let encoder = JSONEncoder()
-        let dates = RFC3339DateTranscoder()
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(try dates.encode(date))
-        }
-        let canonical = try CanonicalJSON(parsing: Array(try encoder.encode(export))).canonicalBytes
+        let canonical = CanonicalJSON.object(try SignedReceiptDocument.members(of: export)).canonicalBytes
         return SHA256.hash(data: canonical).map { String(format: "%02x", $0) }.joined()
     }
 

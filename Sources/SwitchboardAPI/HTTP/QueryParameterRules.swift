@@ -12,12 +12,14 @@ import HTTPTypes
 enum QueryParameterRules {
     enum Form: Sendable {
         case integer
+        case boolean
         case dateTime
         case oneOf(Set<String>)
 
         var expectation: String {
             switch self {
             case .integer: "must be an integer"
+            case .boolean: "must be true or false"
             case .dateTime: "must be an RFC 3339 date-time (e.g. 2026-01-31T12:00:00Z)"
             case .oneOf(let values): "must be one of: \(values.sorted().joined(separator: ", "))"
             }
@@ -26,6 +28,7 @@ enum QueryParameterRules {
         func admits(_ value: String) -> Bool {
             switch self {
             case .integer: Int(value) != nil
+            case .boolean: value == "true" || value == "false"
             case .dateTime: (try? RFC3339DateTranscoder().decode(value)) != nil
             case .oneOf(let values): values.contains(value)
             }
@@ -52,6 +55,13 @@ enum QueryParameterRules {
         ],
         "listCdrs": [Rule(name: "from", form: .dateTime), Rule(name: "to", form: .dateTime), Rule(name: "limit", form: .integer)],
         "getTrafficAnalytics": [Rule(name: "groupBy", form: .oneOf(["reseller", "country", "kind"]), isArray: true)],
+        "listDataSubjectRequests": [
+            Rule(name: "state", form: .oneOf(["open", "all"])), Rule(name: "due", form: .oneOf(["overdue", "due-soon"])), Rule(name: "limit", form: .integer),
+        ],
+        "listTrafficDataRequests": [Rule(name: "answered", form: .boolean), Rule(name: "limit", form: .integer)],
+        "listAuditEvents": [Rule(name: "from", form: .dateTime), Rule(name: "to", form: .dateTime), Rule(name: "limit", form: .integer)],
+        "getProcessingRecords": [Rule(name: "format", form: .oneOf(["json", "html"]))],
+        "listWebhookDeliveries": [Rule(name: "limit", form: .integer)],
     ]
 
     /// A 400 naming the first listed parameter of `operationID` that `request` is missing or

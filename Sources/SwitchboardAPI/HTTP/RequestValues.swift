@@ -27,9 +27,15 @@ enum RequestValues {
 
     /// A calendar day `YYYY-MM-DD` as midnight UTC.
     static func day(_ value: String, field: String) throws -> Date {
-        guard value.utf8.count == 10, let instant = UTCInstant(rfc3339: value + "T00:00:00Z") else {
+        guard let day = parseDay(value) else {
             throw Problem.badRequest("\(field) must be a date (YYYY-MM-DD).", errors: [.init(field: field, rule: "format", message: "must be a date (YYYY-MM-DD)")])
         }
+        return day
+    }
+
+    /// `YYYY-MM-DD` as midnight UTC, or nil: the one reading of a calendar day, for query and body values.
+    static func parseDay(_ value: String) -> Date? {
+        guard value.utf8.count == 10, let instant = UTCInstant(rfc3339: value + "T00:00:00Z") else { return nil }
         return Date(timeIntervalSince1970: Double(instant.microseconds) / 1_000_000)
     }
 

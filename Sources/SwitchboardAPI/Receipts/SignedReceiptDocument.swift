@@ -10,7 +10,7 @@ enum SignedReceiptDocument {
         try JSONDecoder().decode(Components.Schemas.SignedReceipt.self, from: Data(receipt.document.utf8))
     }
 
-    /// Contract values (dates as the API writes them) as canonical JSON members, for signing.
+    /// Contract values (dates as the API writes them) as canonical JSON members, for signing and digests.
     static func members(of value: some Encodable) throws -> [String: CanonicalJSON] {
         let encoder = JSONEncoder()
         let dates = RFC3339DateTranscoder()

@@ -84,7 +84,7 @@ extension APIService {
         }
         return .ok(.init(body: .json(.init(
             items: page.items.map(Components.Schemas.WebhookDelivery.init),
-            nextCursor: page.nextCursor.map { "\(Int64(($0.0.timeIntervalSince1970 * 1_000_000).rounded()))_\($0.1.apiString)" }
+            nextCursor: page.nextCursor.map(Self.timeCursorText)
         ))))
     }
 
