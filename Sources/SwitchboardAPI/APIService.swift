@@ -70,7 +70,7 @@ package struct APIService: APIProtocol {
         let principal = if let admitted = request.admittedPrincipal { admitted } else {
             try await authenticator.principal(from: request.authorization, logger: logger)
         }
-        guard request.allowedRoles.contains(principal.role) else { throw OperationAccess.refusal(for: principal.role) }
+        guard request.access.admits(principal) else { throw request.access.refusal(for: principal) }
         return principal
     }
 
@@ -116,6 +116,7 @@ package struct APIService: APIProtocol {
             role: .init(rawValue: principal.role.rawValue)!,
             principalId: principal.id.apiString,
             principalKind: principal.kind == .apiKey ? .apiKey : .session,
+            duties: principal.role == .platform ? principal.duties.sorted().map { .init(rawValue: $0.rawValue)! } : nil,
             resellerId: principal.resellerID?.apiString,
             customerId: principal.customerID?.apiString
         ))))
@@ -134,7 +135,7 @@ package struct APIService: APIProtocol {
             guard let sessionID = principal.sessionID else {
                 throw Problem.forbidden("Only a session token can be logged out; revoke an API key with DELETE /v1/api-keys/{keyId}.")
             }
-            if try await SessionRepository(connection, logger: logger).revoke(sessionID) {
+            if try await SessionRepository(connection, logger: logger).revoke(sessionID, staff: principal.role == .platform) {
                 try await AuditLog.append(
                     AuditEntry(action: "session.revoke", targetID: sessionID, resellerID: principal.resellerID, customerID: principal.customerID),
                     by: principal, on: connection, logger: logger

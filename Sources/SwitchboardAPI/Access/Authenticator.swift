@@ -52,31 +52,58 @@ package struct Authenticator: Sendable {
     /// `reseller` limits the candidates to one reseller's managers: the portal signs in through a
     /// brand's hostname, so the same e-mail under another reseller is neither tried nor revealed.
     package func login(email rawEmail: String, password: String, source: String, reseller: UUID? = nil, logger: Logger) async throws -> (token: String, expiresAt: Date) {
+        try await signIn(.managers(reseller: reseller), email: rawEmail, password: password, source: source, logger: logger)
+    }
+
+    /// Checks a platform staff member's e-mail and password, with the same throttling, timing and
+    /// answers as ``login(email:password:source:reseller:logger:)``. Staff and managers are
+    /// separate directories: a manager's e-mail never opens a platform session, nor the reverse.
+    package func staffLogin(email rawEmail: String, password: String, source: String, logger: Logger) async throws -> (token: String, expiresAt: Date) {
+        try await signIn(.staff, email: rawEmail, password: password, source: source, logger: logger)
+    }
+
+    /// Whose sign-in is checked: managers (of one reseller, through its portal) or platform staff.
+    enum Directory {
+        case managers(reseller: UUID?)
+        case staff
+
+        var credentialKind: CredentialKind { if case .staff = self { .staffSession } else { .session } }
+        var attemptAction: String { if case .staff = self { "staff-login.attempt" } else { "login.attempt" } }
+        var sessionAction: String { if case .staff = self { "staff-session.create" } else { "session.create" } }
+        /// The account's throttle counter: staff are counted apart from a manager with the same e-mail.
+        func throttleKey(_ email: String) -> String { if case .staff = self { "staff:" + email } else { email } }
+    }
+
+    private func signIn(_ directory: Directory, email rawEmail: String, password: String, source: String, logger: Logger) async throws -> (token: String, expiresAt: Date) {
         let refusal = Problem.unauthorized("The e-mail or password is wrong.")
         let validEmail = EmailAddress(rawEmail)?.value
         // Not an address at all: still counted, so a throttled source stays throttled; under a digest,
         // because such text may hold what PostgreSQL cannot store (NUL) or be of any length.
         let email = validEmail ?? "invalid:" + Credentials.hash(rawEmail.lowercased())
+        let throttleKey = directory.throttleKey(email)
         let scope = DatabaseScope.authenticator(credentialHash: nil, loginEmail: validEmail)
         // The attempt is counted before bcrypt runs, so parallel guesses cannot outrun the backoff.
         let claim: (wait: Int?, candidates: [AuthenticationRepository.LoginCandidate]) = try await database.transaction(scope, logger: logger) { connection in
             let repository = AuthenticationRepository(connection, logger: logger)
-            if let wait = try await repository.claimLoginAttempt(source: source, email: email, rule: throttle) {
+            if let wait = try await repository.claimLoginAttempt(source: source, email: throttleKey, rule: throttle) {
                 return (wait, [])
             }
             guard validEmail != nil else { return (nil, []) }
-            let candidates = try await repository.loginCandidates(email: email, reseller: reseller)
+            let candidates = switch directory {
+            case .managers(let reseller): try await repository.loginCandidates(email: email, reseller: reseller)
+            case .staff: try await repository.staffLoginCandidates(email: email)
+            }
             for candidate in candidates {
                 try await AuditLog.appendLogin(
-                    AuditEntry(action: "login.attempt", targetID: candidate.managerID, resellerID: candidate.resellerID, customerID: candidate.customerID),
-                    personID: candidate.managerID, on: connection, logger: logger
+                    AuditEntry(action: directory.attemptAction, targetID: candidate.personID, resellerID: candidate.resellerID, customerID: candidate.customerID),
+                    personID: candidate.personID, on: connection, logger: logger
                 )
             }
             return (nil, candidates)
         }
         if let wait = claim.wait { metrics?.loginFailed(.throttled); throw Problem.loginThrottled(retryAfterSeconds: wait) }
         if claim.candidates.isEmpty { try await passwords.verifyDecoy(password) }
-        // Logins are unique per reseller: the password says which of the e-mail's managers this is.
+        // Manager logins are unique per reseller: the password says which of the e-mail's managers this is.
         var matched: AuthenticationRepository.LoginCandidate?
         for candidate in claim.candidates where try await passwords.verify(password, against: candidate.passwordHash) {
             matched = candidate
@@ -84,16 +111,16 @@ package struct Authenticator: Sendable {
         }
         guard let candidate = matched else { metrics?.loginFailed(.wrongCredentials); throw refusal }
 
-        let token = Credentials.issue(.session)
+        let token = Credentials.issue(directory.credentialKind)
         let expiresAt = Date().addingTimeInterval(TimeInterval(sessionLifetime.components.seconds))
         let sessionID = TimeOrderedID.make()
         try await database.transaction(scope, logger: logger) { connection in
             let repository = AuthenticationRepository(connection, logger: logger)
-            try await repository.forgiveLogin(source: source, email: email)
+            try await repository.forgiveLogin(source: source, email: throttleKey)
             try await repository.openSession(candidate, id: sessionID, tokenHash: token.hash, expiresAt: expiresAt)
             try await AuditLog.appendLogin(
-                AuditEntry(action: "session.create", targetID: sessionID, resellerID: candidate.resellerID, customerID: candidate.customerID),
-                personID: candidate.managerID, on: connection, logger: logger
+                AuditEntry(action: directory.sessionAction, targetID: sessionID, resellerID: candidate.resellerID, customerID: candidate.customerID),
+                personID: candidate.personID, on: connection, logger: logger
             )
         }
         return (token.secret, expiresAt)

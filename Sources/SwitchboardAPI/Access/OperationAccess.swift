@@ -9,11 +9,24 @@ import SwitchboardDomain
 enum OperationAccess: Sendable, Equatable {
     /// No credential needed (health, readiness, logging in); the body size limit still applies.
     case open
-    /// Only principals in these roles.
-    case roles(Set<Role>)
+    /// Only principals in these roles; a platform principal only with one of `duties`
+    /// (``Principal/duties``: a staff member's own, a platform key's machine duties).
+    case admits(Set<Role>, duties: Set<PlatformDuty>)
 
-    static let everyone = OperationAccess.roles(Set(Role.allCases))
+    /// Principals in these roles; the platform's among them are its operators (and its keys).
+    static func roles(_ roles: Set<Role>, duties: Set<PlatformDuty> = [.operator]) -> OperationAccess {
+        .admits(roles, duties: duties)
+    }
+
+    static let everyone = OperationAccess.roles(Set(Role.allCases), duties: Set(PlatformDuty.allCases))
+    /// The platform's network operations: operators and the platform's keys.
     static let platform = OperationAccess.roles([.platform])
+    /// Any of the platform's staff or keys (reading its own registers and trail).
+    static let platformStaff = OperationAccess.roles([.platform], duties: Set(PlatformDuty.allCases))
+    /// Prices and settlement: finance staff and the platform's keys.
+    static let finance = OperationAccess.roles([.platform], duties: [.finance])
+    /// Lawful disclosure: legal reviewers only, as people (no key holds the duty).
+    static let legal = OperationAccess.roles([.platform], duties: [.legal])
     static let reseller = OperationAccess.roles([.reseller])
     static let keyHolders = OperationAccess.roles([.platform, .reseller])
     /// The processor scope: the owning reseller and the company's managers; never the platform.
@@ -26,6 +39,11 @@ enum OperationAccess: Sendable, Equatable {
         // Prometheus scrapes without credentials; keep it on a network only monitoring reaches.
         "GET /metrics": .open,
         "POST /v1/sessions": .open,
+        "POST /v1/platform/sessions": .open,
+        // Platform staff: managed by the platform's keys and operators; each person reads their own duties through /v1/me.
+        "POST /v1/platform/staff": .platform,
+        "GET /v1/platform/staff": .platform,
+        "PUT /v1/platform/staff/{staffId}": .platform,
         "GET /v1/me": .everyone,
         // Only a session can be ended; the handler says so to a key holder.
         "DELETE /v1/sessions/current": .everyone,
@@ -107,6 +125,28 @@ enum OperationAccess: Sendable, Equatable {
         "GET /v1/platform/analytics/traffic": .platform,
         "GET /v1/usage": .roles([.reseller, .customer]),
 
+        // Fraud: the platform's operators keep the prefix table and the rules and handle alerts; the reseller reads its own.
+        "GET /v1/platform/destination-prefixes": .platform,
+        "PUT /v1/platform/destination-prefixes/{prefixDigits}": .platform,
+        "DELETE /v1/platform/destination-prefixes/{prefixDigits}": .platform,
+        "GET /v1/platform/fraud-rules": .platform,
+        "PUT /v1/platform/fraud-rules/{rule}": .platform,
+        "PUT /v1/platform/fraud-rules/{rule}/resellers/{resellerId}": .platform,
+        "DELETE /v1/platform/fraud-rules/{rule}/resellers/{resellerId}": .platform,
+        "POST /v1/platform/fraud-rules/{rule}/dry-run": .platform,
+        "GET /v1/platform/fraud-alerts": .platform,
+        "POST /v1/platform/fraud-alerts/{alertId}/acknowledge": .platform,
+        "POST /v1/platform/fraud-alerts/{alertId}/resolve": .platform,
+        "GET /v1/fraud-alerts": .reseller,
+
+        // Lawful disclosure: legal reviewers only, as people; never a tenant.
+        "POST /v1/platform/disclosures": .legal,
+        "GET /v1/platform/disclosures": .legal,
+        "GET /v1/platform/disclosures/{disclosureId}": .legal,
+        "POST /v1/platform/disclosures/{disclosureId}/approve": .legal,
+        "POST /v1/platform/disclosures/{disclosureId}/refuse": .legal,
+        "GET /v1/platform/disclosures/{disclosureId}/export": .legal,
+
         // Each sees its own rules and runs (the repository answers per role).
         "GET /v1/retention-policy": .roles([.platform, .reseller]),
         "PUT /v1/retention-policy/voicemails": .reseller,
@@ -125,14 +165,14 @@ enum OperationAccess: Sendable, Equatable {
         // The platform counts per reseller; the others per customer.
         "GET /v1/data-subject-request-counts": .roles([.platform, .reseller, .customer]),
         // The platform answers for its own controller data, seeing numbers and periods only.
-        "GET /v1/platform/traffic-data-requests": .platform,
-        "POST /v1/platform/traffic-data-requests/{trafficRequestId}/answer": .platform,
+        "GET /v1/platform/traffic-data-requests": .roles([.platform], duties: [.operator, .legal]),
+        "POST /v1/platform/traffic-data-requests/{trafficRequestId}/answer": .roles([.platform], duties: [.operator, .legal]),
         // Anyone may verify a receipt, so the public keys need no credential.
         "GET /v1/receipts/public-key": .open,
         "GET /v1/receipts/{receiptId}": .directory,
-        "GET /v1/audit-events": .roles([.platform, .reseller, .customer]),
+        "GET /v1/audit-events": .roles([.platform, .reseller, .customer], duties: Set(PlatformDuty.allCases)),
         "GET /v1/processing-records": .reseller,
-        "GET /v1/sub-processors": .roles([.platform, .reseller, .customer]),
+        "GET /v1/sub-processors": .roles([.platform, .reseller, .customer], duties: Set(PlatformDuty.allCases)),
         "POST /v1/platform/sub-processors": .platform,
         "POST /v1/platform/sub-processors/{subProcessorId}/withdrawal": .platform,
         "POST /v1/webhooks": .reseller,
@@ -147,17 +187,20 @@ enum OperationAccess: Sendable, Equatable {
         "\(method.rawValue) \(pathTemplate)"
     }
 
-    /// The roles admitted; none for an open operation (it never opens a principal's transaction).
-    var allowedRoles: Set<Role> {
-        switch self {
-        case .open: []
-        case .roles(let roles): roles
-        }
+    /// Whether `principal` may call the operation; nobody's transaction for an open operation.
+    func admits(_ principal: Principal) -> Bool {
+        guard case .admits(let roles, let duties) = self, roles.contains(principal.role) else { return false }
+        return principal.role != .platform || !principal.duties.isDisjoint(with: duties)
     }
 
-    /// 403 for a principal outside the operation's roles.
-    static func refusal(for role: Role) -> Problem {
-        Problem.forbidden("This operation is not available to the \(role.rawValue) role.")
+    /// 403 for a principal the operation does not admit.
+    func refusal(for principal: Principal) -> Problem {
+        if case .admits(let roles, let duties) = self, roles.contains(principal.role), principal.role == .platform {
+            let needed = duties.sorted().map(\.rawValue).joined(separator: " or ")
+            let holder = principal.kind == .apiKey ? "A platform API key does not hold it." : "Your account does not hold it."
+            return Problem.forbidden("This operation needs the platform's \(needed) duty. \(holder)")
+        }
+        return Problem.forbidden("This operation is not available to the \(principal.role.rawValue) role.")
     }
 }
 

@@ -35,9 +35,9 @@ struct OperationGate: Sendable {
     ) async throws -> (principal: Principal?, body: HTTPBody?) {
         guard let body, Self.carriesBody(request) else { return (nil, body) }
         var principal: Principal?
-        if case .roles(let roles) = access {
+        if case .admits = access {
             let resolved = try await resolve(request, logger: logger)
-            guard roles.contains(resolved.role) else { throw OperationAccess.refusal(for: resolved.role) }
+            guard access.admits(resolved) else { throw access.refusal(for: resolved) }
             principal = resolved
         }
         let limit = bodyLimit(pathTemplate)
@@ -52,10 +52,10 @@ struct OperationGate: Sendable {
     /// wrong role 403, never a 400 about a parameter that tells them how the operation is called.
     /// Costs a round trip only on this error path.
     func precedence(of error: any Error, request: HTTPRequest, access: OperationAccess, admitted: Bool, logger: Logger) async -> any Error {
-        guard !admitted, case .roles(let roles) = access, Self.refusesInput(error) else { return error }
+        guard !admitted, case .admits = access, Self.refusesInput(error) else { return error }
         do {
             let principal = try await resolve(request, logger: logger)
-            return roles.contains(principal.role) ? error : OperationAccess.refusal(for: principal.role)
+            return access.admits(principal) ? error : access.refusal(for: principal)
         } catch let refusal as any ProblemReporting where refusal.status == .unauthorized || refusal.status == .forbidden {
             return refusal
         } catch {

@@ -25,9 +25,9 @@ package struct RequestInfo: Sendable {
     package var logger: Logger
     /// The raw `Authorization` header, resolved to a principal by the handlers that need one.
     package var authorization: String?
-    /// The roles the served operation admits (``OperationAccess``), set by the transport; none
+    /// Who the served operation admits (``OperationAccess``), set by the transport; nobody
     /// outside a served operation, so a transaction there is refused (fail closed).
-    package var allowedRoles: Set<Role> = []
+    var access: OperationAccess = .open
     /// The principal ``OperationGate`` resolved before reading the body, so the handler's
     /// transaction enters its scope without resolving the credential again. Nil for bodiless requests.
     package var admittedPrincipal: Principal? = nil

@@ -13,7 +13,10 @@ enum ContractResponseHeaders {
     /// Every response header name the contract declares (a test compares this with openapi.yaml).
     /// (`WWW-Authenticate` and `Allow` come from problem documents, never through the URI coder,
     /// but are listed so the rule stays "every declared header".)
-    static let names: [HTTPField.Name] = [.eTag, .location, .contentDisposition, .requestID, .wwwAuthenticate, .allow, .retryAfter]
+    static let names: [HTTPField.Name] = [.eTag, .location, .contentDisposition, .requestID, .wwwAuthenticate, .allow, .retryAfter, reprDigest]
+
+    /// RFC 9530's digest of a representation (a disclosure export's checksum).
+    static let reprDigest = HTTPField.Name("Repr-Digest")!
 
     static func restoreVerbatim(_ fields: inout HTTPFields) {
         for name in names {

@@ -31,7 +31,7 @@ final class MethodAwareTransport: ServerTransport {
         router.register({ request, body, metadata in
             var info = RequestInfo.current
             info.matchedRoute?.record(route)
-            info.allowedRoles = access.allowedRoles
+            info.access = access
             let admission = try await gate.admit(request, body: body, access: access, pathTemplate: path, logger: info.logger)
             info.admittedPrincipal = admission.principal
             let handled: (HTTPResponse, HTTPBody?)

@@ -98,7 +98,7 @@ struct PortalController: Sendable {
     /// is the API's change: the same checks, the same audit entry.
     func asManager<T: Sendable>(_ manager: Principal, _ operation: () async throws -> T) async throws -> T {
         var info = RequestInfo.current
-        info.allowedRoles = [.customer]
+        info.access = .roles([.customer])
         info.admittedPrincipal = manager
         return try await RequestInfo.$current.withValue(info) { try await operation() }
     }

@@ -9,4 +9,7 @@ public enum WebhookEventType: String, Sendable, CaseIterable {
     case purgeScheduled = "customer.purge-scheduled"
     case subProcessorChanged = "sub-processor.changed"
     case trafficDataAnswered = "traffic-data-request.answered"
+    /// Raised by the fraud rules over the reseller's own numbers (platform.evaluate_fraud writes them).
+    case fraudAlertRaised = "fraud-alert.raised"
+    case fraudAlertEscalated = "fraud-alert.escalated"
 }

@@ -31,4 +31,8 @@ public enum DataClass: String, Sendable, CaseIterable, Hashable {
     case dataSubjectRequests = "data-subject-requests"
     /// The webhook delivery log (event bodies hold ids and dates only).
     case webhookDeliveries = "webhook-deliveries"
+    /// Fraud alerts the rules raised over traffic data (served number, window, counts, cost).
+    case fraudSignals = "fraud-signals"
+    /// Authorities' disclosure requests and the record of their review and export (the platform's).
+    case disclosures
 }

@@ -29,6 +29,8 @@ public enum RetentionPeriod {
     public static let knownLoginSourceDays = 90
     /// A webhook delivery's log entry, from its last attempt.
     public static let webhookDeliveryDays = 30
+    /// A resolved fraud alert, from the end of its window: as long as the traffic data it summarises.
+    public static let fraudAlertMonths = 12
     /// A closed data-subject request's case file and receipts: the record of how it was answered.
     public static let dataSubjectRequestYears = 5
 }

@@ -20,6 +20,8 @@ public enum RetentionPolicy {
         public static let platformConfiguration = "platform-configuration"
         public static let dataSubjectRequests = "data-subject-requests"
         public static let webhookDeliveries = "webhook-deliveries"
+        public static let fraudSignals = "fraud-signals"
+        public static let disclosures = "disclosures"
     }
 
     /// The voicemail rule with `days` (a reseller's own setting; nil is the platform's maximum).
@@ -109,6 +111,17 @@ public enum RetentionPolicy {
             then: "deleted by the delivery job", automatic: true
         ),
         RetentionRule(
+            name: RuleName.fraudSignals, dataClasses: [.fraudSignals], audiences: [.platform, .reseller],
+            keptFor: .months(RetentionPeriod.fraudAlertMonths), countedFrom: "the end of a resolved alert's window (an unresolved alert stays until resolved)",
+            then: "deleted", automatic: true
+        ),
+        RetentionRule(
+            name: RuleName.disclosures, dataClasses: [.disclosures], audiences: [.platform],
+            keptFor: .years(RetentionPeriod.bookkeepingYears), countedFrom: "the request's review",
+            then: "kept as the platform's record of what it disclosed, to whom and on whose approval; the exported records themselves are never stored, and deleting old requests is not automated yet",
+            automatic: false
+        ),
+        RetentionRule(
             name: RuleName.platformConfiguration, dataClasses: [.platformConfiguration], audiences: [.platform],
             keptFor: nil, countedFrom: "while in use", then: "deleted", automatic: false
         ),
@@ -163,6 +176,13 @@ public enum RetentionPolicy {
         "sb.sub_processors": [.platformConfiguration],
         "sb.webhook_subscriptions": [.resellerAccount],
         "sb.webhook_deliveries": [.webhookDeliveries],
+        "sb.platform_staff": [.platformConfiguration],
+        "platform.destination_prefixes": [.platformConfiguration],
+        "platform.fraud_rules": [.platformConfiguration],
+        "platform.fraud_rule_overrides": [.platformConfiguration],
+        "sb.fraud_alerts": [.fraudSignals],
+        "platform.disclosure_requests": [.disclosures],
+        "sb.platform_sessions": [.sessions],
     ]
 
     /// The policy as Markdown: docs/retention-policy.md, and `switchboard retention policy`.

@@ -31,6 +31,11 @@ public struct AuthenticationRepository: Sendable {
             for try await row in try await connection.execute(SessionLookup(hash: bytes), logger: logger) {
                 return ResolvedCredential(principal: .manager(row.1, reseller: row.2, customer: row.3, session: row.0), keyUseIsStale: false, expiresAt: row.4)
             }
+        case .staffSession:
+            for try await row in try await connection.execute(StaffSessionLookup(hash: bytes), logger: logger) {
+                let duties = Set(row.2.compactMap(PlatformDuty.init(rawValue:)))
+                return ResolvedCredential(principal: .staff(row.1, duties: duties, session: row.0), keyUseIsStale: false, expiresAt: row.3)
+            }
         case .resellerKey:
             for try await row in try await connection.execute(ResellerKeyLookup(hash: bytes), logger: logger) {
                 guard let resellerID = row.1 else { return nil }
@@ -55,7 +60,7 @@ public struct AuthenticationRepository: Sendable {
         case .resellerKey: table = "sb.reseller_api_keys"
         case .telephonyKey: table = "sb.telephony_api_keys"
         case .platformKey, nil: table = "sb.platform_api_keys"
-        case .session: return  // sessions are not marked used
+        case .session, .staffSession: return  // sessions are not marked used
         }
         try await connection.query(
             "UPDATE \(unescaped: table) SET last_used_at = now() WHERE secret_hash = \(Data(hexString: hash))",
@@ -63,10 +68,12 @@ public struct AuthenticationRepository: Sendable {
         )
     }
 
+    /// A person whose e-mail matched a sign-in: a manager (with their tenant) or platform staff.
     public struct LoginCandidate: Sendable {
-        public var managerID: UUID
-        public var resellerID: UUID
-        public var customerID: UUID
+        public var personID: UUID
+        /// Nil for platform staff.
+        public var resellerID: UUID?
+        public var customerID: UUID?
         public var passwordHash: String
     }
 
@@ -109,7 +116,20 @@ public struct AuthenticationRepository: Sendable {
         )
         var candidates: [LoginCandidate] = []
         for try await row in rows.decode((UUID, UUID, UUID, String).self) {
-            candidates.append(LoginCandidate(managerID: row.0, resellerID: row.1, customerID: row.2, passwordHash: row.3))
+            candidates.append(LoginCandidate(personID: row.0, resellerID: row.1, customerID: row.2, passwordHash: row.3))
+        }
+        return candidates
+    }
+
+    /// The active member of the platform's staff behind `email`, if any (e-mails are unique among staff).
+    public func staffLoginCandidates(email: String) async throws -> [LoginCandidate] {
+        let rows = try await connection.query(
+            "SELECT id, password_hash FROM sb.platform_staff WHERE email = \(email) AND status = 'active'",
+            logger: logger
+        )
+        var candidates: [LoginCandidate] = []
+        for try await row in rows.decode((UUID, String).self) {
+            candidates.append(LoginCandidate(personID: row.0, passwordHash: row.1))
         }
         return candidates
     }
@@ -119,14 +139,23 @@ public struct AuthenticationRepository: Sendable {
         try await connection.query("SELECT 1 FROM sb.forgive_login(\(source), \(email))", logger: logger)
     }
 
+    /// A manager's session in their tenant, or a staff member's platform session.
     public func openSession(_ candidate: LoginCandidate, id: UUID, tokenHash: String, expiresAt: Date) async throws {
-        try await connection.query(
-            """
-            INSERT INTO sb.sessions (reseller_id, customer_id, id, manager_id, token_hash, expires_at)
-            VALUES (\(candidate.resellerID), \(candidate.customerID), \(id), \(candidate.managerID), \(Data(hexString: tokenHash)), \(expiresAt))
-            """,
-            logger: logger
-        )
+        let hash = Data(hexString: tokenHash)
+        if let reseller = candidate.resellerID, let customer = candidate.customerID {
+            try await connection.query(
+                """
+                INSERT INTO sb.sessions (reseller_id, customer_id, id, manager_id, token_hash, expires_at)
+                VALUES (\(reseller), \(customer), \(id), \(candidate.personID), \(hash), \(expiresAt))
+                """,
+                logger: logger
+            )
+        } else {
+            try await connection.query(
+                "INSERT INTO sb.platform_sessions (id, staff_id, token_hash, expires_at) VALUES (\(id), \(candidate.personID), \(hash), \(expiresAt))",
+                logger: logger
+            )
+        }
     }
 }
 
@@ -186,6 +215,16 @@ struct TelephonyKeyLookup: KeyLookup {
         LIMIT 1
         """
     let hash: Data
+}
+
+/// Session and staff ids, the person's duties and the session's end, for an active person's live
+/// session (`sb.presented_staff_session` answers for the hash in the transaction's setting).
+struct StaffSessionLookup: CredentialLookup {
+    static let sql = "SELECT session_id, staff_id, duties, expires_at FROM sb.presented_staff_session() WHERE $1::bytea IS NOT NULL LIMIT 1"
+    typealias Row = (UUID, UUID, [String], Date)
+    let hash: Data
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
 /// Session, manager, reseller and customer ids and the end of a live session whose company and reseller are active.

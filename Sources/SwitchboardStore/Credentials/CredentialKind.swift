@@ -7,5 +7,7 @@ public enum CredentialKind: String, Sendable, CaseIterable {
     case platformKey = "sbp"
     case resellerKey = "sbr"
     case session = "sbs"
+    /// A session of a person of the platform's staff.
+    case staffSession = "sbst"
     case telephonyKey = "sbt"
 }

@@ -3,7 +3,7 @@ import Logging
 import PostgresNIO
 import SwitchboardDomain
 
-/// A person ending their own session (customer scope).
+/// A person ending their own session: a manager (customer scope) or platform staff.
 public struct SessionRepository: Sendable {
     let connection: PostgresConnection
     let logger: Logger
@@ -13,9 +13,10 @@ public struct SessionRepository: Sendable {
         self.logger = logger
     }
 
-    public func revoke(_ sessionID: UUID) async throws -> Bool {
-        try await connection.query(
-            "UPDATE sb.sessions SET revoked_at = now() WHERE id = \(sessionID) AND revoked_at IS NULL RETURNING id",
+    public func revoke(_ sessionID: UUID, staff: Bool = false) async throws -> Bool {
+        let table = staff ? "sb.platform_sessions" : "sb.sessions"
+        return try await connection.query(
+            "UPDATE \(unescaped: table) SET revoked_at = now() WHERE id = \(sessionID) AND revoked_at IS NULL RETURNING id",
             logger: logger
         ).collect().isEmpty == false
     }

@@ -28,7 +28,7 @@ public struct CDRBatchIngest: Sendable {
 
     static let columns = [
         "started_at", "batch_id", "line", "kind", "direction", "a_number", "b_number", "served_number", "duration_seconds",
-        "bytes", "ip", "cell", "country", "charge", "reseller_id", "customer_id", "number_assignment_id",
+        "bytes", "ip", "cell", "country", "charge", "reseller_id", "customer_id", "number_assignment_id", "destination_class",
     ]
 
     public func ingest(
@@ -43,9 +43,10 @@ public struct CDRBatchIngest: Sendable {
             return replayed
         }
         let accepted = BatchLedger.acceptedWindow(.cdr, now: now)
+        let destinations = try await FraudRuleRepository(connection, logger: logger).classifier()
         var streamed: StreamedBatch?
         try await BatchLedger.copy(into: "cdrs", columns: Self.columns, on: connection, logger: logger) { copy in
-            streamed = try await stream(body, into: copy, batchID: batchID, accepted: accepted)
+            streamed = try await stream(body, into: copy, batchID: batchID, accepted: accepted, destinations: destinations)
         }
         guard let streamed, streamed.rows > 0 else { throw BatchRefusal.empty }
         do {
@@ -53,6 +54,9 @@ public struct CDRBatchIngest: Sendable {
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "22003" {
             throw BatchRefusal.invalidLine(FieldViolation(field: "(body)", rule: "range", message: "the batch would overflow a stored monthly total"))
         }
+        // The fraud rules judge the batch in its own transaction: an alert exists if and only if its calls do.
+        let alerts = try await FraudAlertRepository(connection, logger: logger).evaluate(batch: batchID)
+        if alerts > 0 { logger.notice("fraud alerts raised or escalated", metadata: ["batch": "\(batchID)", "alerts": "\(alerts)"]) }
         return try await ledger.complete(batchID, digest: streamed.digest, records: streamed.rows, unknownNumbers: streamed.unknownNumbers)
     }
 
@@ -69,7 +73,8 @@ public struct CDRBatchIngest: Sendable {
         _ body: some AsyncSequence<ArraySlice<UInt8>, any Error> & Sendable,
         into copy: PostgresCopyFromWriter,
         batchID: UUID,
-        accepted: ClosedRange<UTCInstant>
+        accepted: ClosedRange<UTCInstant>,
+        destinations: DestinationClassifier
     ) async throws -> StreamedBatch {
         var reader = NDJSONReader(maxBodyBytes: maxBodyBytes)
         var writer = CopyRowWriter(batchID: batchID)
@@ -85,7 +90,8 @@ public struct CDRBatchIngest: Sendable {
             try await resolver.load(pending.map(\.record.servedNumber), using: database, principal: principal, logger: logger)
             for (line, record) in pending {
                 let holder = resolver.holder(of: record.servedNumber, at: record.startedAt)
-                writer.append(record, line: line, holder: holder)
+                let destination = record.direction == .outgoing ? record.bNumber.flatMap(destinations.classify) : nil
+                writer.append(record, line: line, holder: holder, destination: destination)
                 if let holder { try usage.add(record, holder: holder, line: line) }
             }
             pending.removeAll(keepingCapacity: true)

@@ -16,7 +16,7 @@ struct CopyRowWriter {
         self.batchID = batchID.uuidString.lowercased()
     }
 
-    mutating func append(_ record: CallDetailRecord, line: Int, holder: NumberResolver.Holder?) {
+    mutating func append(_ record: CallDetailRecord, line: Int, holder: NumberResolver.Holder?, destination: DestinationClassifier.Destination?) {
         // Written field by field into one buffer: this runs once per record of every batch.
         field(record.startedAtText)
         field(batchID)
@@ -34,7 +34,8 @@ struct CopyRowWriter {
         field(record.charge.description)
         field(holder?.resellerText)
         field(holder?.customerText)
-        field(holder?.assignmentText, last: true)
+        field(holder?.assignmentText)
+        field(destination?.rawValue, last: true)
         rows += 1
         if holder == nil { unknownNumbers += 1 }
     }

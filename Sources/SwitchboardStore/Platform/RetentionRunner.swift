@@ -99,6 +99,8 @@ public struct RetentionRunner: Sendable {
              "SELECT reseller_id, affected FROM sb.retention_voicemails(\(clock), \(RetentionPeriod.voicemailMaximumDays)::integer, \(dryRun))"),
             (RetentionPolicy.RuleName.sessions,
              "SELECT reseller_id, affected FROM sb.retention_sessions(\(clock), \(RetentionSpan.days(RetentionPeriod.endedSessionDays).intervalText)::interval, \(dryRun))"),
+            (RetentionPolicy.RuleName.fraudSignals,
+             "SELECT reseller_id, affected FROM sb.retention_fraud_alerts(\(clock), \(RetentionSpan.months(RetentionPeriod.fraudAlertMonths).intervalText)::interval, \(dryRun))"),
         ]
         for (rule, query) in byAge {
             try await step(rule) {

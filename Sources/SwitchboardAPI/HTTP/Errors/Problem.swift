@@ -68,6 +68,10 @@ public struct Problem: Error, Sendable, Equatable {
         Problem(status: .forbidden, type: typeURI("forbidden"), title: "Forbidden", detail: detail)
     }
 
+    package static func gone(_ detail: String, type slug: String = "gone") -> Problem {
+        Problem(status: .gone, type: typeURI(slug), title: "Gone", detail: detail)
+    }
+
     package static func conflict(_ detail: String, type slug: String = "conflict", errors: [FieldError] = []) -> Problem {
         Problem(status: .conflict, type: typeURI(slug), title: "Conflict", detail: detail, errors: errors)
     }
