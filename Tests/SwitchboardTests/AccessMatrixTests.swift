@@ -9,6 +9,32 @@ import XCTest
 final class AccessMatrixTests: XCTestCase {
     enum Caller: String, CaseIterable, Sendable {
         case anonymous, revokedKey, platform, telephony, resellerB, managerA2, managerA1, resellerA
+        /// Platform staff, signed in, each with one duty.
+        case operatorPerson, financePerson, legalPerson
+    }
+
+    /// The platform's people in a cell's world: one per duty, and a second legal reviewer who
+    /// recorded a pending disclosure request (so the matrix's legal reviewer may decide it).
+    struct Staff: Sendable {
+        let operatorPerson: PlatformStaffAccounts.Person
+        let finance: PlatformStaffAccounts.Person
+        let legal: PlatformStaffAccounts.Person
+        let disclosure: String
+
+        static func make(_ client: some TestClientProtocol) async throws -> Staff {
+            let author = try await PlatformStaffAccounts.make(client, "Legal Author", duties: ["legal"])
+            let recorded = try await client.call(.post, "/v1/platform/disclosures", token: author.token, json: """
+                {"authority":"Politiet","country":"DK","caseReference":"M-1","legalBasis":"Retsplejeloven § 804","numbers":["+4570100002"],
+                 "from":"2026-11-01T00:00:00Z","to":"2026-11-30T00:00:00Z"}
+                """)
+            guard recorded.status == .created else { throw TestFailure("disclosure: \(recorded.body)") }
+            return Staff(
+                operatorPerson: try await PlatformStaffAccounts.make(client, "Matrix Operator", duties: ["operator"]),
+                finance: try await PlatformStaffAccounts.make(client, "Matrix Finance", duties: ["finance"]),
+                legal: try await PlatformStaffAccounts.make(client, "Matrix Legal", duties: ["legal"]),
+                disclosure: try recorded.string("id")
+            )
+        }
     }
 
     struct Cell: Sendable {
@@ -23,6 +49,8 @@ final class AccessMatrixTests: XCTestCase {
         var bytes: [UInt8]? = nil
         /// A JSON body naming the world's ids (used instead of `body`).
         var worldBody: (@Sendable (World, Caller) -> String)? = nil
+        /// The path for cells that name the staff's own records (a person, a disclosure request).
+        var staffPath: (@Sendable (World, Staff) -> String)? = nil
     }
 
     /// A real 2×2 PNG, for the logo.
@@ -41,9 +69,11 @@ final class AccessMatrixTests: XCTestCase {
         statuses.merging([.anonymous: 401, .revokedKey: 401]) { _, unauthenticated in unauthenticated }
     }
 
+    /// The platform's operator answers as the platform's key does unless told otherwise; finance and legal staff only where named.
     static func only(_ allowed: [Caller: Int], others: Int = 403) -> [Caller: Int] {
         var result = [Caller: Int]()
         for caller in Caller.allCases { result[caller] = allowed[caller] ?? others }
+        if allowed[.operatorPerson] == nil, let platform = allowed[.platform] { result[.operatorPerson] = platform }
         return authenticated(result)
     }
 
@@ -58,12 +88,12 @@ final class AccessMatrixTests: XCTestCase {
         Cell(operation: "getMetrics", method: .get, path: { _, _ in "/metrics" }, body: nil,
              expected: Dictionary(uniqueKeysWithValues: everyone.map { ($0, 200) })),
         Cell(operation: "getMe", method: .get, path: { _, _ in "/v1/me" }, body: nil,
-             expected: only([.platform: 200, .telephony: 200, .resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200])),
+             expected: only([.platform: 200, .telephony: 200, .resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200, .financePerson: 200, .legalPerson: 200])),
         // Logging in ignores any Authorization header: everyone with the right password gets a session.
         Cell(operation: "createSession", method: .post, path: { _, _ in "/v1/sessions" }, body: nil,
              expected: Dictionary(uniqueKeysWithValues: everyone.map { ($0, 201) })),
         Cell(operation: "deleteCurrentSession", method: .delete, path: { _, _ in "/v1/sessions/current" }, body: nil,
-             expected: only([.managerA1: 204, .managerA2: 204])),
+             expected: only([.managerA1: 204, .managerA2: 204, .operatorPerson: 204, .financePerson: 204, .legalPerson: 204])),
         Cell(operation: "createReseller", method: .post, path: { _, _ in "/v1/resellers" }, body: { _ in #"{"name":"New reseller"}"# },
              expected: only([.platform: 201])),
         Cell(operation: "listResellers", method: .get, path: { _, _ in "/v1/resellers" }, body: nil,
@@ -75,7 +105,8 @@ final class AccessMatrixTests: XCTestCase {
         Cell(operation: "updateReseller", method: .patch, path: { w, _ in let world = w; return "/v1/resellers/\(world.resellerA)" }, body: { _ in #"{"name":"Renamed"}"# },
              expected: only([.platform: 200])),
         Cell(operation: "createResellerApiKey", method: .post, path: { w, _ in let world = w; return "/v1/resellers/\(world.resellerWithoutKey)/api-keys" }, body: { _ in #"{"name":"k"}"# },
-             expected: only([.platform: 201])),
+             // The operator is admitted, after the key's onboarding key exists (one per reseller).
+             expected: only([.platform: 201, .operatorPerson: 409])),
         // Only the onboarding key: a second one would let the platform act as the reseller.
         Cell(operation: "createResellerApiKey (already onboarded)", method: .post, path: { w, _ in let world = w; return "/v1/resellers/\(world.resellerA)/api-keys" }, body: { _ in #"{"name":"k"}"# },
              expected: only([.platform: 409])),
@@ -271,20 +302,20 @@ final class AccessMatrixTests: XCTestCase {
              body: { _ in #"{"numbers":["+4570100000"],"from":"2026-11-01","to":"2026-11-30"}"# },
              expected: only([.managerA1: 201, .resellerA: 201, .resellerB: 404, .managerA2: 404])),
         Cell(operation: "listTrafficDataRequests", method: .get, path: { _, _ in "/v1/platform/traffic-data-requests?answered=false" }, body: nil,
-             expected: only([.platform: 200])),
+             expected: only([.platform: 200, .legalPerson: 200])),
         Cell(operation: "answerTrafficDataRequest", method: .post, path: { _, _ in "/v1/platform/traffic-data-requests/\(UUID().uuidString.lowercased())/answer" },
-             body: { _ in #"{"answer":"No records held."}"# }, expected: only([.platform: 404])),
+             body: { _ in #"{"answer":"No records held."}"# }, expected: only([.platform: 404, .legalPerson: 404])),
         // Anyone may verify a receipt: the public keys need no credential.
         Cell(operation: "getReceiptPublicKeys", method: .get, path: { _, _ in "/v1/receipts/public-key" }, body: nil,
              expected: Dictionary(uniqueKeysWithValues: everyone.map { ($0, 200) })),
         Cell(operation: "getReceipt (unknown id)", method: .get, path: { _, _ in "/v1/receipts/\(UUID().uuidString.lowercased())" }, body: nil,
              expected: only([.resellerA: 404, .managerA1: 404, .resellerB: 404, .managerA2: 404])),
         Cell(operation: "listAuditEvents", method: .get, path: { _, _ in "/v1/audit-events?limit=5" }, body: nil,
-             expected: only([.platform: 200, .resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200])),
+             expected: only([.platform: 200, .resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200, .financePerson: 200, .legalPerson: 200])),
         Cell(operation: "getProcessingRecords", method: .get, path: { _, _ in "/v1/processing-records" }, body: nil,
              expected: only([.resellerA: 200, .resellerB: 200])),
         Cell(operation: "listSubProcessors", method: .get, path: { _, _ in "/v1/sub-processors" }, body: nil,
-             expected: only([.platform: 200, .resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200])),
+             expected: only([.platform: 200, .resellerA: 200, .resellerB: 200, .managerA1: 200, .managerA2: 200, .financePerson: 200, .legalPerson: 200])),
         Cell(operation: "addSubProcessor", method: .post, path: { _, _ in "/v1/platform/sub-processors" },
              body: { _ in #"{"name":"Nordic Cloud A/S","service":"hosting","location":"EU (Denmark)","transferBasis":"none (EEA)","engagedFrom":"2027-02-01"}"# },
              expected: only([.platform: 201])),
@@ -302,6 +333,50 @@ final class AccessMatrixTests: XCTestCase {
              path: { w, _ in "/v1/webhooks/\(w.webhookA)/deliveries/\(UUID().uuidString.lowercased())/redeliver" }, body: nil,
              expected: only([.resellerA: 404, .resellerB: 404])),
         Cell(operation: "deleteWebhook", method: .delete, path: { w, _ in "/v1/webhooks/\(w.webhookA)" }, body: nil, expected: only([.resellerA: 204, .resellerB: 404])),
+        // Platform staff: signing in ignores any Authorization header; only a platform key manages accounts.
+        Cell(operation: "createPlatformSession", method: .post, path: { _, _ in "/v1/platform/sessions" }, body: nil,
+             expected: Dictionary(uniqueKeysWithValues: everyone.map { ($0, 201) })),
+        Cell(operation: "createPlatformStaff", method: .post, path: { _, _ in "/v1/platform/staff" },
+             body: { caller in #"{"email":"new-\#(caller.rawValue.lowercased())@platform.example","fullName":"New Person","password":"a long enough password","duties":["finance"]}"# },
+             expected: only([.platform: 201, .operatorPerson: 403])),
+        Cell(operation: "listPlatformStaff", method: .get, path: { _, _ in "/v1/platform/staff" }, body: nil, expected: only([.platform: 200])),
+        Cell(operation: "updatePlatformStaff", method: .put, path: { _, _ in "" }, body: { _ in #"{"fullName":"Matrix Finance","duties":["finance"],"status":"active"}"# },
+             expected: only([.platform: 200, .operatorPerson: 403]), staffPath: { _, staff in "/v1/platform/staff/\(staff.finance.id)" }),
+        // Fraud: the operators' (and keys'); the reseller reads its own alerts.
+        Cell(operation: "listDestinationPrefixes", method: .get, path: { _, _ in "/v1/platform/destination-prefixes" }, body: nil, expected: only([.platform: 200])),
+        Cell(operation: "putDestinationPrefix", method: .put, path: { _, _ in "/v1/platform/destination-prefixes/4599" }, body: { _ in #"{"class":"high-risk"}"# },
+             expected: only([.platform: 200])),
+        Cell(operation: "deleteDestinationPrefix (unknown prefix)", method: .delete, path: { _, _ in "/v1/platform/destination-prefixes/4599999" }, body: nil,
+             expected: only([.platform: 404])),
+        Cell(operation: "listFraudRules", method: .get, path: { _, _ in "/v1/platform/fraud-rules" }, body: nil, expected: only([.platform: 200])),
+        Cell(operation: "updateFraudRule", method: .put, path: { _, _ in "/v1/platform/fraud-rules/high-cost-burst" },
+             body: { _ in #"{"enabled":true,"windowMinutes":60,"warningAt":10,"criticalAt":30,"warningCost":"100","criticalCost":"500"}"# }, expected: only([.platform: 200])),
+        Cell(operation: "setFraudRuleOverride", method: .put, path: { w, _ in "/v1/platform/fraud-rules/distinct-destinations/resellers/\(w.resellerA)" },
+             body: { _ in #"{"enabled":true,"windowMinutes":60,"warningAt":80,"criticalAt":200}"# }, expected: only([.platform: 200])),
+        Cell(operation: "deleteFraudRuleOverride (none set)", method: .delete, path: { w, _ in "/v1/platform/fraud-rules/distinct-destinations/resellers/\(w.resellerB)" },
+             body: nil, expected: only([.platform: 404])),
+        Cell(operation: "dryRunFraudRule", method: .post, path: { _, _ in "/v1/platform/fraud-rules/short-call-flood/dry-run" },
+             body: { _ in #"{"from":"2026-11-01T00:00:00Z","to":"2026-11-20T00:00:00Z"}"# }, expected: only([.platform: 200])),
+        Cell(operation: "listPlatformFraudAlerts", method: .get, path: { _, _ in "/v1/platform/fraud-alerts?state=open" }, body: nil, expected: only([.platform: 200])),
+        Cell(operation: "acknowledgeFraudAlert (unknown id)", method: .post, path: { _, _ in "/v1/platform/fraud-alerts/\(UUID().uuidString.lowercased())/acknowledge" },
+             body: nil, expected: only([.platform: 404])),
+        Cell(operation: "resolveFraudAlert (unknown id)", method: .post, path: { _, _ in "/v1/platform/fraud-alerts/\(UUID().uuidString.lowercased())/resolve" },
+             body: { _ in #"{"resolution":"False positive."}"# }, expected: only([.platform: 404])),
+        Cell(operation: "listFraudAlerts", method: .get, path: { _, _ in "/v1/fraud-alerts" }, body: nil, expected: only([.resellerA: 200, .resellerB: 200])),
+        // Lawful disclosure: legal reviewers only, as people (a key never holds the duty).
+        Cell(operation: "recordDisclosureRequest", method: .post, path: { _, _ in "/v1/platform/disclosures" },
+             body: { _ in #"{"authority":"Politiet","country":"DK","caseReference":"M-2","legalBasis":"§ 804","ipAddresses":["10.0.0.1"],"from":"2026-11-01T00:00:00Z","to":"2026-11-02T00:00:00Z"}"# },
+             expected: only([.legalPerson: 201])),
+        Cell(operation: "listDisclosureRequests", method: .get, path: { _, _ in "/v1/platform/disclosures?state=pending" }, body: nil, expected: only([.legalPerson: 200])),
+        Cell(operation: "getDisclosureRequest", method: .get, path: { _, _ in "" }, body: nil, expected: only([.legalPerson: 200]),
+             staffPath: { _, staff in "/v1/platform/disclosures/\(staff.disclosure)" }),
+        Cell(operation: "approveDisclosureRequest", method: .post, path: { _, _ in "" }, body: { _ in #"{"reason":"Lawful and precise."}"# },
+             expected: only([.legalPerson: 200]), staffPath: { _, staff in "/v1/platform/disclosures/\(staff.disclosure)/approve" }),
+        Cell(operation: "refuseDisclosureRequest", method: .post, path: { _, _ in "" }, body: { _ in #"{"reason":"Not precise."}"# },
+             expected: only([.legalPerson: 200]), staffPath: { _, staff in "/v1/platform/disclosures/\(staff.disclosure)/refuse" }),
+        // Pending: never exported before approval.
+        Cell(operation: "exportDisclosure", method: .get, path: { _, _ in "" }, body: nil, expected: only([.legalPerson: 409]),
+             staffPath: { _, staff in "/v1/platform/disclosures/\(staff.disclosure)/export" }),
     ]
 
     func testEveryOperationForEveryCaller() async throws {
@@ -312,6 +387,7 @@ final class AccessMatrixTests: XCTestCase {
             let cellFailures = try await withTestApp(database) { client -> [String] in
                 var failures: [String] = []
                 let world = try await World.build(client, database: database)
+                let staff = try await Staff.make(client)
                 // The owners act last, so a cell that changes state (revoke, terminate, log out) cannot affect another caller's cell.
                 for caller in Caller.allCases {
                     let token: String? = switch caller {
@@ -323,20 +399,25 @@ final class AccessMatrixTests: XCTestCase {
                     case .managerA1: world.managerA1Token
                     case .managerA2: world.managerA2Token
                     case .telephony: world.telephonyKey
+                    case .operatorPerson: staff.operatorPerson.token
+                    case .financePerson: staff.finance.token
+                    case .legalPerson: staff.legal.token
                     }
-                    let body = cell.operation == "createSession"
-                        ? #"{"email":"\#(world.managerA1Email)","password":"\#(World.password)"}"#
-                        : cell.worldBody?(world, caller) ?? cell.body?(caller)
+                    let body = switch cell.operation {
+                    case "createSession": #"{"email":"\#(world.managerA1Email)","password":"\#(World.password)"}"#
+                    case "createPlatformSession": #"{"email":"\#(staff.legal.email)","password":"\#(PlatformStaffAccounts.password)"}"#
+                    default: cell.worldBody?(world, caller) ?? cell.body?(caller)
+                    }
+                    let path = cell.staffPath?(world, staff) ?? cell.path(world, caller)
                     var headers: HTTPFields = cell.contentType.map { [.contentType: $0] } ?? [:]
                     if cell.method == .patch {
                         // Every PATCH needs If-Match; the current ETag, as the owner reads it, so only the role decides.
-                        let path = cell.path(world, caller)
                         headers[.ifMatch] = try await client.currentETag(path, token: path.hasPrefix("/v1/resellers/") ? world.platformKey : world.resellerAKey)
                     }
                     let reply = if let bytes = cell.bytes {
-                        try await client.call(cell.method, cell.path(world, caller), token: token, bytes: bytes, headers: headers)
+                        try await client.call(cell.method, path, token: token, bytes: bytes, headers: headers)
                     } else {
-                        try await client.call(cell.method, cell.path(world, caller), token: token, json: body, headers: headers)
+                        try await client.call(cell.method, path, token: token, json: body, headers: headers)
                     }
                     let expected = cell.expected[caller]!
                     if reply.status.code != expected {

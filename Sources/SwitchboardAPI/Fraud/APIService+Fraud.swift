@@ -15,7 +15,7 @@ extension APIService {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         let prefix = try Self.prefix(input.path.prefixDigits)
         var validator = Validator()
-        let description = validator.text(body.description ?? "", field: "description", required: false) ?? ""
+        let description = (body.description ?? "").isEmpty ? "" : validator.text(body.description, field: "description") ?? ""
         try validator.finish()
         let prefixClass = DestinationClassifier.PrefixClass(rawValue: body._class.rawValue)!
         try await transaction { principal, connection in

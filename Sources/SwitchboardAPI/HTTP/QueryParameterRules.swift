@@ -62,6 +62,9 @@ enum QueryParameterRules {
         "listAuditEvents": [Rule(name: "from", form: .dateTime), Rule(name: "to", form: .dateTime), Rule(name: "limit", form: .integer)],
         "getProcessingRecords": [Rule(name: "format", form: .oneOf(["json", "html"]))],
         "listWebhookDeliveries": [Rule(name: "limit", form: .integer)],
+        "listPlatformFraudAlerts": [Rule(name: "state", form: .oneOf(["open", "acknowledged", "resolved"])), Rule(name: "limit", form: .integer)],
+        "listFraudAlerts": [Rule(name: "state", form: .oneOf(["open", "acknowledged", "resolved"])), Rule(name: "limit", form: .integer)],
+        "listDisclosureRequests": [Rule(name: "state", form: .oneOf(["pending", "approved", "refused", "exported"])), Rule(name: "limit", form: .integer)],
     ]
 
     /// A 400 naming the first listed parameter of `operationID` that `request` is missing or
