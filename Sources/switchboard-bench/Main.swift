@@ -15,7 +15,7 @@ import SwitchboardStore
 ///
 /// Environment: BENCH_RESELLERS (1000), BENCH_EMPLOYEES_PER_RESELLER (1000), BENCH_SECONDS (10),
 /// BENCH_CONNECTIONS (16), BENCH_ANONYMISE_SAMPLES (100), BENCH_CONTENT_ITEMS (1000), BENCH_CDR_ROWS (500000),
-/// BENCH_EXPIRY_ROWS (10000000), BENCH_IMPORT_ROWS (10000); BENCH_ONLY picks rows (customers, employees, rls, anonymise, ingest,
+/// BENCH_EXPIRY_ROWS (10000000), BENCH_IMPORT_ROWS (10000); BENCH_ONLY picks rows (customers, employees, rls, anonymise, ingest, fraud,
 /// expiry, import, portal, purge, content); BENCH_PURGE_PEOPLE (1000).
 @main
 struct SwitchboardBench {
@@ -192,6 +192,7 @@ enum Benchmark {
             let traffic = TrafficBenchmark.Environment(base: base, binaries: binaries.directory, socketDirectory: socketDirectory, database: databaseName,
                                                        target: placement.target, client: client, vault: ContentVault(keys: keys.store), logger: logger)
             if selected("ingest") { rows.append(try await TrafficBenchmark.ingest(rows: setting("BENCH_CDR_ROWS", 500_000), in: traffic)) }
+            if selected("fraud") { rows.append(try await TrafficBenchmark.fraudRules(rows: setting("BENCH_CDR_ROWS", 500_000), in: traffic)) }
             if selected("expiry") { rows.append(try await TrafficBenchmark.expiry(rows: setting("BENCH_EXPIRY_ROWS", 10_000_000), in: traffic)) }
             // 7. Joiners in bulk: a 10,000-row staff CSV through the API against raw COPY.
             if selected("import") {

@@ -20,9 +20,19 @@ enum TrafficBenchmark {
 
     static let copyColumns = "started_at, batch_id, line, kind, direction, a_number, b_number, served_number, duration_seconds, bytes, ip, cell, country, charge, reseller_id, customer_id, number_assignment_id"
 
-    /// Ingest rows/s through `POST /v1/platform/cdrs` ÷ rows/s of `\copy` of the same rows, already resolved, into the same table.
-    static func ingest(rows: Int, in environment: Environment) async throws -> Row {
-        let secret = try await platformKey(in: environment)
+    /// One batch of `rows` CDRs over the data set's assigned numbers, in both forms: NDJSON as the
+    /// network sends it, and COPY text (already resolved) as the server writes it. Calls go to the
+    /// home country; a tenth of them are short (< 60 s), as ordinary traffic has.
+    struct Batch {
+        let directory: URL
+        let ndjson: URL
+        let copy: URL
+        let rows: Int
+
+        func remove() { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    static func makeBatch(rows: Int, in environment: Environment) async throws -> Batch {
         let holders = try await environment.target.withAdminConnection(logger: environment.logger) { connection in
             let result = try await connection.query(
                 "SELECT number, reseller_id::text, customer_id::text, id::text FROM sb.number_assignments WHERE released_at IS NULL ORDER BY number LIMIT 10000",
@@ -37,7 +47,6 @@ enum TrafficBenchmark {
         // Both files hold the same records: NDJSON as the network sends them, COPY text as the server writes them.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-cdrs-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
         let ndjsonFile = directory.appendingPathComponent("batch.ndjson")
         let copyFile = directory.appendingPathComponent("batch.copy")
         let start = Date().addingTimeInterval(5)
@@ -69,27 +78,38 @@ enum TrafficBenchmark {
         try ndjson.write(to: ndjsonFile)
         try copy.write(to: copyFile)
 
-        func truncate() async throws {
-            try await environment.target.withAdminConnection(logger: environment.logger) { connection in
-                try await connection.query("TRUNCATE platform.cdrs, platform.ingest_batches, sb.usage_monthly", logger: environment.logger)
-                try await connection.query("CHECKPOINT", logger: environment.logger)
-            }
+        return Batch(directory: directory, ndjson: ndjsonFile, copy: copyFile, rows: rows)
+    }
+
+    static func truncate(in environment: Environment) async throws {
+        try await environment.target.withAdminConnection(logger: environment.logger) { connection in
+            try await connection.query("TRUNCATE platform.cdrs, platform.ingest_batches, sb.usage_monthly, sb.fraud_alerts", logger: environment.logger)
+            try await connection.query("CHECKPOINT", logger: environment.logger)
         }
-        func viaAPI() async throws -> Double {
-            let begin = ContinuousClock.now
-            let status = try await runCommand("/usr/bin/curl", [
-                "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-T", ndjsonFile.path,
-                "-H", "Authorization: Bearer \(secret)", "-H", "Content-Type: application/x-ndjson", "\(environment.base)/v1/platform/cdrs",
-            ])
-            let seconds = (ContinuousClock.now - begin).seconds
-            guard status == "201" else { throw BenchError("CDR ingest answered \(status)") }
-            return Double(rows) / seconds
-        }
+    }
+
+    /// Rows/s of one `POST /v1/platform/cdrs` of the batch.
+    static func viaAPI(_ batch: Batch, secret: String, in environment: Environment) async throws -> Double {
+        let begin = ContinuousClock.now
+        let status = try await runCommand("/usr/bin/curl", [
+            "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-T", batch.ndjson.path,
+            "-H", "Authorization: Bearer \(secret)", "-H", "Content-Type: application/x-ndjson", "\(environment.base)/v1/platform/cdrs",
+        ])
+        let seconds = (ContinuousClock.now - begin).seconds
+        guard status == "201" else { throw BenchError("CDR ingest answered \(status)") }
+        return Double(batch.rows) / seconds
+    }
+
+    /// Ingest rows/s through `POST /v1/platform/cdrs` ÷ rows/s of `\\copy` of the same rows, already resolved, into the same table.
+    static func ingest(rows: Int, in environment: Environment) async throws -> Row {
+        let secret = try await platformKey(in: environment)
+        let batch = try await makeBatch(rows: rows, in: environment)
+        defer { batch.remove() }
         func viaCopy() async throws -> Double {
             let begin = ContinuousClock.now
             _ = try await runCommand(environment.binaries.appendingPathComponent("psql").path, [
                 "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", environment.socketDirectory, "-U", LocalPostgresCluster.superuser, "-d", environment.database,
-                "-c", "\\copy platform.cdrs (\(copyColumns)) FROM '\(copyFile.path)'",
+                "-c", "\\copy platform.cdrs (\(copyColumns)) FROM '\(batch.copy.path)'",
             ])
             return Double(rows) / (ContinuousClock.now - begin).seconds
         }
@@ -97,16 +117,43 @@ enum TrafficBenchmark {
         var api: [Double] = []
         var raw: [Double] = []
         for _ in 0..<2 {
-            try await truncate()
+            try await truncate(in: environment)
             raw.append(try await viaCopy())
-            try await truncate()
-            api.append(try await viaAPI())
+            try await truncate(in: environment)
+            api.append(try await viaAPI(batch, secret: secret, in: environment))
         }
         let apiRate = api.max()!, copyRate = raw.max()!
         let ratio = apiRate / copyRate
-        return Row(name: "CDR ingest, \(rows) rows: API (NDJSON, parse, resolve, COPY, usage totals) ÷ raw COPY of the same rows",
+        return Row(name: "CDR ingest, \(rows) rows: API (NDJSON, parse, resolve, COPY, usage totals, fraud rules) ÷ raw COPY of the same rows",
                    text: String(format: "%.0f rows/s via API, %.0f rows/s raw COPY", apiRate, copyRate),
                    ratio: ratio, goal: "≥ 0.70", ok: ratio >= 0.7)
+    }
+
+    /// Ingest rows/s with every fraud rule enabled ÷ with every rule disabled, same batch, same API.
+    static func fraudRules(rows: Int, in environment: Environment) async throws -> Row {
+        let secret = try await platformKey(in: environment)
+        let batch = try await makeBatch(rows: rows, in: environment)
+        defer { batch.remove() }
+        func rules(enabled: Bool) async throws {
+            try await environment.target.withAdminConnection(logger: environment.logger) { connection in
+                try await connection.query("UPDATE platform.fraud_rules SET enabled = \(enabled)", logger: environment.logger)
+            }
+        }
+        var on: [Double] = []
+        var off: [Double] = []
+        for _ in 0..<2 {
+            try await rules(enabled: false)
+            try await truncate(in: environment)
+            off.append(try await viaAPI(batch, secret: secret, in: environment))
+            try await rules(enabled: true)
+            try await truncate(in: environment)
+            on.append(try await viaAPI(batch, secret: secret, in: environment))
+        }
+        let onRate = on.max()!, offRate = off.max()!
+        let ratio = onRate / offRate
+        return Row(name: "CDR ingest, \(rows) rows over 10,000 numbers: fraud rules on ÷ off (every number judged by the distinct-destination rule)",
+                   text: String(format: "%.0f rows/s with the rules, %.0f rows/s without", onRate, offRate),
+                   ratio: ratio, goal: "≥ 0.90", ok: ratio >= 0.9)
     }
 
     /// A new platform API key's secret, inserted as the superuser.
