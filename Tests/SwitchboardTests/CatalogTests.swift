@@ -105,7 +105,7 @@ final class CatalogTests: XCTestCase {
                 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, aclexplode(p.proacl) a
                 WHERE n.nspname = 'platform' AND a.grantee::regrole::text <> 'sb_owner' ORDER BY 1
                 """)
-            XCTAssertEqual(executable, ["drop_detached_partitions by sb_retention", "number_holders by sb_platform", "retention_begin by sb_retention",
+            XCTAssertEqual(executable, ["drop_detached_partitions by sb_retention", "number_holders by sb_platform", "recurring_holdings by sb_platform", "retention_begin by sb_retention",
                                        "retention_finish by sb_retention", "retention_ingest_ledger by sb_retention", "retention_partitions by sb_retention",
                                        "retention_record by sb_retention"])
         }

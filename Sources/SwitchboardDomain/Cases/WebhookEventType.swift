@@ -9,4 +9,6 @@ public enum WebhookEventType: String, Sendable, CaseIterable {
     case purgeScheduled = "customer.purge-scheduled"
     case subProcessorChanged = "sub-processor.changed"
     case trafficDataAnswered = "traffic-data-request.answered"
+    /// A settlement statement, credit note or debit note the platform issued to the reseller.
+    case statementIssued = "statement.issued"
 }
