@@ -141,6 +141,14 @@ enum OperationAccess: Sendable, Equatable {
         "DELETE /v1/webhooks/{webhookId}": .reseller,
         "GET /v1/webhooks/{webhookId}/deliveries": .reseller,
         "POST /v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver": .reseller,
+
+        // Settlement: the platform issues and corrects; a reseller reads its own statements (managers none).
+        "POST /v1/platform/statements": .platform,
+        "POST /v1/platform/statements/{statementId}/notes": .platform,
+        "GET /v1/statements": .keyHolders,
+        "GET /v1/statements/{statementId}": .keyHolders,
+        "GET /v1/platform/price-list": .platform,
+        "PUT /v1/platform/price-list": .platform,
     ]
 
     static func key(_ method: HTTPRequest.Method, _ pathTemplate: String) -> String {

@@ -62,6 +62,8 @@ enum QueryParameterRules {
         "listAuditEvents": [Rule(name: "from", form: .dateTime), Rule(name: "to", form: .dateTime), Rule(name: "limit", form: .integer)],
         "getProcessingRecords": [Rule(name: "format", form: .oneOf(["json", "html"]))],
         "listWebhookDeliveries": [Rule(name: "limit", form: .integer)],
+        "listStatements": [Rule(name: "limit", form: .integer)],
+        "getStatement": [Rule(name: "format", form: .oneOf(["json", "csv"]))],
     ]
 
     /// A 400 naming the first listed parameter of `operationID` that `request` is missing or
