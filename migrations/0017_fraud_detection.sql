@@ -9,7 +9,7 @@ SET LOCAL ROLE sb_owner;
 -- The longest matching prefix decides: `home` is the platform's own country, `premium-rate` and
 -- `high-risk` the ranges fraud pumps; a number no prefix matches is `international`.
 CREATE TABLE platform.destination_prefixes (
-    prefix text PRIMARY KEY CHECK (prefix ~ '^\+[0-9]{1,14}$'),
+    prefix text PRIMARY KEY CHECK (prefix ~ '^\+[1-9][0-9]{0,13}$'),
     class text NOT NULL CHECK (class IN ('home', 'premium-rate', 'high-risk')),
     description text NOT NULL DEFAULT '' CHECK (length(description) <= 200),
     updated_at timestamptz NOT NULL DEFAULT now()
@@ -190,6 +190,7 @@ CREATE FUNCTION platform.fraud_hits(rules text[], numbers text[], resellers uuid
 REVOKE ALL ON FUNCTION platform.fraud_hits(text[], text[], uuid[], uuid[], timestamptz[], integer[], numeric[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION platform.fraud_hits(text[], text[], uuid[], uuid[], timestamptz[], integer[], numeric[]) TO sb_platform;
 GRANT EXECUTE ON FUNCTION platform.fraud_window(text, text, uuid, timestamptz, integer, integer) TO sb_platform;
+REVOKE ALL ON FUNCTION platform.fraud_level(bigint, numeric, integer, integer, numeric, numeric) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION platform.fraud_level(bigint, numeric, integer, integer, numeric, numeric) TO sb_platform;
 
 -- Judges one ingested batch (in its transaction) and raises or escalates alerts; returns how many
@@ -208,6 +209,14 @@ CREATE FUNCTION platform.evaluate_fraud(batch uuid)
         IF NOT EXISTS (SELECT 1 FROM platform.fraud_rules WHERE enabled) AND NOT EXISTS (SELECT 1 FROM platform.fraud_rule_overrides WHERE enabled) THEN
             RETURN 0;
         END IF;
+        -- Batches carrying the same numbers are judged one after the other (64 lock buckets, taken
+        -- in order), and the judging below is a new statement: under READ COMMITTED it sees the
+        -- calls of a batch that committed while this one waited, so two batches each below a
+        -- threshold cannot both miss it.
+        PERFORM pg_advisory_xact_lock(hashtext('switchboard.fraud'), b.bucket)
+        FROM (SELECT DISTINCT abs(hashtext(c.served_number) % 64) AS bucket FROM platform.cdrs c
+              WHERE c.batch_id = batch AND c.reseller_id IS NOT NULL AND c.kind = 'call' AND c.direction = 'outgoing'
+              ORDER BY 1) b;
         FOR hit IN
             WITH touched AS (
                 SELECT c.served_number, c.reseller_id, c.customer_id,

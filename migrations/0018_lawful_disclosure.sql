@@ -63,5 +63,6 @@ CREATE FUNCTION platform.disclosure_steps_are_honest() RETURNS trigger
         RETURN NEW;
     END
     $$;
+REVOKE ALL ON FUNCTION platform.disclosure_steps_are_honest() FROM PUBLIC;
 CREATE TRIGGER disclosure_steps_are_honest BEFORE INSERT OR UPDATE ON platform.disclosure_requests
     FOR EACH ROW EXECUTE FUNCTION platform.disclosure_steps_are_honest();

@@ -51,6 +51,8 @@ final class AccessMatrixTests: XCTestCase {
         var worldBody: (@Sendable (World, Caller) -> String)? = nil
         /// The path for cells that name the staff's own records (a person, a disclosure request).
         var staffPath: (@Sendable (World, Staff) -> String)? = nil
+        /// The world needs A's statement for last month (``World/statementA``).
+        var seedsStatement = false
     }
 
     /// A real 2×2 PNG, for the logo.
@@ -377,6 +379,28 @@ final class AccessMatrixTests: XCTestCase {
         // Pending: never exported before approval.
         Cell(operation: "exportDisclosure", method: .get, path: { _, _ in "" }, body: nil, expected: only([.legalPerson: 409]),
              staffPath: { _, staff in "/v1/platform/disclosures/\(staff.disclosure)/export" }),
+        // Settlement: the platform issues and corrects; a reseller reads its own statements, another reseller's is 404.
+        Cell(operation: "issueStatements", method: .post, path: { _, _ in "/v1/platform/statements" }, body: nil,
+             expected: only([.platform: 201, .operatorPerson: 403, .financePerson: 409]), worldBody: { w, _ in #"{"resellerId":"\#(w.resellerB)","month":"\#(World.lastMonth)"}"# }),
+        Cell(operation: "issueStatements (every active reseller)", method: .post, path: { _, _ in "/v1/platform/statements" },
+             body: { _ in #"{"month":"\#(World.lastMonth)"}"# }, expected: only([.platform: 200, .operatorPerson: 403, .financePerson: 200])),
+        Cell(operation: "issueStatements (already issued)", method: .post, path: { _, _ in "/v1/platform/statements" }, body: nil,
+             expected: only([.platform: 409, .operatorPerson: 403, .financePerson: 409]), worldBody: { w, _ in #"{"resellerId":"\#(w.resellerA)","month":"\#(World.lastMonth)"}"# }, seedsStatement: true),
+        Cell(operation: "listStatements", method: .get, path: { _, _ in "/v1/statements?limit=5" }, body: nil,
+             expected: only([.platform: 200, .resellerA: 200, .resellerB: 200, .operatorPerson: 403, .financePerson: 200]), seedsStatement: true),
+        Cell(operation: "getStatement", method: .get, path: { w, _ in "/v1/statements/\(w.statementA!)" }, body: nil,
+             expected: only([.platform: 200, .resellerA: 200, .resellerB: 404, .operatorPerson: 403, .financePerson: 200]), seedsStatement: true),
+        Cell(operation: "getStatement (csv)", method: .get, path: { w, _ in "/v1/statements/\(w.statementA!)?format=csv" }, body: nil,
+             expected: only([.platform: 200, .resellerA: 200, .resellerB: 404, .operatorPerson: 403, .financePerson: 200]), seedsStatement: true),
+        Cell(operation: "addStatementNote", method: .post, path: { w, _ in "/v1/platform/statements/\(w.statementA!)/notes" },
+             body: { _ in #"{"kind":"credit-note","reason":"Goodwill","lines":[{"description":"Outage credit","amount":"10.00"}]}"# },
+             expected: only([.platform: 201, .operatorPerson: 403, .financePerson: 201]), seedsStatement: true),
+        Cell(operation: "addStatementNote (unknown id)", method: .post, path: { _, _ in "/v1/platform/statements/\(UUID().uuidString.lowercased())/notes" },
+             body: { _ in #"{"kind":"debit-note","reason":"Late CDRs","lines":[{"description":"Roaming","amount":"1.5"}]}"# },
+             expected: only([.platform: 404, .operatorPerson: 403, .financePerson: 404])),
+        Cell(operation: "getPriceList", method: .get, path: { _, _ in "/v1/platform/price-list" }, body: nil, expected: only([.platform: 200, .operatorPerson: 403, .financePerson: 200])),
+        Cell(operation: "putPriceList", method: .put, path: { _, _ in "/v1/platform/price-list" },
+             body: { _ in #"{"currency":"DKK","numberMonthly":"12.50","simMonthly":null,"vatRate":"0.25"}"# }, expected: only([.platform: 200, .operatorPerson: 403, .financePerson: 200])),
     ]
 
     func testEveryOperationForEveryCaller() async throws {
@@ -386,7 +410,8 @@ final class AccessMatrixTests: XCTestCase {
             let database = try await TestCluster.shared.migratedDatabase()
             let cellFailures = try await withTestApp(database) { client -> [String] in
                 var failures: [String] = []
-                let world = try await World.build(client, database: database)
+                var world = try await World.build(client, database: database)
+                if cell.seedsStatement { world.statementA = try await world.issueStatementA(client) }
                 let staff = try await Staff.make(client)
                 // The owners act last, so a cell that changes state (revoke, terminate, log out) cannot affect another caller's cell.
                 for caller in Caller.allCases {

@@ -98,14 +98,16 @@ final class CatalogTests: XCTestCase {
                 SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE n.nspname = 'platform' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
                 """)
-            XCTAssertEqual(Set(tables), ["cdrs", "telemetry_events", "ingest_batches", "retention_runs", "retention_rule_reports", "vacuum_requests"])
+            XCTAssertEqual(Set(tables), ["cdrs", "telemetry_events", "ingest_batches", "retention_runs", "retention_rule_reports", "vacuum_requests",
+                                         "destination_prefixes", "fraud_rules", "fraud_rule_overrides", "disclosure_requests"])
             XCTAssertEqual(Set(tables).subtracting(exempt), [], "platform tables must say why they hold no tenant data")
             let executable = try await self.strings(connection, """
                 SELECT p.proname::text || ' by ' || a.grantee::regrole::text
                 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, aclexplode(p.proacl) a
                 WHERE n.nspname = 'platform' AND a.grantee::regrole::text <> 'sb_owner' ORDER BY 1
                 """)
-            XCTAssertEqual(executable, ["drop_detached_partitions by sb_retention", "number_holders by sb_platform", "retention_begin by sb_retention",
+            XCTAssertEqual(executable, ["drop_detached_partitions by sb_retention", "effective_fraud_rules by sb_platform", "evaluate_fraud by sb_platform",
+                                       "fraud_hits by sb_platform", "fraud_level by sb_platform", "fraud_window by sb_platform", "number_holders by sb_platform", "recurring_holdings by sb_platform", "retention_begin by sb_retention",
                                        "retention_finish by sb_retention", "retention_ingest_ledger by sb_retention", "retention_partitions by sb_retention",
                                        "retention_record by sb_retention"])
         }

@@ -156,6 +156,26 @@ final class FraudDetectionTests: XCTestCase {
         }
     }
 
+    /// Two batches, each below the threshold, sent at once: together they cross it, and the alert is raised.
+    func testConcurrentBatchesOfOneNumberAreJudgedTogether() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        try await withTestApp(database) { client in
+            let world = try await World.build(client, database: database)
+            let number = try await TrafficTests.number(of: world.employees["reseller"]!.id, client, token: world.resellerAKey)
+            let start = Date().addingTimeInterval(5)
+            func batch(_ offset: Int) -> [String] {
+                (0..<6).map { Self.call(from: number, to: "+88216\(offset + $0)", at: start.addingTimeInterval(Double(offset * 10 + $0 * 20)), seconds: 60, charge: "1") }
+            }
+            async let first = TrafficTests.post(client, batch(100))
+            async let second = TrafficTests.post(client, batch(200))
+            let (a, b) = try await (first, second)
+            XCTAssertEqual([a.status, b.status], [.created, .created], a.body + b.body)
+            let alerts = try await Self.alerts(client, token: world.resellerAKey)
+            XCTAssertEqual(alerts.map { $0["rule"] as? String }, ["high-cost-burst"], "6 + 6 calls cross the warning at 10")
+            XCTAssertEqual(alerts.first?["measure"] as? Int, 12)
+        }
+    }
+
     func testDryRunReplaysARuleOverPastCDRsWithoutRaisingAnything() async throws {
         let database = try await TestCluster.shared.migratedDatabase()
         try await withTestApp(database) { client in
@@ -201,6 +221,11 @@ final class FraudDetectionTests: XCTestCase {
             let tooLong = try await client.call(.post, "/v1/platform/fraud-rules/short-call-flood/dry-run", token: world.platformKey,
                                                 json: #"{"from":"2026-01-01T00:00:00Z","to":"2026-03-01T00:00:00Z"}"#)
             XCTAssertEqual(tooLong.status, .unprocessableContent, tooLong.body)
+            for (warning, critical) in [(1_000_001, 1_000_002), (Int.max, 1), (5, 4)] {
+                let outOfRange = try await client.call(.put, "/v1/platform/fraud-rules/distinct-destinations", token: world.platformKey,
+                                                       json: #"{"enabled":true,"windowMinutes":60,"warningAt":\#(warning),"criticalAt":\#(critical)}"#)
+                XCTAssertTrue([400, 422].contains(outOfRange.status.code), "\(warning)/\(critical): \(outOfRange.status) \(outOfRange.body)")
+            }
             let mismatched = try await client.call(.put, "/v1/platform/fraud-rules/distinct-destinations", token: world.platformKey,
                                                    json: #"{"enabled":true,"windowMinutes":60,"warningAt":10,"criticalAt":5}"#)
             XCTAssertEqual(mismatched.status, .unprocessableContent, mismatched.body)

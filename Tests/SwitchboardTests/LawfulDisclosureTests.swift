@@ -146,6 +146,21 @@ final class LawfulDisclosureTests: XCTestCase {
             XCTAssertEqual(trail.map(\.1), [author.id, reviewer.id, author.id, reviewer.id, author.id])
             XCTAssertEqual(Set(trail.map(\.2)), ["true"])
 
+            // Within the platform, only legal reviewers read the disclosure's steps in the trail.
+            for token in [operatorPerson.token, world.platformKey] {
+                let trailView = try await client.call(.get, "/v1/audit-events?limit=200&action=disclosure.export", token: token)
+                XCTAssertEqual(trailView.items.count, 0, trailView.body)
+            }
+            let legalView = try await client.call(.get, "/v1/audit-events?limit=200&action=disclosure.export", token: reviewer.token)
+            XCTAssertEqual(legalView.items.count, 1, legalView.body)
+            // Retained data only: no period reaching past the request, none older than the data kept.
+            for (badFrom, badTo) in [(from, Date().addingTimeInterval(3600).formatted(.iso8601)), ("2020-01-01T00:00:00Z", "2020-02-01T00:00:00Z")] {
+                let refused = try await client.call(.post, "/v1/platform/disclosures", token: author.token, json: """
+                    {"authority":"Politiet","country":"DK","caseReference":"X-3","legalBasis":"§ 804","numbers":["\(target)"],"from":"\(badFrom)","to":"\(badTo)"}
+                    """)
+                XCTAssertEqual(refused.status, .unprocessableContent, refused.body)
+            }
+
             // No tenant-facing answer changed, and no tenant role can even name the table.
             let after = try await snapshot()
             for (index, view) in tenantViews.enumerated() { XCTAssertEqual(before[index], after[index], "\(view.0) changed") }

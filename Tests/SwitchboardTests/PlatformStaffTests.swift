@@ -38,6 +38,13 @@ final class PlatformStaffTests: XCTestCase {
             let selfPromotion = try await client.call(.put, "/v1/platform/staff/\(operatorPerson.id)", token: operatorPerson.token,
                                                       json: #"{"fullName":"Olga Operator","duties":["operator","legal"],"status":"active"}"#)
             XCTAssertEqual(selfPromotion.status, .forbidden, selfPromotion.body)
+            // Nor mint a platform key (which holds duties the person may lack, and outlives them), nor revoke one.
+            let minted = try await client.call(.post, "/v1/api-keys", token: operatorPerson.token, json: #"{"name":"my own key"}"#)
+            XCTAssertEqual(minted.status, .forbidden, minted.body)
+            let keys = try await client.call(.get, "/v1/api-keys", token: world.platformKey)
+            let keyID = try XCTUnwrap(keys.items.first?["id"] as? String)
+            let revoked = try await client.call(.delete, "/v1/api-keys/\(keyID)", token: operatorPerson.token)
+            XCTAssertEqual(revoked.status, .forbidden, revoked.body)
 
             // The trail names the person who created the reseller, not a key.
             let trail = try await database.withAdmin { connection in

@@ -181,6 +181,15 @@ enum OperationAccess: Sendable, Equatable {
         "DELETE /v1/webhooks/{webhookId}": .reseller,
         "GET /v1/webhooks/{webhookId}/deliveries": .reseller,
         "POST /v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver": .reseller,
+
+        // Settlement: the platform issues and corrects; a reseller reads its own statements (managers none).
+        // The platform's side is finance's (its people with that duty, and its keys).
+        "POST /v1/platform/statements": .finance,
+        "POST /v1/platform/statements/{statementId}/notes": .finance,
+        "GET /v1/statements": .roles([.platform, .reseller], duties: [.finance]),
+        "GET /v1/statements/{statementId}": .roles([.platform, .reseller], duties: [.finance]),
+        "GET /v1/platform/price-list": .finance,
+        "PUT /v1/platform/price-list": .finance,
     ]
 
     static func key(_ method: HTTPRequest.Method, _ pathTemplate: String) -> String {

@@ -13,9 +13,11 @@ extension APIService {
         }
         let target = try input.query.targetId.map { try RequestValues.id($0, field: "targetId") }
         let cursor = try input.query.cursor.map(Self.auditCursor)
-        let filter = AuditEventRepository.Filter(from: input.query.from, to: input.query.to, action: action, targetID: target)
-        let page = try await transaction { _, connection in
-            try await AuditEventRepository(connection, logger: logger).list(filter, after: cursor, limit: limit)
+        var filter = AuditEventRepository.Filter(from: input.query.from, to: input.query.to, action: action, targetID: target)
+        let page = try await transaction { principal, connection in
+            // Lawful disclosure is confidential even within the platform: only its legal reviewers read its steps.
+            if principal.role == .platform, !principal.duties.contains(.legal) { filter.hiddenActionPrefix = "disclosure." }
+            return try await AuditEventRepository(connection, logger: logger).list(filter, after: cursor, limit: limit)
         }
         return .ok(.init(body: .json(.init(
             items: page.items.map { event in

@@ -30,8 +30,16 @@ extension APIService {
         if !(1...100).contains(numbers.count + iccids.count + addresses.count) {
             validator.add(.init(field: "numbers", rule: "count", message: "name 1 to 100 identifiers (numbers, ICCIDs, IP addresses) in all"))
         }
-        if !(body.from < body.to) || body.to.timeIntervalSince(body.from) > 366 * 86_400 {
-            validator.add(.init(field: "to", rule: "range", message: "must be after from, at most 12 months later"))
+        // Retained data only: nothing after the request is recorded (the export is not interception),
+        // nothing older than the logging duty keeps.
+        let now = Date()
+        if !(body.from < body.to) || body.to > now {
+            validator.add(.init(field: "to", rule: "range", message: "must be after from and not after the time the request is recorded"))
+        }
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        if body.from < utc.date(byAdding: .month, value: -RetentionPeriod.trafficDataMonths, to: now)! {
+            validator.add(.init(field: "from", rule: "range", message: "must be within the \(RetentionPeriod.trafficDataMonths) months of traffic data kept"))
         }
         try validator.finish()
         let request = DisclosureRepository.NewRequest(
@@ -121,7 +129,7 @@ extension APIService {
                 throw Problem.unprocessable("The period holds more than \(DisclosureRepository.maximumRecords) records; record the request in parts.",
                                             type: "export-too-large")
             }
-            try await AuditLog.append(AuditEntry(action: "disclosure.export", targetID: id, fields: ["records:\(export.records)", "sha256:\(export.sha256)"], resellerID: nil),
+            try await AuditLog.append(AuditEntry(action: "disclosure.export", targetID: id, fields: ["records", "sha256"], resellerID: nil),
                                       by: principal, on: connection, logger: logger)
             return export
         }

@@ -20,7 +20,7 @@ extension APIService {
         let prefixClass = DestinationClassifier.PrefixClass(rawValue: body._class.rawValue)!
         try await transaction { principal, connection in
             _ = try await FraudRuleRepository(connection, logger: logger).putPrefix(prefix, class: prefixClass, description: description)
-            try await AuditLog.append(AuditEntry(action: "destination-prefix.put", targetID: nil, fields: ["prefix:" + prefix, "class"], resellerID: nil),
+            try await AuditLog.append(AuditEntry(action: "destination-prefix.put", targetID: nil, fields: ["prefix", "class", "description"], resellerID: nil),
                                       by: principal, on: connection, logger: logger)
         }
         return .ok(.init(body: .json(.init(prefix: prefix, _class: body._class, description: description))))
@@ -30,7 +30,7 @@ extension APIService {
         let prefix = try Self.prefix(input.path.prefixDigits)
         try await transaction { principal, connection in
             guard try await FraudRuleRepository(connection, logger: logger).deletePrefix(prefix) else { throw Problem.notFound("No such prefix.") }
-            try await AuditLog.append(AuditEntry(action: "destination-prefix.delete", targetID: nil, fields: ["prefix:" + prefix], resellerID: nil),
+            try await AuditLog.append(AuditEntry(action: "destination-prefix.delete", targetID: nil, fields: ["prefix"], resellerID: nil),
                                       by: principal, on: connection, logger: logger)
         }
         return .noContent(.init())
@@ -48,7 +48,7 @@ extension APIService {
         let record = try await transaction { principal, connection in
             let rules = FraudRuleRepository(connection, logger: logger)
             try await rules.setDefault(rule, to: setting)
-            try await AuditLog.append(AuditEntry(action: "fraud-rule.update", targetID: nil, fields: ["rule:" + rule.rawValue], resellerID: nil),
+            try await AuditLog.append(AuditEntry(action: "fraud-rule.update", targetID: nil, fields: [rule.rawValue], resellerID: nil),
                                       by: principal, on: connection, logger: logger)
             return try await rules.rule(rule)!
         }
@@ -65,7 +65,7 @@ extension APIService {
             let rules = FraudRuleRepository(connection, logger: logger)
             try await rules.setOverride(rule, reseller: reseller, to: setting)
             // The reseller's own trail does not show the platform's thresholds for it (a platform entry without tenant).
-            try await AuditLog.append(AuditEntry(action: "fraud-rule.override", targetID: reseller, fields: ["rule:" + rule.rawValue], resellerID: nil),
+            try await AuditLog.append(AuditEntry(action: "fraud-rule.override", targetID: reseller, fields: [rule.rawValue], resellerID: nil),
                                       by: principal, on: connection, logger: logger)
             return try await rules.rule(rule)!
         }
@@ -79,7 +79,7 @@ extension APIService {
             guard try await FraudRuleRepository(connection, logger: logger).deleteOverride(rule, reseller: reseller) else {
                 throw Problem.notFound("This reseller has no override of the rule.")
             }
-            try await AuditLog.append(AuditEntry(action: "fraud-rule.override-delete", targetID: reseller, fields: ["rule:" + rule.rawValue], resellerID: nil),
+            try await AuditLog.append(AuditEntry(action: "fraud-rule.override-delete", targetID: reseller, fields: [rule.rawValue], resellerID: nil),
                                       by: principal, on: connection, logger: logger)
         }
         return .noContent(.init())
@@ -93,13 +93,18 @@ extension APIService {
             throw Problem.validation([.init(field: "to", rule: "range", message: "must be after from, and at most 31 days later")])
         }
         let setting = try body.setting.map { try Self.setting($0, for: rule, field: "setting.") }
-        let outcome = try await transaction(kind: .long) { _, connection in
+        let outcome = try await transaction(kind: .long) { principal, connection in
             if let reseller, try await ResellerRepository(connection, logger: logger).get(reseller) == nil { throw Problem.notFound("No such reseller.") }
+            let outcome: FraudReplay.Outcome
             do {
-                return try await FraudReplay(connection, logger: logger).replay(rule, from: body.from, to: body.to, reseller: reseller, trying: setting)
+                outcome = try await FraudReplay(connection, logger: logger).replay(rule, from: body.from, to: body.to, reseller: reseller, trying: setting)
             } catch is FraudReplay.TooManyCalls {
                 throw Problem.validation([.init(field: "to", rule: "range", message: "the period holds more than \(FraudReplay.maximumCalls) calls to judge; narrow it")])
             }
+            // A replay reads traffic patterns per number: recorded like any read of CDRs.
+            try await AuditLog.append(AuditEntry(action: "fraud-rule.dry-run", targetID: reseller, fields: [rule.rawValue, "from", "to"], resellerID: nil),
+                                      by: principal, on: connection, logger: logger)
+            return outcome
         }
         return .ok(.init(body: .json(.init(
             rule: .init(rawValue: rule.rawValue)!, judgedCalls: outcome.judgedCalls,
@@ -171,7 +176,7 @@ extension APIService {
     static func prefix(_ digits: String) throws -> String {
         let prefix = "+" + digits
         guard DestinationClassifier.isValidPrefix(prefix) else {
-            throw Problem.badRequest("prefixDigits must be 1 to 14 digits.", errors: [.init(field: "prefixDigits", rule: "pattern", message: "must be 1 to 14 digits")])
+            throw Problem.badRequest("prefixDigits must be 1 to 14 digits, the first 1–9.", errors: [.init(field: "prefixDigits", rule: "pattern", message: "must be 1 to 14 digits, the first 1–9")])
         }
         return prefix
     }
@@ -191,7 +196,7 @@ extension APIService {
         let criticalCost = cost(body.criticalCost, "criticalCost")
         if !(1...1440).contains(body.windowMinutes) { violations.append(.init(field: prefix + "windowMinutes", rule: "range", message: "must be 1 to 1440")) }
         if !(1...1_000_000).contains(body.warningAt) { violations.append(.init(field: prefix + "warningAt", rule: "range", message: "must be 1 to 1000000")) }
-        if !(body.warningAt...1_000_000).contains(body.criticalAt) {
+        if body.criticalAt < body.warningAt || body.criticalAt > 1_000_000 {
             violations.append(.init(field: prefix + "criticalAt", rule: "range", message: "must be at least warningAt and at most 1000000"))
         }
         if rule == .highCostBurst {

@@ -65,6 +65,8 @@ enum QueryParameterRules {
         "listPlatformFraudAlerts": [Rule(name: "state", form: .oneOf(["open", "acknowledged", "resolved"])), Rule(name: "limit", form: .integer)],
         "listFraudAlerts": [Rule(name: "state", form: .oneOf(["open", "acknowledged", "resolved"])), Rule(name: "limit", form: .integer)],
         "listDisclosureRequests": [Rule(name: "state", form: .oneOf(["pending", "approved", "refused", "exported"])), Rule(name: "limit", form: .integer)],
+        "listStatements": [Rule(name: "limit", form: .integer)],
+        "getStatement": [Rule(name: "format", form: .oneOf(["json", "csv"]))],
     ]
 
     /// A 400 naming the first listed parameter of `operationID` that `request` is missing or

@@ -122,6 +122,7 @@ extension APIService {
     package func createApiKey(_ input: Operations.CreateApiKey.Input) async throws -> Operations.CreateApiKey.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
         let (record, secret) = try await transaction { principal, connection in
+            try Self.platformKeysAreKeysBusiness(principal)
             let name = try validatedKeyName(body.name)
             return try await issueKey(name: name, resellerID: principal.resellerID, by: principal, on: connection)
         }
@@ -169,6 +170,7 @@ extension APIService {
 
     package func revokeApiKey(_ input: Operations.RevokeApiKey.Input) async throws -> Operations.RevokeApiKey.Output {
         try await transaction { principal, connection in
+            try Self.platformKeysAreKeysBusiness(principal)
             let keyID = try RequestValues.id(input.path.keyId, field: "keyId")
             guard try await APIKeyRepository(connection, logger: logger).revoke(keyID, heldBy: APIKeyHolder(for: principal)) else {
                 throw StoreError.notFound
@@ -198,5 +200,14 @@ extension APIService {
             by: principal, on: connection, logger: logger
         )
         return (record, secret.secret)
+    }
+
+    /// The platform's own keys are made and revoked with a platform key, never by a person: a key
+    /// holds duties a person may lack and outlives their account, so a session minting one would
+    /// escape both its duties and its disabling.
+    static func platformKeysAreKeysBusiness(_ principal: Principal) throws {
+        guard principal.role != .platform || principal.kind == .apiKey else {
+            throw Problem.forbidden("The platform's API keys are managed with a platform API key; a person's session cannot create or revoke one.")
+        }
     }
 }

@@ -12,4 +12,6 @@ public enum WebhookEventType: String, Sendable, CaseIterable {
     /// Raised by the fraud rules over the reseller's own numbers (platform.evaluate_fraud writes them).
     case fraudAlertRaised = "fraud-alert.raised"
     case fraudAlertEscalated = "fraud-alert.escalated"
+    /// A settlement statement, credit note or debit note the platform issued to the reseller.
+    case statementIssued = "statement.issued"
 }

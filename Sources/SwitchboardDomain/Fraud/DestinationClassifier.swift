@@ -40,9 +40,10 @@ public struct DestinationClassifier: Sendable {
         return .international
     }
 
-    /// Checks a prefix as the platform enters it: `+` and 1–14 digits.
+    /// Checks a prefix as the platform enters it: `+`, a country code's first digit (1–9), then up to 13 digits.
     public static func isValidPrefix(_ prefix: String) -> Bool {
         let bytes = Array(prefix.utf8)
-        return (2...15).contains(bytes.count) && bytes[0] == UInt8(ascii: "+") && bytes.dropFirst().allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+        return (2...15).contains(bytes.count) && bytes[0] == UInt8(ascii: "+") && (0x31...0x39).contains(bytes[1])
+            && bytes.dropFirst().allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 }

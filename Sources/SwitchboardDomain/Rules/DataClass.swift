@@ -7,7 +7,7 @@ public enum DataClass: String, Sendable, CaseIterable, Hashable {
     case telemetry
     /// The ingest batches' Idempotency-Key ledger (the platform's).
     case ingestLedger = "ingest-ledger"
-    /// Usage totals for rebilling and, later, settlement statements.
+    /// Usage totals for rebilling, and settlement statements with their credit and debit notes.
     case bookkeeping
     /// Who did what, as ids and field names; and the retention runs' own record.
     case auditTrail = "audit-trail"

@@ -54,7 +54,7 @@ public enum RetentionPolicy {
         RetentionRule(
             name: RuleName.bookkeeping, dataClasses: [.bookkeeping], audiences: [.platform, .reseller],
             keptFor: .years(RetentionPeriod.bookkeepingYears), countedFrom: "the end of the financial year (the calendar year) the record belongs to",
-            then: "deleted", automatic: true
+            then: "deleted (usage totals; settlement statements with their lines and their credit and debit notes, which carry their statement's month)", automatic: true
         ),
         RetentionRule(
             name: RuleName.auditTrail, dataClasses: [.auditTrail], audiences: [.platform, .reseller],
@@ -141,6 +141,9 @@ public enum RetentionPolicy {
         "platform.retention_rule_reports": [.auditTrail],
         "platform.vacuum_requests": [.auditTrail],
         "sb.usage_monthly": [.bookkeeping],
+        "sb.statements": [.bookkeeping],
+        "sb.statement_lines": [.bookkeeping],
+        "sb.price_list": [.platformConfiguration],
         "sb.audit_events": [.auditTrail],
         "sb.audit_chain_heads": [.auditTrail],
         "sb.retention_run_tenants": [.auditTrail],

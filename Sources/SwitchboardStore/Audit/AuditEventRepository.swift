@@ -18,12 +18,15 @@ package struct AuditEventRepository: Sendable {
         package var to: Date?
         package var action: String?
         package var targetID: UUID?
+        /// Leaves out entries whose action starts with this (lawful disclosure, for platform staff without the legal duty).
+        package var hiddenActionPrefix: String?
 
-        package init(from: Date? = nil, to: Date? = nil, action: String? = nil, targetID: UUID? = nil) {
+        package init(from: Date? = nil, to: Date? = nil, action: String? = nil, targetID: UUID? = nil, hiddenActionPrefix: String? = nil) {
             self.from = from
             self.to = to
             self.action = action
             self.targetID = targetID
+            self.hiddenActionPrefix = hiddenActionPrefix
         }
     }
 
@@ -37,6 +40,7 @@ package struct AuditEventRepository: Sendable {
               AND (\(filter.to)::timestamptz IS NULL OR occurred_at < \(filter.to))
               AND (\(filter.action)::text IS NULL OR action = \(filter.action))
               AND (\(filter.targetID)::uuid IS NULL OR target_id = \(filter.targetID))
+              AND (\(filter.hiddenActionPrefix)::text IS NULL OR NOT starts_with(action, \(filter.hiddenActionPrefix)))
               AND (\(cursor?.chain)::text IS NULL OR (occurred_at, chain, seq) > (
                    SELECT c.occurred_at, c.chain, c.seq FROM sb.audit_events c WHERE c.chain = \(cursor?.chain) AND c.seq = \(cursor?.seq)))
             ORDER BY occurred_at, chain, seq

@@ -89,7 +89,11 @@ public struct RetentionRunner: Sendable {
                 try await connection.query("SELECT reseller_id, affected FROM sb.retention_usage_totals(\(clock), \(RetentionPeriod.bookkeepingYears)::integer, \(dryRun))", logger: logger)
             }
             usageRows = rows.values.reduce(0, +)
-            return RetentionRuleReport(perReseller: rows)
+            // Settlement statements and their notes are bookkeeping of the same age rule (counted as documents, with their lines).
+            let statements = try await perReseller(logger) { connection in
+                try await connection.query("SELECT reseller_id, affected FROM sb.retention_statements(\(clock), \(RetentionPeriod.bookkeepingYears)::integer, \(dryRun))", logger: logger)
+            }
+            return RetentionRuleReport(perReseller: rows.merging(statements, uniquingKeysWith: +))
         }
         // Rules that delete tenant rows by age, answering each touched reseller's count.
         let byAge: [(String, PostgresQuery)] = [

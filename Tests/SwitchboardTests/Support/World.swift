@@ -110,6 +110,9 @@ struct World: Sendable {
     /// A's open access request for the manager-owned employee of A1, and A's webhook subscription.
     let dataSubjectRequestA: String
     let webhookA: String
+    /// A's settlement statement for last month, when a test asked for one (``issueStatementA(_:)``):
+    /// not built by default, since issuing writes to A's trail and webhook outbox.
+    var statementA: String? = nil
 
     struct SeededEmployee: Sendable {
         let id: String
@@ -236,6 +239,16 @@ struct World: Sendable {
 }
 
 extension World {
+    /// The last completed UTC month, the newest a statement may cover.
+    static var lastMonth: String { SettlementMonth.containing(Date()).adding(months: -1).description }
+
+    /// Issues reseller A's statement for last month (no traffic: a statement of zero) and returns its id.
+    func issueStatementA(_ client: some TestClientProtocol) async throws -> String {
+        let reply = try await client.call(.post, "/v1/platform/statements", token: platformKey, json: #"{"resellerId":"\#(resellerA)","month":"\#(World.lastMonth)"}"#)
+        guard reply.status == .created else { throw TestFailure("issuing A's statement: \(reply.status.code) \(reply.body)") }
+        return try reply.string("id")
+    }
+
     /// Stores content as the telephony platform and returns its id.
     func storeContent(_ kind: String, _ bytes: String, for employee: String, _ client: some TestClientProtocol) async throws -> String {
         let reply = try await client.call(.post, "/v1/telephony/employees/\(employee)/content?kind=\(kind)", token: telephonyKey,

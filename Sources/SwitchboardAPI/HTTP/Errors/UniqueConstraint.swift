@@ -3,7 +3,7 @@ enum UniqueConstraint {
     static func field(_ constraint: String) -> String {
         switch constraint {
         case "customers_reseller_id_external_ref_key": "externalRef"
-        case "managers_email_key", "managers_reseller_email_key": "email"
+        case "managers_email_key", "managers_reseller_email_key", "platform_staff_email": "email"
         case "employees_reseller_id_customer_id_extension_key": "extension"
         case "number_assignments_active_number": "number"
         case "sim_cards_active_iccid": "iccid"
