@@ -118,12 +118,13 @@ final class AccessMatrixTests: XCTestCase {
         Cell(operation: "recoverResellerApiKey (never onboarded)", method: .post, path: { w, _ in let world = w; return "/v1/resellers/\(world.resellerWithoutKey)/api-keys/recovery" }, body: { _ in #"{"name":"k"}"# },
              expected: only([.platform: 409])),
         Cell(operation: "createApiKey", method: .post, path: { _, _ in "/v1/api-keys" }, body: { _ in #"{"name":"k"}"# },
-             expected: only([.platform: 201, .resellerA: 201, .resellerB: 201])),
+             // The platform's own keys are its keys' business: a person's session never mints one.
+             expected: only([.platform: 201, .resellerA: 201, .resellerB: 201, .operatorPerson: 403])),
         Cell(operation: "listApiKeys", method: .get, path: { _, _ in "/v1/api-keys" }, body: nil,
              expected: only([.platform: 200, .resellerA: 200, .resellerB: 200])),
         // A's key is foreign to the platform's own key list and to B: 404.
         Cell(operation: "revokeApiKey", method: .delete, path: { w, _ in let world = w; return "/v1/api-keys/\(world.resellerASpareKeyID)" }, body: nil,
-             expected: only([.platform: 404, .resellerB: 404, .resellerA: 204])),
+             expected: only([.platform: 404, .resellerB: 404, .resellerA: 204, .operatorPerson: 403])),
         Cell(operation: "getBrand", method: .get, path: { _, _ in "/v1/brand" }, body: nil,
              expected: only([.resellerA: 200, .resellerB: 200])),
         Cell(operation: "putBrand", method: .put, path: { _, _ in "/v1/brand" },
