@@ -124,10 +124,14 @@ package struct APIService: APIProtocol {
 
     package func createSession(_ input: Operations.CreateSession.Input) async throws -> Operations.CreateSession.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        let request = RequestInfo.current
-        let source = ClientAddress.resolve(peer: request.peerAddress, forwardedFor: request.forwardedFor, trustedProxies: authenticator.trustedProxies)
-        let session = try await authenticator.login(email: body.email, password: body.password, source: source, logger: logger)
+        let session = try await authenticator.login(email: body.email, password: body.password, source: signInSource, logger: logger)
         return .created(.init(body: .json(.init(token: session.token, expiresAt: session.expiresAt))))
+    }
+
+    /// The client address a sign-in is counted against (``ClientAddress``: the peer, or a trusted proxy's `X-Forwarded-For`).
+    var signInSource: String {
+        let request = RequestInfo.current
+        return ClientAddress.resolve(peer: request.peerAddress, forwardedFor: request.forwardedFor, trustedProxies: authenticator.trustedProxies)
     }
 
     package func deleteCurrentSession(_ input: Operations.DeleteCurrentSession.Input) async throws -> Operations.DeleteCurrentSession.Output {

@@ -8,9 +8,7 @@ import SwitchboardStore
 extension APIService {
     package func createPlatformSession(_ input: Operations.CreatePlatformSession.Input) async throws -> Operations.CreatePlatformSession.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Expected a JSON body.") }
-        let request = RequestInfo.current
-        let source = ClientAddress.resolve(peer: request.peerAddress, forwardedFor: request.forwardedFor, trustedProxies: authenticator.trustedProxies)
-        let session = try await authenticator.staffLogin(email: body.email, password: body.password, source: source, logger: logger)
+        let session = try await authenticator.staffLogin(email: body.email, password: body.password, source: signInSource, logger: logger)
         return .created(.init(body: .json(.init(token: session.token, expiresAt: session.expiresAt))))
     }
 
