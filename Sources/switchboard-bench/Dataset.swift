@@ -23,12 +23,12 @@ enum Dataset {
         let anonymiseTargets: [String]
         let resellers: Int
 
-        /// The transaction-local settings exactly as ScopedDatabase sets them.
+        /// The transaction-local settings exactly as ScopedDatabase sets them (`sb_enter_scope`,
+        /// migration 0019); without a role the session's own (the superuser's) is kept.
         func settings(role: String?, reseller: String) -> String {
-            let roleSetting = role.map { "set_config('role', '\($0)', true), " } ?? ""
+            let timeout = EnterScope(ScopeSettings(.readiness), statementTimeout: DatabaseDeadlines().limit(.request)).statementTimeoutMilliseconds
             return """
-                SELECT \(roleSetting)set_config('sb.principal_id', '\(keyID)', true), set_config('sb.reseller_id', \(reseller), true), \
-                set_config('sb.customer_id', '', true), set_config('sb.credential_hash', '', true), set_config('sb.login_email', '', true);
+                SELECT public.sb_enter_scope(\(role.map { "'\($0)'" } ?? "current_user"), '\(keyID)', \(reseller), '', '', '', '\(timeout)');
                 """
         }
 

@@ -2,29 +2,22 @@ import Foundation
 import PostgresNIO
 
 /// The one statement that writes a transaction's role and settings (``ScopeSettings``), used by
-/// ``ScopedDatabase`` for every scope. Everything is set with `set_config(…, true)`, which is
-/// transaction-local: when the transaction ends, the pooled connection is back to the bare login
-/// role that can read nothing. `statement_timeout` rides along, so bounding every statement costs
-/// no round trip. How the settings reach the database is decided here alone (a Citus cluster
-/// needs `SET LOCAL` with `citus.propagate_set_commands = 'local'` instead: a change to this file).
+/// ``ScopedDatabase`` for every scope. `sb_enter_scope` (migration 0019) sets each with `SET LOCAL`,
+/// which is transaction-local: when the transaction ends, the pooled connection is back to the
+/// bare login role that can read nothing. `SET LOCAL`, unlike `set_config`, is also forwarded by
+/// Citus to every worker the transaction touches, so the same statement serves plain PostgreSQL
+/// and a Citus coordinator. `statement_timeout` rides along, so bounding every statement costs no
+/// round trip.
 ///
 /// Prepared once per connection: every transaction runs it, and it never needs a new plan.
 package struct EnterScope: PostgresPreparedStatement {
-    package static let sql = """
-        SELECT set_config('role', $1, true),
-               set_config('sb.principal_id', $2, true),
-               set_config('sb.reseller_id', $3, true),
-               set_config('sb.customer_id', $4, true),
-               set_config('sb.credential_hash', $5, true),
-               set_config('sb.login_email', $6, true),
-               set_config('statement_timeout', $7, true)
-        """
+    package static let sql = "SELECT public.sb_enter_scope($1, $2, $3, $4, $5, $6, $7)"
     package static let bindingDataTypes: [PostgresDataType] = Array(repeating: .text, count: 7)
     package typealias Row = Void
 
     let settings: ScopeSettings
     /// Whole milliseconds, PostgreSQL's unit for a bare number.
-    let statementTimeoutMilliseconds: String
+    package let statementTimeoutMilliseconds: String
 
     package init(_ settings: ScopeSettings, statementTimeout: Duration) {
         self.settings = settings
