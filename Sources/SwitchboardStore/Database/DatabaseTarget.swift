@@ -11,8 +11,13 @@ public struct DatabaseTarget: Sendable, Equatable {
         case unixSocket(path: String)
     }
 
-    public enum TLSMode: String, Sendable {
-        case disable, prefer, require
+    /// libpq's `sslmode`, with libpq's meaning: only `verify-ca` and `verify-full` check the
+    /// server's certificate (a Citus cluster's nodes use self-signed ones, which `prefer` and
+    /// `require` accept). `allow` behaves as `prefer`: PostgresNIO asks for TLS first.
+    public enum TLSMode: String, Sendable, CaseIterable {
+        case disable, allow, prefer, require
+        case verifyCA = "verify-ca"
+        case verifyFull = "verify-full"
     }
 
     public var endpoint: Endpoint
@@ -20,19 +25,23 @@ public struct DatabaseTarget: Sendable, Equatable {
     public var adminUser: String
     public var adminPassword: String?
     public var tls: TLSMode
+    /// `sslrootcert`: the certificate authorities to verify the server against (PEM file);
+    /// nil means the system's. As in libpq, `require` with a root certificate verifies the chain.
+    public var rootCertificatePath: String?
 
     /// The login role the server's pool uses: it owns nothing and switches role per request.
     public static let applicationRole = "sb_app"
 
-    public init(endpoint: Endpoint, database: String, adminUser: String, adminPassword: String?, tls: TLSMode = .disable) {
+    public init(endpoint: Endpoint, database: String, adminUser: String, adminPassword: String?, tls: TLSMode = .disable, rootCertificatePath: String? = nil) {
         self.endpoint = endpoint
         self.database = database
         self.adminUser = adminUser
         self.adminPassword = adminPassword
         self.tls = tls
+        self.rootCertificatePath = rootCertificatePath
     }
 
-    /// Parses `postgres://user:password@host:port/database?sslmode=require`.
+    /// Parses `postgres://user:password@host:port/database?sslmode=require&sslrootcert=/ca.pem`.
     /// A `host=/dir` query item selects a Unix socket directory, as libpq does.
     public init(url: String) throws {
         guard let components = URLComponents(string: url),
@@ -60,20 +69,43 @@ public struct DatabaseTarget: Sendable, Equatable {
         database = path
         adminUser = user
         adminPassword = components.password
-        switch query["sslmode"] ?? "prefer" {
-        case "disable": tls = .disable
-        case "allow", "prefer": tls = .prefer
-        case "require", "verify-ca", "verify-full": tls = .require
-        case let other: throw DatabaseTargetError.invalidURL("unsupported sslmode '\(other)' (use disable, prefer or require)")
+        let mode = query["sslmode"] ?? TLSMode.prefer.rawValue
+        guard let tls = TLSMode(rawValue: mode) else {
+            throw DatabaseTargetError.invalidURL(
+                "unsupported sslmode '\(mode)' (use \(TLSMode.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        self.tls = tls
+        rootCertificatePath = query["sslrootcert"].flatMap { $0.isEmpty || $0 == "system" ? nil : $0 }
+        if let path = rootCertificatePath, !FileManager.default.isReadableFile(atPath: path) {
+            throw DatabaseTargetError.invalidURL("sslrootcert '\(path)' is not a readable file")
         }
     }
 
-    private func tlsSetting() throws -> PostgresClient.Configuration.TLS {
+    /// What NIOSSL is told for `tls`; nil when the connection stays unencrypted.
+    func tlsConfiguration() -> TLSConfiguration? {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let path = rootCertificatePath { configuration.trustRoots = .file(path) }
         switch tls {
-        case .disable: return .disable
-        case .prefer: return .prefer(.clientDefault)
-        case .require: return .require(.clientDefault)
+        case .disable:
+            return nil
+        case .allow, .prefer:
+            configuration.certificateVerification = .none
+        case .require:
+            configuration.certificateVerification = rootCertificatePath == nil ? .none : .noHostnameVerification
+        case .verifyCA:
+            configuration.certificateVerification = .noHostnameVerification
+        case .verifyFull:
+            configuration.certificateVerification = .fullVerification
         }
+        return configuration
+    }
+
+    /// Whether a server that refuses TLS is still acceptable (libpq's `allow` and `prefer`).
+    var acceptsPlaintext: Bool { [.allow, .prefer].contains(tls) }
+
+    private func tlsSetting() throws -> PostgresClient.Configuration.TLS {
+        guard let configuration = tlsConfiguration() else { return .disable }
+        return acceptsPlaintext ? .prefer(configuration) : .require(configuration)
     }
 
     /// Every connection resolves unqualified names in the application schema first.
@@ -97,10 +129,11 @@ public struct DatabaseTarget: Sendable, Equatable {
         switch endpoint {
         case .tcp(let host, let port):
             let tls: PostgresConnection.Configuration.TLS
-            switch self.tls {
-            case .disable: tls = .disable
-            case .prefer: tls = .prefer(try NIOSSLContext(configuration: .clientDefault))
-            case .require: tls = .require(try NIOSSLContext(configuration: .clientDefault))
+            if let configuration = tlsConfiguration() {
+                let context = try NIOSSLContext(configuration: configuration)
+                tls = acceptsPlaintext ? .prefer(context) : .require(context)
+            } else {
+                tls = .disable
             }
             configuration = .init(host: host, port: port, username: user, password: password, database: database, tls: tls)
         case .unixSocket(let path):
