@@ -3,9 +3,9 @@ import Logging
 import ServiceLifecycle
 import SwitchboardStore
 
-/// The server's retention schedule: runs at start and then every `interval` until shutdown.
-/// Every replica runs it; the database's advisory lock lets only one act at a time, and the
-/// others log that they skipped.
+/// The server's retention schedule: ticks at start and then every `interval` until shutdown.
+/// Every replica ticks; the rules run once per interval across all of them (the database's
+/// advisory lock and the record of the last scheduled run decide), and the others log that they skipped.
 public struct RetentionJob: Service {
     let runner: RetentionRunner
     let interval: Duration
@@ -57,13 +57,17 @@ public struct RetentionJob: Service {
     func runRetention() async {
         let started = ContinuousClock.now
         do {
-            guard let run = try await runner.run(clock: Date(), dryRun: false, trigger: .job, logger: logger) else {
+            switch try await runner.runIfDue(every: interval, clock: Date(), logger: logger) {
+            case .notLeader:
                 logger.info("retention: another replica holds the retention lock; skipped")
                 observer?.retentionRan(.skippedNotLeader, elapsed: .now - started)
-                return
+            case .notDue:
+                logger.info("retention: a replica ran it within the interval; skipped")
+                observer?.retentionRan(.skippedNotDue, elapsed: .now - started)
+            case .ran(let run):
+                logger.notice("retention run", metadata: RetentionReport.metadata(run))
+                observer?.retentionRan(.ok, elapsed: .now - started)
             }
-            logger.notice("retention run", metadata: RetentionReport.metadata(run))
-            observer?.retentionRan(.ok, elapsed: .now - started)
         } catch is CancellationError {
             return
         } catch {

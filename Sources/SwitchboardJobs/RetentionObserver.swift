@@ -13,4 +13,6 @@ public enum RetentionOutcome: String, Sendable, CaseIterable {
     case failed
     /// Another replica holds the retention lock: nothing to do here.
     case skippedNotLeader = "skipped-not-leader"
+    /// A replica ran it within the interval: the rules run once per interval across replicas.
+    case skippedNotDue = "skipped-not-due"
 }

@@ -164,8 +164,8 @@ extension ServerMetrics: DatabasePoolObserver {
 extension ServerMetrics: RetentionObserver {
     package func retentionRan(_ outcome: RetentionOutcome, elapsed: Duration) {
         retentionRuns[outcome]?.increment()
-        // A skipped run only asked for the lock: its duration says nothing about retention.
-        if outcome != .skippedNotLeader {
+        // A skipped run only asked for the lock or the last run: its duration says nothing about retention.
+        if outcome != .skippedNotLeader && outcome != .skippedNotDue {
             retentionLastDuration.set(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         }
     }

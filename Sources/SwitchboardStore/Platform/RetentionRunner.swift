@@ -44,6 +44,30 @@ public struct RetentionRunner: Sendable {
         }
     }
 
+    /// What a scheduled tick did.
+    public enum ScheduledOutcome: Sendable {
+        case ran(RetentionRun)
+        /// Another replica holds the lock.
+        case notLeader
+        /// A scheduled run (by any replica) started within the interval.
+        case notDue
+    }
+
+    /// The scheduled run: once per `interval` across every replica sharing the database. Under the
+    /// lock it runs only when no scheduled run started within the interval by the database's clock.
+    public func runIfDue(every interval: Duration, clock: Date, logger: Logger) async throws -> ScheduledOutcome {
+        let outcome = try await database.whileHolding(lock: Self.lockName, logger: logger) { () -> ScheduledOutcome in
+            let seconds = max(1, interval.components.seconds)
+            let due = try await retention(logger) { connection in
+                try await connection.query("SELECT platform.retention_job_due(make_interval(secs => \(seconds)::double precision))", logger: logger)
+                    .collect().first?.decode(Bool.self) ?? false
+            }
+            guard due else { return .notDue }
+            return .ran(try await runHoldingLock(clock: clock, dryRun: false, trigger: .job, logger: logger))
+        }
+        return outcome ?? .notLeader
+    }
+
     private func runHoldingLock(clock: Date, dryRun: Bool, trigger: Trigger, logger: Logger) async throws -> RetentionRun {
         let started = ContinuousClock.now
         let runID = try await retention(logger) { connection in
