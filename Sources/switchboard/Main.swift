@@ -15,7 +15,7 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Multi-tenant, white-label telecom backend.",
-        subcommands: [Serve.self, Migrate.self, Audit.self, Retention.self, Keys.self, ReceiptCommand.self]
+        subcommands: [Serve.self, Migrate.self, Health.self, Audit.self, Retention.self, Keys.self, ReceiptCommand.self]
     )
 
     static func main() async {
