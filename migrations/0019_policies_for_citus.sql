@@ -12,55 +12,67 @@ SET LOCAL ROLE sb_owner;
 
 -- ---------------------------------------------------------------- owner-rights checks for policies
 -- Each answers one yes/no question about the presented login or the scope's company and reveals
--- nothing else; they run as sb_owner, which the tables' owner policies let read.
+-- nothing else; they run as sb_owner, which the tables' owner policies let read. Every function a
+-- policy calls that reads a table is PL/pgSQL: Citus creates a policy's functions on the workers
+-- before the tables they read, and only PL/pgSQL bodies are not checked at creation.
 CREATE FUNCTION sb.login_names_manager(reseller uuid, customer uuid, manager uuid) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, sb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, sb
     AS $$
-        SELECT EXISTS (SELECT 1 FROM sb.managers m
-                       WHERE m.email = sb.setting_text('sb.login_email')
-                         AND m.reseller_id = reseller AND m.customer_id = customer AND m.id = manager)
+        BEGIN
+            RETURN EXISTS (SELECT 1 FROM sb.managers m
+                              WHERE m.email = sb.setting_text('sb.login_email')
+                                AND m.reseller_id = reseller AND m.customer_id = customer AND m.id = manager);
+        END
     $$;
 
 CREATE FUNCTION sb.login_names_staff(staff uuid) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, sb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, sb
     AS $$
-        SELECT EXISTS (SELECT 1 FROM sb.platform_staff s
-                       WHERE s.email = sb.setting_text('sb.login_email') AND s.id = staff)
+        BEGIN
+            RETURN EXISTS (SELECT 1 FROM sb.platform_staff s
+                              WHERE s.email = sb.setting_text('sb.login_email') AND s.id = staff);
+        END
     $$;
 
 -- The reseller behind the presented key, session or login e-mail.
 CREATE FUNCTION sb.credential_names_reseller(reseller uuid) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, sb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, sb
     AS $$
-        SELECT EXISTS (SELECT 1 FROM sb.reseller_api_keys k
-                       WHERE k.secret_hash = sb.setting_hash('sb.credential_hash') AND k.reseller_id = reseller)
-            OR EXISTS (SELECT 1 FROM sb.sessions s
-                       WHERE s.token_hash = sb.setting_hash('sb.credential_hash') AND s.reseller_id = reseller)
-            OR EXISTS (SELECT 1 FROM sb.managers m
-                       WHERE m.email = sb.setting_text('sb.login_email') AND m.reseller_id = reseller)
+        BEGIN
+            RETURN EXISTS (SELECT 1 FROM sb.reseller_api_keys k
+                              WHERE k.secret_hash = sb.setting_hash('sb.credential_hash') AND k.reseller_id = reseller)
+                   OR EXISTS (SELECT 1 FROM sb.sessions s
+                              WHERE s.token_hash = sb.setting_hash('sb.credential_hash') AND s.reseller_id = reseller)
+                   OR EXISTS (SELECT 1 FROM sb.managers m
+                              WHERE m.email = sb.setting_text('sb.login_email') AND m.reseller_id = reseller);
+        END
     $$;
 
 -- The customer behind the presented session or login e-mail.
 CREATE FUNCTION sb.credential_names_customer(reseller uuid, customer uuid) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, sb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, sb
     AS $$
-        SELECT EXISTS (SELECT 1 FROM sb.sessions s
-                       WHERE s.token_hash = sb.setting_hash('sb.credential_hash')
-                         AND s.reseller_id = reseller AND s.customer_id = customer)
-            OR EXISTS (SELECT 1 FROM sb.managers m
-                       WHERE m.email = sb.setting_text('sb.login_email')
-                         AND m.reseller_id = reseller AND m.customer_id = customer)
+        BEGIN
+            RETURN EXISTS (SELECT 1 FROM sb.sessions s
+                              WHERE s.token_hash = sb.setting_hash('sb.credential_hash')
+                                AND s.reseller_id = reseller AND s.customer_id = customer)
+                   OR EXISTS (SELECT 1 FROM sb.managers m
+                              WHERE m.email = sb.setting_text('sb.login_email')
+                                AND m.reseller_id = reseller AND m.customer_id = customer);
+        END
     $$;
 
 -- A data-subject request of the manager's own company (what sb_customer's policy on the requests
 -- lets it see).
 CREATE FUNCTION sb.request_of_scope_company(request uuid) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, sb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, sb
     AS $$
-        SELECT EXISTS (SELECT 1 FROM sb.data_subject_requests r
-                       WHERE r.id = request
-                         AND r.reseller_id = sb.setting_uuid('sb.reseller_id')
-                         AND r.customer_id = sb.setting_uuid('sb.customer_id'))
+        BEGIN
+            RETURN EXISTS (SELECT 1 FROM sb.data_subject_requests r
+                              WHERE r.id = request
+                                AND r.reseller_id = sb.setting_uuid('sb.reseller_id')
+                                AND r.customer_id = sb.setting_uuid('sb.customer_id'));
+        END
     $$;
 
 REVOKE ALL ON FUNCTION sb.login_names_manager(uuid, uuid, uuid), sb.login_names_staff(uuid),
@@ -69,6 +81,31 @@ REVOKE ALL ON FUNCTION sb.login_names_manager(uuid, uuid, uuid), sb.login_names_
 GRANT EXECUTE ON FUNCTION sb.login_names_manager(uuid, uuid, uuid), sb.login_names_staff(uuid),
     sb.credential_names_reseller(uuid), sb.credential_names_customer(uuid, uuid) TO sb_authenticator;
 GRANT EXECUTE ON FUNCTION sb.request_of_scope_company(uuid) TO sb_customer;
+
+-- The older functions policies call that read a table: the same questions, in PL/pgSQL.
+CREATE OR REPLACE FUNCTION sb.request_reseller_accepted_dpa() RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, sb
+    AS $$
+        BEGIN
+            RETURN EXISTS (SELECT 1 FROM sb.dpa_acceptances
+                           WHERE reseller_id = sb.setting_uuid('sb.reseller_id') AND version = sb.current_dpa_version());
+        END
+    $$;
+CREATE OR REPLACE FUNCTION sb.dpa_accepted(reseller uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    AS $$
+        BEGIN
+            RETURN EXISTS (SELECT 1 FROM sb.dpa_acceptances
+                           WHERE reseller_id = reseller AND version = sb.current_dpa_version());
+        END
+    $$;
+CREATE OR REPLACE FUNCTION sb.reseller_has_active_key(reseller uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, sb
+    AS $$
+        BEGIN
+            RETURN EXISTS (SELECT 1 FROM sb.reseller_api_keys WHERE reseller_id = reseller AND revoked_at IS NULL);
+        END
+    $$;
 
 -- ---------------------------------------------------------------- the eight policies with a subquery
 DROP POLICY authenticator_opens_for_checked_login ON sb.sessions;
@@ -149,6 +186,9 @@ CREATE FUNCTION public.sb_enter_scope(role_name text, principal_id text, reselle
     RETURNS void LANGUAGE plpgsql
     AS $$
     BEGIN
+        -- The role first, before forwarding starts: Citus connects to the workers as the current
+        -- role already, and an owner-rights function (running as sb_owner) could not switch to it there.
+        EXECUTE format('SET LOCAL ROLE %I', role_name);
         SET LOCAL citus.propagate_set_commands = 'local';
         EXECUTE format('SET LOCAL sb.principal_id = %L', principal_id);
         EXECUTE format('SET LOCAL sb.reseller_id = %L', reseller_id);
@@ -156,7 +196,6 @@ CREATE FUNCTION public.sb_enter_scope(role_name text, principal_id text, reselle
         EXECUTE format('SET LOCAL sb.credential_hash = %L', credential_hash);
         EXECUTE format('SET LOCAL sb.login_email = %L', login_email);
         EXECUTE format('SET LOCAL statement_timeout = %L', statement_timeout_ms);
-        EXECUTE format('SET LOCAL ROLE %I', role_name);
     END
     $$;
 REVOKE ALL ON FUNCTION public.sb_enter_scope(text, text, text, text, text, text, text) FROM PUBLIC;

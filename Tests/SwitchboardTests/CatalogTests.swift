@@ -108,13 +108,15 @@ final class CatalogTests: XCTestCase {
                 """)
             XCTAssertEqual(executable, ["drop_detached_partitions by sb_retention", "effective_fraud_rules by sb_platform", "evaluate_fraud by sb_platform",
                                        "fraud_hits by sb_platform", "fraud_level by sb_platform", "fraud_window by sb_platform", "number_holders by sb_platform", "recurring_holdings by sb_platform", "retention_begin by sb_retention",
-                                       "retention_finish by sb_retention", "retention_ingest_ledger by sb_retention", "retention_partitions by sb_retention",
+                                       "retention_finish by sb_retention", "retention_ingest_ledger by sb_retention", "retention_job_due by sb_retention", "retention_partitions by sb_retention",
                                        "retention_record by sb_retention"])
         }
     }
 
-    /// Policies read their settings through `(SELECT …)`, so the planner evaluates them once per query.
-    func testPoliciesEvaluateSettingsOncePerQuery() async throws {
+    /// Policies call the setting functions plainly (a subquery cannot be distributed on Citus), and
+    /// those functions stay inlinable: plain SQL, stable, no SECURITY DEFINER, no SET clause. Inlined
+    /// to `current_setting`, the tenant filter becomes an index condition computed once per scan.
+    func testPoliciesCallInlinableSettingFunctions() async throws {
         let database = try await TestCluster.shared.migratedDatabase()
         try await database.withAdmin { connection in
             let policies = try await connection.query(
@@ -124,14 +126,26 @@ final class CatalogTests: XCTestCase {
             XCTAssertGreaterThan(policies.count, 10)
             for row in policies {
                 let (name, expression) = try row.decode((String, String).self)
-                let reads = expression.components(separatedBy: "sb.setting_").count - 1
-                let wrapped = expression.components(separatedBy: "( SELECT sb.setting_").count - 1
-                XCTAssertEqual(reads, wrapped, "\(name) reads a setting outside a (SELECT …): \(expression)")
+                XCTAssertFalse(expression.contains("( SELECT"), "\(name) holds a subquery: \(expression)")
+            }
+            let functions = try await connection.query("""
+                SELECT p.proname::text, l.lanname::text, p.provolatile::text, p.prosecdef, p.proconfig IS NULL
+                FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+                WHERE p.pronamespace = 'sb'::regnamespace AND p.proname IN ('setting_uuid', 'setting_text', 'setting_hash')
+                """, logger: TestCluster.logger).collect()
+            XCTAssertEqual(functions.count, 3)
+            for row in functions {
+                let (name, language, volatility, definer, noSettings) = try row.decode((String, String, String, Bool, Bool).self)
+                XCTAssertEqual(language, "sql", name)
+                XCTAssertEqual(volatility, "s", name)
+                XCTAssertFalse(definer, name)
+                XCTAssertTrue(noSettings, name)
             }
         }
     }
 
-    /// The customer list under RLS uses the (reseller_id, id) key with the policy's setting as an InitPlan.
+    /// The customer list under RLS uses the (reseller_id, id) key, the policy's setting inlined into
+    /// the index condition.
     func testCustomerListUnderRowLevelSecurityIsAnIndexScan() async throws {
         let database = try await TestCluster.shared.migratedDatabase()
         let reseller = UUID()
@@ -153,8 +167,8 @@ final class CatalogTests: XCTestCase {
         let text = plan.joined(separator: "\n")
         print("EXPLAIN customer list under RLS (20,000 customers, 200 resellers):\n\(text)")
         XCTAssertTrue(text.contains("Index Scan using customers_pkey") || text.contains("Index Only Scan using customers_pkey"), text)
-        XCTAssertTrue(text.contains("InitPlan"), "the policy's setting is computed once: \(text)")
-        XCTAssertTrue(text.contains("Index Cond: (reseller_id = $0)"), text)
+        XCTAssertTrue(text.contains("Index Cond: (reseller_id = (NULLIF(current_setting('sb.reseller_id'::text, true)"),
+                      "the setting function is inlined into the index condition: \(text)")
         XCTAssertFalse(text.contains("Seq Scan"), text)
     }
 }

@@ -9,11 +9,11 @@ import PostgresNIO
 /// and a Citus coordinator. `statement_timeout` rides along, so bounding every statement costs no
 /// round trip.
 ///
-/// Prepared once per connection: every transaction runs it, and it never needs a new plan.
-package struct EnterScope: PostgresPreparedStatement {
+/// Sent unprepared (parsed each time, in the same round trip): PostgresNIO keeps a prepared
+/// statement's failure for the connection's whole life, so a connection that tried before the
+/// function was migrated (a replica waiting on `/ready`) would never recover.
+package struct EnterScope {
     package static let sql = "SELECT public.sb_enter_scope($1, $2, $3, $4, $5, $6, $7)"
-    package static let bindingDataTypes: [PostgresDataType] = Array(repeating: .text, count: 7)
-    package typealias Row = Void
 
     let settings: ScopeSettings
     /// Whole milliseconds, PostgreSQL's unit for a bare number.
@@ -25,15 +25,13 @@ package struct EnterScope: PostgresPreparedStatement {
         self.statementTimeoutMilliseconds = String(max(1, milliseconds))
     }
 
-    package func makeBindings() throws -> PostgresBindings {
+    package var query: PostgresQuery {
         var bindings = PostgresBindings(capacity: 7)
         for value in [settings.role, settings.principalID, settings.resellerID, settings.customerID, settings.credentialHash, settings.loginEmail, statementTimeoutMilliseconds] {
             bindings.append(value)
         }
-        return bindings
+        return PostgresQuery(unsafeSQL: Self.sql, binds: bindings)
     }
-
-    package func decodeRow(_ row: PostgresRow) throws {}
 
     /// The same statement with its values written in as literals, for tools that replay what the
     /// server runs (the benchmark's pgbench scripts). The values are role names, ids and numbers.

@@ -147,7 +147,7 @@ public struct ScopedDatabase: Sendable {
 
     /// The one place a transaction's role and settings are written (``EnterScope``).
     private static func enter(_ scope: DatabaseScope, statementTimeout: Duration, on connection: PostgresConnection, logger: Logger) async throws {
-        for try await _ in try await connection.execute(EnterScope(ScopeSettings(scope), statementTimeout: statementTimeout), logger: logger) {}
+        try await connection.query(EnterScope(ScopeSettings(scope), statementTimeout: statementTimeout).query, logger: logger)
     }
 
     /// Callers handle what their own code threw; the wrapper only says where it happened.
