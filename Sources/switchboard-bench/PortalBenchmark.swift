@@ -19,6 +19,7 @@ enum PortalBenchmark {
             let manager = UUID()
             for statement in [
                 "INSERT INTO sb.brands (reseller_id, display_name, primary_color, accent_color, default_language) VALUES ('\(reseller)', 'Bench Telecom', '#0b5fff', '#ffcc00', 'da')",
+                "INSERT INTO sb.hostname_registry (hostname, reseller_id) VALUES ('\(host)', '\(reseller)')",
                 "INSERT INTO sb.brand_hostnames (reseller_id, hostname, verification_token, verified_at, verified_by, verified_how) VALUES ('\(reseller)', '\(host)', repeat('b', 43), now(), gen_random_uuid(), 'platform')",
                 "INSERT INTO sb.managers (reseller_id, customer_id, id, email, full_name, password_hash) VALUES ('\(reseller)', '\(customer)', '\(manager)', 'bench@portal.test', 'Bench Manager', 'x')",
                 """

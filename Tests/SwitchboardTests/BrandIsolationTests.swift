@@ -40,12 +40,34 @@ final class BrandIsolationTests: XCTestCase {
             role: "sb_reseller", settings: tenants.resellerSettingsA
         )
         XCTAssertEqual(insertedVerified.sqlState, "42501", "a reseller cannot insert a hostname as verified")
-        // A hostname is one reseller's, platform-wide.
+        // A hostname is one reseller's, platform-wide: the registry holds it (migration 0021), and a
+        // brand hostname must match its registry entry.
         let duplicate = try await raw.execute(
             "INSERT INTO sb.brand_hostnames (reseller_id, hostname, verification_token) VALUES ('\(tenants.a)', 'portal.b.test', repeat('x', 43))",
             role: "sb_reseller", settings: tenants.resellerSettingsA
         )
-        XCTAssertEqual(duplicate.sqlState, "23505")
+        XCTAssertEqual(duplicate.sqlState, "23503", "the registry names B for that hostname")
+        let claimed = try await raw.execute(
+            "INSERT INTO sb.hostname_registry (hostname, reseller_id) VALUES ('portal.b.test', '\(tenants.a)')",
+            role: "sb_reseller", settings: tenants.resellerSettingsA
+        )
+        XCTAssertEqual(claimed.sqlState, "23505")
+        let claimedForB = try await raw.execute(
+            "INSERT INTO sb.hostname_registry (hostname, reseller_id) VALUES ('fresh.b.test', '\(tenants.b)')",
+            role: "sb_reseller", settings: tenants.resellerSettingsA
+        )
+        XCTAssertEqual(claimedForB.sqlState, "42501", "A cannot claim a hostname in B's name")
+        let seen = try await raw.values("SELECT hostname FROM sb.hostname_registry ORDER BY hostname", role: "sb_reseller", settings: tenants.resellerSettingsA)
+        XCTAssertEqual(seen, ["portal.a.test"], "A sees only its own claims")
+        let released = try await raw.values(
+            "WITH gone AS (DELETE FROM sb.hostname_registry WHERE hostname = 'portal.b.test' RETURNING 1) SELECT count(*)::text FROM gone",
+            role: "sb_reseller", settings: tenants.resellerSettingsA
+        )
+        XCTAssertEqual(released, ["0"], "A cannot release B's hostname")
+        for role in ["sb_customer", "sb_authenticator"] {
+            let read = try await raw.execute("SELECT hostname FROM sb.hostname_registry", role: role, settings: tenants.resellerSettingsA)
+            XCTAssertEqual(read.sqlState, "42501", role)
+        }
     }
 
     func testThePlatformReadsBrandsAndVerifiesButChangesNoBrand() async throws {

@@ -35,6 +35,16 @@ final class InventoryIsolationTests: XCTestCase {
             role: "sb_reseller", settings: tenants.resellerSettingsA
         )
         XCTAssertEqual(planted.sqlState, "42501", "a reseller cannot mint its own numbers")
+        // The platform-wide registries (migration 0021) are the platform's alone.
+        for (table, value) in [("number_registry", "number"), ("sim_registry", "iccid")] {
+            for role in ["sb_reseller", "sb_customer", "sb_authenticator"] {
+                let read = try await raw.execute("SELECT \(value) FROM sb.\(table)", role: role, settings: tenants.resellerSettingsA)
+                XCTAssertEqual(read.sqlState, "42501", "\(role) reads \(table)")
+            }
+            let minted = try await raw.execute("INSERT INTO sb.\(table) (\(value), reseller_id) VALUES ('+4577100000', '\(tenants.a)')",
+                                               role: "sb_reseller", settings: tenants.resellerSettingsA)
+            XCTAssertEqual(minted.sqlState, "42501", "a reseller cannot register values in \(table)")
+        }
         let dropped = try await raw.execute("DELETE FROM sb.stock_numbers WHERE number = '+4533100000'", role: "sb_reseller", settings: tenants.resellerSettingsA)
         XCTAssertEqual(dropped.sqlState, "42501")
         let moved = try await raw.execute(

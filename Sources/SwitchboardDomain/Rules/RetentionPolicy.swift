@@ -169,6 +169,10 @@ public enum RetentionPolicy {
         "sb.sim_batches": [.resellerAccount],
         "sb.stock_numbers": [.resellerAccount],
         "sb.stock_sims": [.resellerAccount],
+        // Which reseller holds a value platform-wide: kept exactly as long as the stock row it registers.
+        "sb.number_registry": [.resellerAccount],
+        "sb.sim_registry": [.resellerAccount],
+        "sb.hostname_registry": [.resellerAccount],
         "sb.dpa_versions": [.platformConfiguration],
         "sb.platform_api_keys": [.platformConfiguration],
         "public.schema_migrations": [.platformConfiguration],

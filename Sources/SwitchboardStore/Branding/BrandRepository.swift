@@ -52,8 +52,20 @@ public struct BrandRepository: Sendable {
             "DELETE FROM sb.brand_hostnames WHERE reseller_id = \(resellerID) AND NOT (hostname = ANY(\(wanted))) RETURNING hostname",
             logger: logger
         ).collect().map { try $0.decode(String.self) }
-        // One statement for every new hostname: those kept skip the insert (and keep their token);
-        // one another reseller holds breaks the platform-wide unique index (409).
+        try await connection.query(
+            "DELETE FROM sb.hostname_registry WHERE reseller_id = \(resellerID) AND hostname = ANY(\(removed))", logger: logger
+        )
+        // The platform-wide claim first: one another reseller holds breaks the registry's primary
+        // key (409). Hostnames this reseller already holds are skipped (the policy shows only its own).
+        try await connection.query(
+            """
+            INSERT INTO sb.hostname_registry (hostname, reseller_id)
+            SELECT claimed.hostname, \(resellerID) FROM unnest(\(wanted)::text[]) AS claimed(hostname)
+            WHERE NOT EXISTS (SELECT 1 FROM sb.hostname_registry r WHERE r.hostname = claimed.hostname AND r.reseller_id = \(resellerID))
+            """,
+            logger: logger
+        )
+        // One statement for every new hostname: those kept skip the insert (and keep their token).
         let added = try await connection.query(
             """
             INSERT INTO sb.brand_hostnames (reseller_id, hostname, verification_token)

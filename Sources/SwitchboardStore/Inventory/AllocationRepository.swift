@@ -21,9 +21,15 @@ public struct AllocationRepository: Sendable {
     /// Allocates `numbers` (in request order) to the reseller as one block, all or none:
     /// throws ``AllocationConflict`` naming every number some reseller holds already.
     public func allocateNumbers(_ numbers: [String], firstNumber: String?, to resellerID: UUID, blockID: UUID, by principalID: UUID, now: Date) async throws -> NumberBlockRecord {
-        let taken = try await connection.query("SELECT number FROM sb.stock_numbers WHERE number = ANY(\(numbers))", logger: logger)
+        let taken = try await connection.query("SELECT number FROM sb.number_registry WHERE number = ANY(\(numbers))", logger: logger)
             .collect().map { try $0.decode(String.self) }
         try Self.refuseTaken(Set(taken), in: numbers, field: "numbers")
+        // The platform-wide registry first: a concurrent allocation of the same number loses on its
+        // primary key (a 409 as well). The stock rows reference these entries.
+        try await connection.query(
+            "INSERT INTO sb.number_registry (number, reseller_id) SELECT number, \(resellerID) FROM unnest(\(numbers)::text[]) AS number",
+            logger: logger
+        )
         try await connection.query(
             """
             INSERT INTO sb.number_blocks (reseller_id, id, first_number, count, allocated_by, allocated_at)
@@ -31,7 +37,6 @@ public struct AllocationRepository: Sendable {
             """,
             logger: logger
         )
-        // A concurrent allocation of the same number loses on the unique index (a 409 as well).
         try await connection.query(
             """
             INSERT INTO sb.stock_numbers (reseller_id, number, block_id, changed_at)
@@ -91,11 +96,14 @@ public struct AllocationRepository: Sendable {
             RETURNING number
             """,
             logger: logger
-        ).collect().count
+        ).collect().map { try $0.decode(String.self) }
+        try await connection.query(
+            "DELETE FROM sb.number_registry WHERE reseller_id = \(resellerID) AND number = ANY(\(reclaimed))", logger: logger
+        )
         let kept = try await connection.query(
             "SELECT count(*) FROM sb.stock_numbers WHERE reseller_id = \(resellerID) AND block_id = \(blockID)", logger: logger
         ).collect().first!.decode(Int.self)
-        return (reclaimed, kept)
+        return (reclaimed.count, kept)
     }
 
     // MARK: SIM cards
@@ -103,9 +111,13 @@ public struct AllocationRepository: Sendable {
     /// Allocates `iccids` to the reseller as one batch, all or none: throws
     /// ``AllocationConflict`` naming every ICCID some reseller holds already.
     public func allocateSIMs(_ iccids: [String], to resellerID: UUID, batchID: UUID, by principalID: UUID, now: Date) async throws -> SIMBatchRecord {
-        let taken = try await connection.query("SELECT iccid FROM sb.stock_sims WHERE iccid = ANY(\(iccids))", logger: logger)
+        let taken = try await connection.query("SELECT iccid FROM sb.sim_registry WHERE iccid = ANY(\(iccids))", logger: logger)
             .collect().map { try $0.decode(String.self) }
         try Self.refuseTaken(Set(taken), in: iccids, field: "iccids")
+        try await connection.query(
+            "INSERT INTO sb.sim_registry (iccid, reseller_id) SELECT iccid, \(resellerID) FROM unnest(\(iccids)::text[]) AS iccid",
+            logger: logger
+        )
         try await connection.query(
             """
             INSERT INTO sb.sim_batches (reseller_id, id, count, allocated_by, allocated_at)
@@ -156,11 +168,14 @@ public struct AllocationRepository: Sendable {
         let reclaimed = try await connection.query(
             "DELETE FROM sb.stock_sims WHERE reseller_id = \(resellerID) AND batch_id = \(batchID) AND state = 'available' RETURNING iccid",
             logger: logger
-        ).collect().count
+        ).collect().map { try $0.decode(String.self) }
+        try await connection.query(
+            "DELETE FROM sb.sim_registry WHERE reseller_id = \(resellerID) AND iccid = ANY(\(reclaimed))", logger: logger
+        )
         let kept = try await connection.query(
             "SELECT count(*) FROM sb.stock_sims WHERE reseller_id = \(resellerID) AND batch_id = \(batchID)", logger: logger
         ).collect().first!.decode(Int.self)
-        return (reclaimed, kept)
+        return (reclaimed.count, kept)
     }
 
     // MARK: utilisation

@@ -135,6 +135,12 @@ struct SeededTenants {
         for (reseller, customer, employee, suffix) in [(resellerA, customerA1, employeeA1, "1"), (resellerB, customerB1, employeeB1, "2")] {
             stock += [
                 "INSERT INTO sb.number_blocks (reseller_id, id, count, allocated_by) VALUES ('\(reseller)', '\(reseller)', 4, '\(platformKey)')",
+                // The platform-wide registries the stock rows reference (migration 0021).
+                """
+                INSERT INTO sb.number_registry (number, reseller_id) VALUES ('+4511\(suffix)00000', '\(reseller)'),
+                  ('+4522\(suffix)00000', '\(reseller)'), ('+4533\(suffix)00000', '\(reseller)'), ('+4544\(suffix)00000', '\(reseller)')
+                """,
+                "INSERT INTO sb.sim_registry (iccid, reseller_id) VALUES ('894510000000000000\(suffix)', '\(reseller)'), ('894510000000000001\(suffix)', '\(reseller)')",
                 """
                 INSERT INTO sb.stock_numbers (reseller_id, number, block_id, state, use, customer_id, quarantined_until) VALUES
                   ('\(reseller)', '+4511\(suffix)00000', '\(reseller)', 'assigned', 'voice', '\(customer)', NULL),
@@ -151,6 +157,7 @@ struct SeededTenants {
                 "INSERT INTO sb.scheduled_anonymisations (reseller_id, customer_id, employee_id, due_on, scheduled_by, scheduled_by_role) VALUES ('\(reseller)', '\(customer)', '\(employee)', current_date + 30, '\(platformKey)', 'sb_reseller')",
             ]
         }
+        stock.append("INSERT INTO sb.number_registry (number, reseller_id) VALUES ('+4555100000', '\(resellerA)')")
         stock.append("INSERT INTO sb.stock_numbers (reseller_id, number, block_id, state, use, customer_id) VALUES ('\(resellerA)', '+4555100000', '\(resellerA)', 'assigned', 'voice', '\(customerA2)')")
         // Brands: A's portal hostname is verified; B has a verified and a pending one.
         let brands = [
@@ -158,6 +165,7 @@ struct SeededTenants {
             INSERT INTO sb.brands (reseller_id, display_name, primary_color, accent_color, default_language) VALUES
               ('\(resellerA)', 'Brand A', '#112233', '#445566', 'da'), ('\(resellerB)', 'Brand B', '#aabbcc', '#ddeeff', 'en')
             """,
+            "INSERT INTO sb.hostname_registry (hostname, reseller_id) VALUES ('portal.a.test', '\(resellerA)'), ('portal.b.test', '\(resellerB)'), ('pending.b.test', '\(resellerB)')",
             """
             INSERT INTO sb.brand_hostnames (reseller_id, hostname, verification_token, verified_at, verified_by, verified_how) VALUES
               ('\(resellerA)', 'portal.a.test', repeat('a', 43), now(), '\(platformKey)', 'platform'),

@@ -8,7 +8,9 @@ enum UniqueConstraint {
         case "number_assignments_active_number": "number"
         case "sim_cards_active_iccid": "iccid"
         case "fax_to_mail_number": "faxNumber"
-        case "brand_hostnames_hostname", "brand_hostnames_pkey": "hostnames"
+        case "brand_hostnames_hostname", "brand_hostnames_pkey", "hostname_registry_pkey": "hostnames"
+        case "number_registry_pkey": "numbers"
+        case "sim_registry_pkey": "iccids"
         default: "id"
         }
     }
