@@ -30,11 +30,17 @@ public struct MigrationRunner: Sendable {
         do {
             try await connection.query(PostgresQuery(unsafeSQL: Self.createLedger), logger: logger)
             let pending = try await status(on: connection, logger: logger).pending
+            // On a Citus coordinator the same files apply, with what Citus needs around them.
+            let citus = try await CitusDistribution.isPresent(on: connection, logger: logger)
+            if citus { try await CitusDistribution.prepareMigrationSession(on: connection, logger: logger) }
             for migration in pending {
                 let started = ContinuousClock.now
+                // A migration may create a role the next one switches to.
+                if citus { try await CitusDistribution.letScopedRolesLogIn(on: connection, logger: logger) }
                 try await applyOne(migration, on: connection, logger: logger)
                 logger.info("applied migration", metadata: ["migration": "\(migration.fileName)", "ms": "\((ContinuousClock.now - started).milliseconds)"])
             }
+            if citus { try await CitusDistribution.distribute(on: connection, logger: logger) }
             try await connection.query("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))", logger: logger)
             return pending
         } catch {

@@ -186,6 +186,12 @@ public struct EmployeeRepository: Sendable {
     public func delete(_ id: UUID, locked: EmployeeLock, quarantine: QuarantineRule, now: Date, vault: ContentVault) async throws -> Bool {
         try await vault.erase([id], reason: "deletion")
         _ = try await releaseHoldings(of: id, resellerID: locked.resellerID, quarantine: quarantine, now: now)
+        // The history keeps its rows without the person. Cut here rather than by the keys' ON DELETE
+        // SET NULL, which a Citus cluster cannot keep (the tenant column is part of those keys).
+        let reseller = locked.resellerID
+        try await connection.query("UPDATE sb.number_assignments SET employee_id = NULL WHERE reseller_id = \(reseller) AND employee_id = \(id)", logger: logger)
+        try await connection.query("UPDATE sb.sim_cards SET employee_id = NULL WHERE reseller_id = \(reseller) AND employee_id = \(id)", logger: logger)
+        try await connection.query("UPDATE sb.data_subject_requests SET employee_id = NULL WHERE reseller_id = \(reseller) AND employee_id = \(id)", logger: logger)
         let deleted = try await connection.query("DELETE FROM sb.employees WHERE id = \(id) RETURNING id", logger: logger).collect().isEmpty == false
         if deleted { try await connection.query("SELECT sb.request_erasure_vacuum()", logger: logger) }
         return deleted
