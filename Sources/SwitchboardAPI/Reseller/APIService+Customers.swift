@@ -189,6 +189,6 @@ extension APIService {
     }
 
     private func customers(_ connection: PostgresConnection, for principal: Principal) -> CustomerRepository {
-        CustomerRepository(connection, logger: logger, view: CustomerView(for: principal))
+        CustomerRepository(connection, logger: logger, view: CustomerView(for: principal), tenant: principal.resellerID)
     }
 }

@@ -3,17 +3,22 @@ import Logging
 import PostgresNIO
 import SwitchboardDomain
 
-/// A reseller's customers. Queries carry no tenant filter of their own: the policies scope them.
+/// A reseller's customers. The policies scope every query; the list also names its tenant, so a
+/// Citus coordinator routes it to the one shard holding that reseller (the policies stay the
+/// second layer, and the two must agree for a row to be seen).
 public struct CustomerRepository: Sendable {
     let connection: PostgresConnection
     let logger: Logger
     /// Metadata only (the platform's column grants), or everything (the reseller and its customers).
     let view: CustomerView
+    /// The reseller whose customers these are; nil for the platform, which lists across resellers.
+    let tenant: UUID?
 
-    public init(_ connection: PostgresConnection, logger: Logger, view: CustomerView) {
+    public init(_ connection: PostgresConnection, logger: Logger, view: CustomerView, tenant: UUID? = nil) {
         self.connection = connection
         self.logger = logger
         self.view = view
+        self.tenant = tenant
     }
 
     /// Everything (the reseller and its customers), or metadata only (the platform's column grants).
@@ -44,9 +49,11 @@ public struct CustomerRepository: Sendable {
 
     /// In id order (ids are time-ordered); the policy's tenant condition meets the (reseller_id, id) key.
     public func list(after cursor: UUID?, limit: Int) async throws -> Page<CustomerRecord, UUID> {
-        let rows = view == .metadata
-            ? try await connection.execute(CustomerMetadataPage(cursor: cursor, limit: limit + 1), logger: logger)
-            : try await connection.execute(CustomerPage(cursor: cursor, limit: limit + 1), logger: logger)
+        let rows = switch (view, tenant) {
+        case (.metadata, _): try await connection.execute(CustomerMetadataPage(cursor: cursor, limit: limit + 1), logger: logger)
+        case (.full, let tenant?): try await connection.execute(TenantCustomerPage(tenant: tenant, cursor: cursor, limit: limit + 1), logger: logger)
+        case (.full, nil): try await connection.execute(CustomerPage(cursor: cursor, limit: limit + 1), logger: logger)
+        }
         var records: [CustomerRecord] = []
         for try await record in rows { records.append(record) }
         return Page(fetched: records, limit: limit, key: \.id)
@@ -160,6 +167,26 @@ struct CustomerPage: CustomerPageStatement {
     static let sql = selectSQL(columns: CustomerRepository.fullColumns)
     let cursor: UUID?
     let limit: Int
+}
+
+/// The same page with the tenant named, for a single-shard plan on Citus.
+struct TenantCustomerPage: PostgresPreparedStatement {
+    static let sql = "SELECT \(CustomerRepository.fullColumns) FROM sb.customers WHERE reseller_id = $1 AND ($2::uuid IS NULL OR id > $3) ORDER BY id LIMIT $4"
+    static var bindingDataTypes: [PostgresDataType] { [.uuid, .uuid, .uuid, .int8] }
+    let tenant: UUID
+    let cursor: UUID?
+    let limit: Int
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 4)
+        bindings.append(tenant)
+        bindings.append(cursor)
+        bindings.append(cursor)
+        bindings.append(limit)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> CustomerRecord { try CustomerRepository.record(row) }
 }
 
 struct CustomerMetadataPage: CustomerPageStatement {
