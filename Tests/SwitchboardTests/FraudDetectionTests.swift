@@ -176,6 +176,29 @@ final class FraudDetectionTests: XCTestCase {
         }
     }
 
+    /// The order two batches commit in does not matter: a batch of earlier calls that arrives after
+    /// the batch of later ones is judged with them too.
+    func testABatchOfEarlierCallsArrivingLastIsJudgedWithTheLaterOnes() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        try await withTestApp(database) { client in
+            let world = try await World.build(client, database: database)
+            let number = try await TrafficTests.number(of: world.employees["reseller"]!.id, client, token: world.resellerAKey)
+            let start = Date().addingTimeInterval(5)
+            func batch(_ offset: Int) -> [String] {
+                (0..<6).map { Self.call(from: number, to: "+88216\(offset + $0)", at: start.addingTimeInterval(Double(offset * 10 + $0 * 20)), seconds: 60, charge: "1") }
+            }
+            let later = try await TrafficTests.post(client, batch(200))
+            XCTAssertEqual(later.status, .created, later.body)
+            let none = try await Self.alerts(client, token: world.resellerAKey)
+            XCTAssertEqual(none.count, 0, "6 calls alone stay below the warning at 10")
+            let earlier = try await TrafficTests.post(client, batch(100))
+            XCTAssertEqual(earlier.status, .created, earlier.body)
+            let alerts = try await Self.alerts(client, token: world.resellerAKey)
+            XCTAssertEqual(alerts.map { $0["rule"] as? String }, ["high-cost-burst"], "6 + 6 calls in one window cross the warning at 10")
+            XCTAssertEqual(alerts.first?["measure"] as? Int, 12)
+        }
+    }
+
     func testDryRunReplaysARuleOverPastCDRsWithoutRaisingAnything() async throws {
         let database = try await TestCluster.shared.migratedDatabase()
         try await withTestApp(database) { client in
