@@ -63,20 +63,8 @@ final class HealthCommandTests: XCTestCase {
         XCTAssertTrue(stopped.output.contains("unhealthy"), stopped.output)
 
         // A listener that accepts and never answers: the probe gives up at its timeout.
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (descriptor, silentPort) = try ServerProcess.boundSocket(listening: true)
         defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let listening = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && listen(descriptor, 4) == 0 && getsockname(descriptor, $0, &length) == 0
-            }
-        }
-        XCTAssertTrue(listening)
-        let silentPort = Int(UInt16(bigEndian: address.sin_port))
         let silent = try await probe(["--port", String(silentPort), "--timeout", "1"])
         XCTAssertEqual(silent.status, 1, silent.output)
         XCTAssertTrue(silent.output.contains("within"), silent.output)

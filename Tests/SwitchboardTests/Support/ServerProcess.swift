@@ -126,17 +126,29 @@ final class ServerProcess: @unchecked Sendable {
 
     /// A port that was free a moment ago (bind 0, read it back, release it).
     static func freePort() throws -> Int {
+        let (descriptor, port) = try boundSocket(listening: false)
+        close(descriptor)
+        return port
+    }
+
+    /// A loopback TCP socket on a port of the kernel's choice, listening (accepting and never
+    /// answering) when asked; the caller closes it.
+    static func boundSocket(listening: Bool) throws -> (descriptor: Int32, port: Int) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && (!listening || listen(descriptor, 4) == 0) && getsockname(descriptor, $0, &length) == 0
+            }
         }
-        guard bound else { throw TestFailure("could not find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound else {
+            close(descriptor)
+            throw TestFailure("could not bind a loopback socket")
+        }
+        return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
     }
 }
