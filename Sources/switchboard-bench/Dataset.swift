@@ -26,7 +26,7 @@ enum Dataset {
         /// The transaction-local settings exactly as ScopedDatabase sets them (`sb_enter_scope`,
         /// migration 0019); without a role the session's own (the superuser's) is kept.
         func settings(role: String?, reseller: String) -> String {
-            let timeout = EnterScope(ScopeSettings(.readiness), statementTimeout: DatabaseDeadlines().limit(.request)).statementTimeoutMilliseconds
+            let timeout = EnterScope.milliseconds(DatabaseDeadlines().limit(.request))
             return """
                 SELECT public.sb_enter_scope(\(role.map { "'\($0)'" } ?? "current_user"), '\(keyID)', \(reseller), '', '', '', '\(timeout)');
                 """

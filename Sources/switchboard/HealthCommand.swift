@@ -79,27 +79,27 @@ struct Health: AsyncParsableCommand {
                     for try await part in inbound {
                         if case .head(let response) = part { return response.status.code }
                     }
-                    throw HealthProbeError.noAnswer
+                    throw ProbeError.noAnswer
                 }
             }
             group.addTask {
                 try await Task.sleep(for: .nanoseconds(timeout.nanoseconds))
-                throw HealthProbeError.timedOut(seconds: Double(timeout.nanoseconds) / 1e9)
+                throw ProbeError.timedOut(seconds: Double(timeout.nanoseconds) / 1e9)
             }
             defer { group.cancelAll() }
             return try await group.next()!
         }
     }
-}
 
-enum HealthProbeError: Error, CustomStringConvertible {
-    case noAnswer
-    case timedOut(seconds: Double)
+    enum ProbeError: Error, CustomStringConvertible {
+        case noAnswer
+        case timedOut(seconds: Double)
 
-    var description: String {
-        switch self {
-        case .noAnswer: "the connection closed without an HTTP answer"
-        case .timedOut(let seconds): "no answer within \(seconds) s"
+        var description: String {
+            switch self {
+            case .noAnswer: "the connection closed without an HTTP answer"
+            case .timedOut(let seconds): "no answer within \(seconds) s"
+            }
         }
     }
 }

@@ -7,6 +7,12 @@ import XCTest
 /// Fraud rules over the CDR stream: a planted pattern raises exactly its alert and ordinary traffic
 /// none; alerts escalate, are handled by the platform's people, and reach only their reseller.
 final class FraudDetectionTests: XCTestCase {
+    /// Six one-minute calls to high-risk destinations, 20 s apart, starting `offset` × 10 s after
+    /// `start`: below the burst warning at 10 alone, above it with a second such batch in the window.
+    static func highCostCalls(from number: String, offset: Int, after start: Date) -> [String] {
+        (0..<6).map { call(from: number, to: "+88216\(offset + $0)", at: start.addingTimeInterval(Double(offset * 10 + $0 * 20)), seconds: 60, charge: "1") }
+    }
+
     static func call(from number: String, to destination: String, at date: Date, seconds: Int, charge: String) -> String {
         #"{"kind":"call","aNumber":"\#(number)","bNumber":"\#(destination)","startedAt":"\#(date.formatted(.iso8601))","durationSeconds":\#(seconds),"charge":\#(charge),"ip":"10.9.8.7","cell":"cell-secret-42"}"#
     }
@@ -163,9 +169,7 @@ final class FraudDetectionTests: XCTestCase {
             let world = try await World.build(client, database: database)
             let number = try await TrafficTests.number(of: world.employees["reseller"]!.id, client, token: world.resellerAKey)
             let start = Date().addingTimeInterval(5)
-            func batch(_ offset: Int) -> [String] {
-                (0..<6).map { Self.call(from: number, to: "+88216\(offset + $0)", at: start.addingTimeInterval(Double(offset * 10 + $0 * 20)), seconds: 60, charge: "1") }
-            }
+            func batch(_ offset: Int) -> [String] { Self.highCostCalls(from: number, offset: offset, after: start) }
             async let first = TrafficTests.post(client, batch(100))
             async let second = TrafficTests.post(client, batch(200))
             let (a, b) = try await (first, second)
@@ -184,9 +188,7 @@ final class FraudDetectionTests: XCTestCase {
             let world = try await World.build(client, database: database)
             let number = try await TrafficTests.number(of: world.employees["reseller"]!.id, client, token: world.resellerAKey)
             let start = Date().addingTimeInterval(5)
-            func batch(_ offset: Int) -> [String] {
-                (0..<6).map { Self.call(from: number, to: "+88216\(offset + $0)", at: start.addingTimeInterval(Double(offset * 10 + $0 * 20)), seconds: 60, charge: "1") }
-            }
+            func batch(_ offset: Int) -> [String] { Self.highCostCalls(from: number, offset: offset, after: start) }
             let later = try await TrafficTests.post(client, batch(200))
             XCTAssertEqual(later.status, .created, later.body)
             let none = try await Self.alerts(client, token: world.resellerAKey)

@@ -17,12 +17,16 @@ package struct EnterScope {
 
     let settings: ScopeSettings
     /// Whole milliseconds, PostgreSQL's unit for a bare number.
-    package let statementTimeoutMilliseconds: String
+    let statementTimeoutMilliseconds: String
 
     package init(_ settings: ScopeSettings, statementTimeout: Duration) {
         self.settings = settings
-        let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
-        self.statementTimeoutMilliseconds = String(max(1, milliseconds))
+        self.statementTimeoutMilliseconds = Self.milliseconds(statementTimeout)
+    }
+
+    /// A duration as `statement_timeout` takes it: whole milliseconds, at least 1.
+    package static func milliseconds(_ duration: Duration) -> String {
+        String(max(1, duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000))
     }
 
     package var query: PostgresQuery {
