@@ -35,13 +35,13 @@ public struct BrandRepository: Sendable {
     public func save(_ resellerID: UUID, _ settings: BrandSettings) async throws -> (brand: BrandRecord, added: [String], removed: [String]) {
         let rows = try await connection.query(
             """
-            INSERT INTO sb.brands (reseller_id, display_name, primary_color, accent_color, support_email, support_phone, support_url, default_language)
+            INSERT INTO sb.brands (reseller_id, display_name, primary_color, accent_color, support_email, support_phone, support_url, default_language, updated_at)
             VALUES (\(resellerID), \(settings.displayName), \(settings.primaryColor.description), \(settings.accentColor.description),
-                    \(settings.supportEmail), \(settings.supportPhone), \(settings.supportURL), \(settings.defaultLanguage.rawValue))
+                    \(settings.supportEmail), \(settings.supportPhone), \(settings.supportURL), \(settings.defaultLanguage.rawValue), now())
             ON CONFLICT (reseller_id) DO UPDATE SET
                 display_name = excluded.display_name, primary_color = excluded.primary_color, accent_color = excluded.accent_color,
                 support_email = excluded.support_email, support_phone = excluded.support_phone, support_url = excluded.support_url,
-                default_language = excluded.default_language, version = sb.brands.version + 1, updated_at = now()
+                default_language = excluded.default_language, version = sb.brands.version + 1, updated_at = excluded.updated_at
             RETURNING \(unescaped: Self.columns)
             """,
             logger: logger
@@ -57,24 +57,23 @@ public struct BrandRepository: Sendable {
         )
         // The platform-wide claim first: one another reseller holds breaks the registry's primary
         // key (409). Hostnames this reseller already holds are skipped (the policy shows only its own).
-        try await connection.query(
-            """
-            INSERT INTO sb.hostname_registry (hostname, reseller_id)
-            SELECT claimed.hostname, \(resellerID) FROM unnest(\(wanted)::text[]) AS claimed(hostname)
-            WHERE NOT EXISTS (SELECT 1 FROM sb.hostname_registry r WHERE r.hostname = claimed.hostname AND r.reseller_id = \(resellerID))
-            """,
-            logger: logger
-        )
+        let held = Set(try await connection.query(
+            "SELECT hostname FROM sb.hostname_registry WHERE reseller_id = \(resellerID) AND hostname = ANY(\(wanted))", logger: logger
+        ).collect().map { try $0.decode(String.self) })
+        try await MultiRowInsert(table: "sb.hostname_registry", columns: ["hostname", "reseller_id"])
+            .run(wanted.filter { !held.contains($0) }, on: connection, logger: logger) { hostname, row in
+                row.append(hostname)
+                row.append(resellerID)
+            }
         // One statement for every new hostname: those kept skip the insert (and keep their token).
-        let added = try await connection.query(
-            """
-            INSERT INTO sb.brand_hostnames (reseller_id, hostname, verification_token)
-            SELECT \(resellerID), hostname, token FROM unnest(\(wanted)::text[], \(wanted.map { _ in Credentials.randomToken() })::text[]) AS new(hostname, token)
-            ON CONFLICT (reseller_id, hostname) DO NOTHING
-            RETURNING hostname
-            """,
-            logger: logger
-        ).collect().map { try $0.decode(String.self) }
+        let added = try await MultiRowInsert(
+            table: "sb.brand_hostnames", columns: ["reseller_id", "hostname", "verification_token"],
+            suffix: "ON CONFLICT (reseller_id, hostname) DO NOTHING RETURNING hostname"
+        ).run(wanted, on: connection, logger: logger) { hostname, row in
+            row.append(resellerID)
+            row.append(hostname)
+            row.append(Credentials.randomToken())
+        }.map { try $0.decode(String.self) }
         brand.hostnames = try await hostnames(of: resellerID)
         return (brand, added.sorted(), removed.sorted())
     }

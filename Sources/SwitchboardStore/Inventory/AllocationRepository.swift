@@ -26,10 +26,11 @@ public struct AllocationRepository: Sendable {
         try Self.refuseTaken(Set(taken), in: numbers, field: "numbers")
         // The platform-wide registry first: a concurrent allocation of the same number loses on its
         // primary key (a 409 as well). The stock rows reference these entries.
-        try await connection.query(
-            "INSERT INTO sb.number_registry (number, reseller_id) SELECT number, \(resellerID) FROM unnest(\(numbers)::text[]) AS number",
-            logger: logger
-        )
+        try await MultiRowInsert(table: "sb.number_registry", columns: ["number", "reseller_id"])
+            .run(numbers, on: connection, logger: logger) { number, row in
+                row.append(number)
+                row.append(resellerID)
+            }
         try await connection.query(
             """
             INSERT INTO sb.number_blocks (reseller_id, id, first_number, count, allocated_by, allocated_at)
@@ -37,13 +38,13 @@ public struct AllocationRepository: Sendable {
             """,
             logger: logger
         )
-        try await connection.query(
-            """
-            INSERT INTO sb.stock_numbers (reseller_id, number, block_id, changed_at)
-            SELECT \(resellerID), number, \(blockID), \(now) FROM unnest(\(numbers)::text[]) AS number
-            """,
-            logger: logger
-        )
+        try await MultiRowInsert(table: "sb.stock_numbers", columns: ["reseller_id", "number", "block_id", "changed_at"])
+            .run(numbers, on: connection, logger: logger) { number, row in
+                row.append(resellerID)
+                row.append(number)
+                row.append(blockID)
+                row.append(now)
+            }
         return NumberBlockRecord(id: blockID, resellerID: resellerID, firstNumber: firstNumber, count: numbers.count, allocatedAt: now,
                                  stock: { var counts = NumberStockCounts(); counts.available = numbers.count; return counts }())
     }
@@ -114,10 +115,11 @@ public struct AllocationRepository: Sendable {
         let taken = try await connection.query("SELECT iccid FROM sb.sim_registry WHERE iccid = ANY(\(iccids))", logger: logger)
             .collect().map { try $0.decode(String.self) }
         try Self.refuseTaken(Set(taken), in: iccids, field: "iccids")
-        try await connection.query(
-            "INSERT INTO sb.sim_registry (iccid, reseller_id) SELECT iccid, \(resellerID) FROM unnest(\(iccids)::text[]) AS iccid",
-            logger: logger
-        )
+        try await MultiRowInsert(table: "sb.sim_registry", columns: ["iccid", "reseller_id"])
+            .run(iccids, on: connection, logger: logger) { iccid, row in
+                row.append(iccid)
+                row.append(resellerID)
+            }
         try await connection.query(
             """
             INSERT INTO sb.sim_batches (reseller_id, id, count, allocated_by, allocated_at)
@@ -125,13 +127,13 @@ public struct AllocationRepository: Sendable {
             """,
             logger: logger
         )
-        try await connection.query(
-            """
-            INSERT INTO sb.stock_sims (reseller_id, iccid, batch_id, changed_at)
-            SELECT \(resellerID), iccid, \(batchID), \(now) FROM unnest(\(iccids)::text[]) AS iccid
-            """,
-            logger: logger
-        )
+        try await MultiRowInsert(table: "sb.stock_sims", columns: ["reseller_id", "iccid", "batch_id", "changed_at"])
+            .run(iccids, on: connection, logger: logger) { iccid, row in
+                row.append(resellerID)
+                row.append(iccid)
+                row.append(batchID)
+                row.append(now)
+            }
         return SIMBatchRecord(id: batchID, resellerID: resellerID, count: iccids.count, allocatedAt: now,
                               stock: { var counts = SIMStockCounts(); counts.available = iccids.count; return counts }())
     }

@@ -31,46 +31,42 @@ public struct BulkEmployeeRepository: Sendable {
     /// when the policy refuses the rows (as a single create does).
     package func create(_ new: [(id: UUID, employee: StaffImportEmployee)], resellerID: UUID, customerID: UUID) async throws {
         guard !new.isEmpty else { return }
-        let employees = new.map(\.employee)
         do {
-            // Absent e-mail and mobile travel as '' (neither can be empty when present): one text[] each.
-            try await connection.query(
-                """
-                INSERT INTO sb.employees (reseller_id, customer_id, id, full_name, email, mobile, extension)
-                SELECT \(resellerID), \(customerID), id, full_name, nullif(email, ''), nullif(mobile, ''), extension
-                FROM unnest(\(new.map(\.id))::uuid[], \(employees.map(\.fullName))::text[], \(employees.map { $0.email ?? "" })::text[],
-                            \(employees.map { $0.mobile ?? "" })::text[], \(employees.map(\.extensionNumber))::text[])
-                     AS new(id, full_name, email, mobile, extension)
-                """,
-                logger: logger
-            )
+            try await MultiRowInsert(table: "sb.employees", columns: ["reseller_id", "customer_id", "id", "full_name", "email", "mobile", "extension"])
+                .run(new, on: connection, logger: logger) { person, row in
+                    row.append(resellerID)
+                    row.append(customerID)
+                    row.append(person.id)
+                    row.append(person.employee.fullName)
+                    row.append(person.employee.email)
+                    row.append(person.employee.mobile)
+                    row.append(person.employee.extensionNumber)
+                }
         } catch {
             if case StoreError.refusedByPolicy = StoreError.classify(error) { throw DataProcessingAgreementMissing() }
             throw error
         }
         let numbers = new.flatMap { id, employee in employee.numbers.map { (id, $0) } }
         if !numbers.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO sb.number_assignments (reseller_id, customer_id, employee_id, id, number)
-                SELECT \(resellerID), \(customerID), employee_id, id, number
-                FROM unnest(\(numbers.map(\.0))::uuid[], \(numbers.map { _ in TimeOrderedID.make() })::uuid[], \(numbers.map(\.1))::text[])
-                     AS new(employee_id, id, number)
-                """,
-                logger: logger
-            )
+            try await MultiRowInsert(table: "sb.number_assignments", columns: ["reseller_id", "customer_id", "employee_id", "id", "number"])
+                .run(numbers, on: connection, logger: logger) { assignment, row in
+                    row.append(resellerID)
+                    row.append(customerID)
+                    row.append(assignment.0)
+                    row.append(TimeOrderedID.make())
+                    row.append(assignment.1)
+                }
         }
         let sims = new.flatMap { id, employee in employee.iccids.map { (id, $0) } }
         if !sims.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO sb.sim_cards (reseller_id, customer_id, employee_id, id, iccid)
-                SELECT \(resellerID), \(customerID), employee_id, id, iccid
-                FROM unnest(\(sims.map(\.0))::uuid[], \(sims.map { _ in TimeOrderedID.make() })::uuid[], \(sims.map(\.1))::text[])
-                     AS new(employee_id, id, iccid)
-                """,
-                logger: logger
-            )
+            try await MultiRowInsert(table: "sb.sim_cards", columns: ["reseller_id", "customer_id", "employee_id", "id", "iccid"])
+                .run(sims, on: connection, logger: logger) { card, row in
+                    row.append(resellerID)
+                    row.append(customerID)
+                    row.append(card.0)
+                    row.append(TimeOrderedID.make())
+                    row.append(card.1)
+                }
         }
     }
 
