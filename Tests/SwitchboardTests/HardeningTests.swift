@@ -74,17 +74,17 @@ final class HardeningTests: XCTestCase {
         try await tenants.seed(database)
         let raw = RawSession(database: database)
         let forged = try await raw.execute(
-            "INSERT INTO sb.audit_events (principal_id, principal_kind, role, reseller_id, action) VALUES ('\(tenants.keyA)', 'api_key', 'sb_platform', '\(tenants.a)', 'x')",
+            "INSERT INTO sb.audit_events (chain, principal_id, principal_kind, role, reseller_id, action) VALUES ('\(tenants.a)', '\(tenants.keyA)', 'api_key', 'sb_platform', '\(tenants.a)', 'x')",
             role: "sb_reseller", settings: tenants.resellerSettingsA
         )
         XCTAssertEqual(forged.sqlState, "42501")
         let honest = try await raw.execute(
-            "INSERT INTO sb.audit_events (principal_id, principal_kind, role, reseller_id, action) VALUES ('\(tenants.keyA)', 'api_key', 'sb_reseller', '\(tenants.a)', 'x')",
+            "INSERT INTO sb.audit_events (chain, principal_id, principal_kind, role, reseller_id, action) VALUES ('\(tenants.a)', '\(tenants.keyA)', 'api_key', 'sb_reseller', '\(tenants.a)', 'x')",
             role: "sb_reseller", settings: tenants.resellerSettingsA
         )
         XCTAssertNil(honest.sqlState)
         let loginForSomeoneElse = try await raw.execute(
-            "INSERT INTO sb.audit_events (principal_id, principal_kind, role, reseller_id, customer_id, action) VALUES ('\(tenants.managerB1)', 'login', 'sb_authenticator', '\(tenants.b)', '\(tenants.customerB1)', 'login.attempt')",
+            "INSERT INTO sb.audit_events (chain, principal_id, principal_kind, role, reseller_id, customer_id, action) VALUES ('\(tenants.b)', '\(tenants.managerB1)', 'login', 'sb_authenticator', '\(tenants.b)', '\(tenants.customerB1)', 'login.attempt')",
             role: "sb_authenticator", settings: ["sb.login_email": "a1@x.example"]
         )
         XCTAssertEqual(loginForSomeoneElse.sqlState, "42501", "login events only for the e-mail being checked")

@@ -14,19 +14,20 @@ public enum AuditLog {
     /// The chain trigger still runs per row, so the hash chain is the same as for single appends.
     public static func append(_ entries: [AuditEntry], by principal: Principal, on connection: PostgresConnection, logger: Logger) async throws {
         guard !entries.isEmpty else { return }
-        // Field names never hold a comma, so each entry's list travels as one text; absent ids as ''.
-        try await connection.query(
-            """
-            INSERT INTO sb.audit_events (principal_id, principal_kind, role, reseller_id, customer_id, action, target_id, fields)
-            SELECT \(principal.id), \(principal.kind.rawValue), \(principal.role.databaseRole), nullif(reseller_id, '')::uuid, nullif(customer_id, '')::uuid,
-                   action, nullif(target_id, '')::uuid, string_to_array(fields, ',')
-            FROM unnest(\(entries.map { $0.resellerID?.uuidString ?? "" })::text[], \(entries.map { $0.customerID?.uuidString ?? "" })::text[],
-                        \(entries.map(\.action))::text[], \(entries.map { $0.targetID?.uuidString ?? "" })::text[], \(entries.map { $0.fields.joined(separator: ",") })::text[])
-                 WITH ORDINALITY AS entry(reseller_id, customer_id, action, target_id, fields, position)
-            ORDER BY position
-            """,
-            logger: logger
-        )
+        try await MultiRowInsert(
+            table: "sb.audit_events",
+            columns: ["chain", "principal_id", "principal_kind", "role", "reseller_id", "customer_id", "action", "target_id", "fields"]
+        ).run(entries, on: connection, logger: logger) { entry, row in
+            row.append(entry.chain)
+            row.append(principal.id)
+            row.append(principal.kind.rawValue)
+            row.append(principal.role.databaseRole)
+            row.append(entry.resellerID)
+            row.append(entry.customerID)
+            row.append(entry.action)
+            row.append(entry.targetID)
+            row.append(entry.fields)
+        }
     }
 
     /// Events of the login flow, recorded before any principal exists (the subject is the person logging in).
@@ -37,8 +38,8 @@ public enum AuditLog {
     private static func insert(_ entry: AuditEntry, principalID: UUID, principalKind: String, role: String, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query(
             """
-            INSERT INTO sb.audit_events (principal_id, principal_kind, role, reseller_id, customer_id, action, target_id, fields)
-            VALUES (\(principalID), \(principalKind), \(role), \(entry.resellerID), \(entry.customerID), \(entry.action), \(entry.targetID), \(entry.fields))
+            INSERT INTO sb.audit_events (chain, principal_id, principal_kind, role, reseller_id, customer_id, action, target_id, fields)
+            VALUES (\(entry.chain), \(principalID), \(principalKind), \(role), \(entry.resellerID), \(entry.customerID), \(entry.action), \(entry.targetID), \(entry.fields))
             """,
             logger: logger
         )
