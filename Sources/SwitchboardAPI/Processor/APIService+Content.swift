@@ -25,14 +25,14 @@ extension APIService {
         let id = TimeOrderedID.make()
         let kind = ContentKind(rawValue: input.query.kind.rawValue)!
         // The person must exist before a key is made for them, and the key before the row.
-        let ownerExists = try await transaction { _, connection in
-            try await EmployeeRepository(connection, logger: logger).contentOwnerExists(employeeID)
+        let owner = try await transaction { _, connection in
+            try await EmployeeRepository(connection, logger: logger).contentOwner(employeeID)
         }
-        guard ownerExists else { throw Self.unknownContentOwner }
+        guard let owner else { throw Self.unknownContentOwner }
         let sealed = try await seal(data, contentID: id, owner: employeeID)
         try await transaction { principal, connection in
             try await EmployeeRepository(connection, logger: logger).storeContent(
-                id: id, employeeID: employeeID, kind: kind, contentType: contentType, sealed: sealed, byteSize: data.count,
+                id: id, owner: owner, kind: kind, contentType: contentType, sealed: sealed, byteSize: data.count,
                 callerNumber: callerNumber, durationSeconds: durationSeconds, recordedAt: nil
             )
             // The telephony side cannot know the tenant, so its entries go to the platform chain.
@@ -51,10 +51,10 @@ extension APIService {
         }
         let data = try await Self.collect(body, upTo: Self.maxPictureBytes)
         let id = TimeOrderedID.make()
-        let record = try await changeEmployee(input.path.employeeId, action: "picture.set", fields: ["picture"]) { employees, employeeID, _, _ in
+        let record = try await changeEmployee(input.path.employeeId, action: "picture.set", fields: ["picture"]) { employees, employeeID, locked, _ in
             let sealed = try await seal(data, contentID: id, owner: employeeID)
             try await employees.deleteContent(of: employeeID, kind: .picture)
-            try await employees.storeContent(id: id, employeeID: employeeID, kind: .picture, contentType: contentType, sealed: sealed,
+            try await employees.storeContent(id: id, owner: ContentOwner(resellerID: locked.resellerID, customerID: locked.customerID, employeeID: employeeID), kind: .picture, contentType: contentType, sealed: sealed,
                                              byteSize: data.count, callerNumber: nil, durationSeconds: nil, recordedAt: nil)
         }
         return .ok(.init(body: .json(.init(

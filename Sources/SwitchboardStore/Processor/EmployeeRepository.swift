@@ -307,21 +307,27 @@ public struct EmployeeRepository: Sendable {
     // MARK: content
 
     /// Stores content sealed by ``ContentVault`` without reading anything back (the telephony role
-    /// cannot read); `byteSize` is the content's own size.
-    public func storeContent(id: UUID, employeeID: UUID, kind: ContentKind, contentType: String, sealed: [UInt8], byteSize: Int, callerNumber: String?, durationSeconds: Int?, recordedAt: Date?) async throws {
+    /// cannot read); `byteSize` is the content's own size. The row names its tenant (on Citus it is
+    /// routed by it); the database checks that the person belongs to it.
+    public func storeContent(id: UUID, owner: ContentOwner, kind: ContentKind, contentType: String, sealed: [UInt8], byteSize: Int, callerNumber: String?, durationSeconds: Int?, recordedAt: Date?) async throws {
         try await connection.query(
             """
-            INSERT INTO sb.employee_content (employee_id, id, kind, content_type, byte_size, data, sealed, caller_number, duration_seconds, recorded_at)
-            VALUES (\(employeeID), \(id), \(kind), \(contentType), \(byteSize), \(ByteBuffer(bytes: sealed)), true, \(callerNumber), \(durationSeconds), coalesce(\(recordedAt), now()))
+            INSERT INTO sb.employee_content (reseller_id, customer_id, employee_id, id, kind, content_type, byte_size, data, sealed, caller_number, duration_seconds, recorded_at)
+            VALUES (\(owner.resellerID), \(owner.customerID), \(owner.employeeID), \(id), \(kind), \(contentType), \(byteSize), \(ByteBuffer(bytes: sealed)), true,
+                    \(callerNumber), \(durationSeconds), coalesce(\(recordedAt), now()))
             """,
             logger: logger
         )
     }
 
-    /// Whether content may be stored for the person (exists and is not anonymised), asked before
-    /// their data key is made; answers for any role, without reading the directory.
-    public func contentOwnerExists(_ employeeID: UUID) async throws -> Bool {
-        try await connection.query("SELECT sb.content_owner_exists(\(employeeID))", logger: logger).collect().first?.decode(Bool.self) ?? false
+    /// The tenant of a person content may be stored for (exists and is not anonymised), asked
+    /// before their data key is made; answers for the telephony role, without reading the directory.
+    public func contentOwner(_ employeeID: UUID) async throws -> ContentOwner? {
+        let rows = try await connection.query("SELECT reseller_id, customer_id FROM sb.content_owner(\(employeeID))", logger: logger)
+        for try await (resellerID, customerID) in rows.decode((UUID, UUID).self) {
+            return ContentOwner(resellerID: resellerID, customerID: customerID, employeeID: employeeID)
+        }
+        return nil
     }
 
     public func deleteContent(of employeeID: UUID, kind: ContentKind) async throws {
