@@ -24,6 +24,19 @@ final class ScaleOutSchemaTests: XCTestCase {
         XCTAssertGreaterThan(readingSettings, 80, "the tenant policies still read the scope's settings")
     }
 
+    /// Citus 13.2 re-creates every shard's policies as permissive, so a restrictive one would
+    /// widen access on a cluster (migration 0025 folded them into the permissive ones).
+    func testNoPolicyIsRestrictive() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        let restrictive = try await database.withAdmin { connection in
+            try await connection.query(
+                "SELECT schemaname || '.' || tablename || ' ' || policyname FROM pg_policies WHERE permissive = 'RESTRICTIVE'",
+                logger: TestCluster.logger
+            ).collect().map { try $0.decode(String.self) }
+        }
+        XCTAssertEqual(restrictive, [])
+    }
+
     /// Runs `statements` as the server's login role in one transaction, then reads `after` outside it.
     private func asApplication(_ database: TestDatabase, _ body: (PostgresConnection) async throws -> Void) async throws {
         let configuration = try database.adminTarget.connectionConfiguration(user: DatabaseTarget.applicationRole, password: nil)
