@@ -14,7 +14,7 @@ final class ErasureTests: XCTestCase {
         let binaries = try TestCluster.binaries
         let process = Process()
         process.executableURL = binaries.directory.appendingPathComponent("pg_dump")
-        let socketDirectory = URL(fileURLWithPath: database.cluster.socketPath).deletingLastPathComponent().path
+        let socketDirectory = URL(fileURLWithPath: try database.localCluster().socketPath).deletingLastPathComponent().path
         process.arguments = ["-h", socketDirectory, "-p", "5432", "-U", LocalPostgresCluster.superuser, "--no-owner", database.name]
         let output = Pipe()
         process.standardOutput = output

@@ -146,7 +146,7 @@ final class RawSQLIsolationTests: XCTestCase {
         )
         XCTAssertEqual(insertKey.sqlState, "42501")
         let insertAudit = try await raw.execute(
-            "INSERT INTO sb.audit_events (principal_id, principal_kind, role, reseller_id, action) VALUES ('\(tenants.keyA)', 'api_key', 'x', '\(b)', 'forged')",
+            "INSERT INTO sb.audit_events (chain, principal_id, principal_kind, role, reseller_id, action) VALUES ('\(b)', '\(tenants.keyA)', 'api_key', 'x', '\(b)', 'forged')",
             role: "sb_reseller", settings: tenants.resellerSettingsA
         )
         XCTAssertEqual(insertAudit.sqlState, "42501", "no entries in another tenant's audit chain")
@@ -160,7 +160,8 @@ final class RawSQLIsolationTests: XCTestCase {
             "UPDATE sb.customers SET reseller_id = '\(b)' WHERE id = '\(tenants.customerA1)'",
             role: "sb_reseller", settings: tenants.resellerSettingsA
         )
-        XCTAssertEqual(moved.sqlState, "42501", "a row cannot be moved into another tenant")
+        // Citus refuses any change of the distribution column before the policy is asked.
+        XCTAssertEqual(moved.sqlState, CitusTestCoordinator.shared == nil ? "42501" : "0A000", "a row cannot be moved into another tenant")
         let employeeForB = try await raw.execute(
             "INSERT INTO sb.employees (reseller_id, customer_id, id, full_name, extension) VALUES ('\(b)', '\(tenants.customerB1)', gen_random_uuid(), 'Planted', '99')",
             role: "sb_reseller", settings: tenants.resellerSettingsA

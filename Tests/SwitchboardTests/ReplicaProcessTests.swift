@@ -19,14 +19,14 @@ final class ReplicaProcessTests: XCTestCase {
     }
 
     /// `DATABASE_URL` for a test database, over the cluster's Unix socket as its superuser.
-    private static func url(of database: TestDatabase) -> String {
-        let socketDirectory = URL(fileURLWithPath: database.cluster.socketPath).deletingLastPathComponent().path
+    private static func url(of database: TestDatabase) throws -> String {
+        let socketDirectory = URL(fileURLWithPath: try database.localCluster().socketPath).deletingLastPathComponent().path
         return "postgres://\(LocalPostgresCluster.superuser)@localhost:5432/\(database.name)?host=\(socketDirectory)"
     }
 
     private func replica(_ name: String, database: TestDatabase, kek: String) throws -> ServerProcess {
         try ServerProcess(dataDirectory: directory.appendingPathComponent(name), environment: [
-            "DATABASE_URL": Self.url(of: database),
+            "DATABASE_URL": try Self.url(of: database),
             "SWITCHBOARD_KEK": kek,
             "SWITCHBOARD_RETENTION_INTERVAL_SECONDS": "3600",
             // The retention tick reports a skip at info.

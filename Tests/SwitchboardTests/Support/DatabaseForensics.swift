@@ -9,7 +9,7 @@ import XCTest
 extension TestDatabase {
     /// A plain-SQL `pg_dump` of this database, as the cluster's superuser.
     func dump() throws -> Data {
-        try Self.runTool("pg_dump", ["-h", socketDirectory, "-U", LocalPostgresCluster.superuser, "--no-owner", "-d", name])
+        try Self.runTool("pg_dump", ["-h", try socketDirectory, "-U", LocalPostgresCluster.superuser, "--no-owner", "-d", name])
     }
 
     /// Restores `dump` into a new, empty database of the same cluster.
@@ -18,7 +18,7 @@ extension TestDatabase {
         let file = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("sbdump-\(UUID().uuidString).sql")
         try dump.write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        _ = try runTool("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", fresh.socketDirectory, "-U", LocalPostgresCluster.superuser, "-d", fresh.name, "-f", file.path])
+        _ = try runTool("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", try fresh.socketDirectory, "-U", LocalPostgresCluster.superuser, "-d", fresh.name, "-f", file.path])
         return fresh
     }
 
@@ -44,7 +44,10 @@ extension TestDatabase {
         try await fileBytes().reduce(0) { $0 + $1.bytes.occurrences(of: Data(marker.utf8)) }
     }
 
-    var socketDirectory: String { URL(fileURLWithPath: cluster.socketPath).deletingLastPathComponent().path }
+    /// The local test cluster's socket directory (the forensic tools read its files).
+    var socketDirectory: String {
+        get throws { URL(fileURLWithPath: try localCluster().socketPath).deletingLastPathComponent().path }
+    }
 
     /// Runs the retention job once at `clock`, as the server does (lock, rules, vacuum).
     func runRetention(at clock: Date, dryRun: Bool = false, quarantine: QuarantineRule = QuarantineRule()) async throws -> RetentionRun {

@@ -19,12 +19,7 @@ struct RawSession {
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 7, logger: TestCluster.logger)
         defer { Task { try? await connection.close() } }
         try await connection.query("BEGIN", logger: TestCluster.logger)
-        if let role {
-            try await connection.query("SELECT set_config('role', \(role), true)", logger: TestCluster.logger)
-        }
-        for (name, value) in settings {
-            try await connection.query("SELECT set_config(\(name), \(value), true)", logger: TestCluster.logger)
-        }
+        try await Self.enterScope(role: role, settings: settings, on: connection)
         do {
             // Queries select one text column.
             let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: TestCluster.logger).collect()
@@ -42,8 +37,7 @@ struct RawSession {
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 8, logger: TestCluster.logger)
         defer { Task { try? await connection.close() } }
         try await connection.query("BEGIN", logger: TestCluster.logger)
-        if let role { try await connection.query("SELECT set_config('role', \(role), true)", logger: TestCluster.logger) }
-        for (name, value) in settings { try await connection.query("SELECT set_config(\(name), \(value), true)", logger: TestCluster.logger) }
+        try await Self.enterScope(role: role, settings: settings, on: connection)
         do {
             let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: TestCluster.logger).collect()
             try await connection.query("ROLLBACK", logger: TestCluster.logger)
@@ -51,6 +45,20 @@ struct RawSession {
         } catch let error as PSQLError {
             _ = try? await connection.query("ROLLBACK", logger: TestCluster.logger)
             return .denied(sqlState: error.serverInfo?[.sqlState] ?? "?", message: error.serverInfo?[.message] ?? "\(error)")
+        }
+    }
+
+    /// As `public.sb_enter_scope` does: `SET LOCAL` (which Citus carries to the workers, unlike
+    /// `set_config`), the role first.
+    private static func enterScope(role: String?, settings: [String: String], on connection: PostgresConnection) async throws {
+        func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+        if let role {
+            try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL ROLE \"\(role.replacingOccurrences(of: "\"", with: "\"\""))\""), logger: TestCluster.logger)
+        }
+        try await connection.query("SET LOCAL citus.propagate_set_commands = 'local'", logger: TestCluster.logger)
+        for (name, value) in settings {
+            precondition(name.allSatisfy { $0.isLetter || $0 == "_" || $0 == "." }, "setting name \(name)")
+            try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL \(name) = \(literal(value))"), logger: TestCluster.logger)
         }
     }
 
@@ -111,9 +119,9 @@ struct SeededTenants {
               ('\(resellerB)', '\(customerB1)', '\(sessionB1)', '\(managerB1)', '\\x02', now() + interval '1 hour')
             """,
             """
-            INSERT INTO sb.audit_events (principal_id, principal_kind, role, reseller_id, customer_id, action, target_id) VALUES
-              ('\(keyA)', 'api_key', 'sb_reseller', '\(resellerA)', '\(customerA1)', 'customer.create', '\(customerA1)'),
-              ('\(keyB)', 'api_key', 'sb_reseller', '\(resellerB)', '\(customerB1)', 'customer.create', '\(customerB1)')
+            INSERT INTO sb.audit_events (chain, principal_id, principal_kind, role, reseller_id, customer_id, action, target_id) VALUES
+              ('\(a)', '\(keyA)', 'api_key', 'sb_reseller', '\(resellerA)', '\(customerA1)', 'customer.create', '\(customerA1)'),
+              ('\(b)', '\(keyB)', 'api_key', 'sb_reseller', '\(resellerB)', '\(customerB1)', 'customer.create', '\(customerB1)')
             """,
         ]
         var directory: [String] = []
@@ -125,7 +133,7 @@ struct SeededTenants {
                 "INSERT INTO sb.sim_cards (reseller_id, customer_id, employee_id, id, iccid) VALUES (\(owner), gen_random_uuid(), '894510000000000000\(suffix)')",
                 "INSERT INTO sb.fax_to_mail (reseller_id, customer_id, employee_id, id, fax_number, delivery_email) VALUES (\(owner), gen_random_uuid(), '+4522\(suffix)00000', 'f@x.example')",
                 "INSERT INTO sb.employee_preference_history (reseller_id, customer_id, employee_id, id, preference, value, changed_by, changed_by_role, sequence) VALUES (\(owner), gen_random_uuid(), 'marketingConsent', 'true', gen_random_uuid(), 'sb_reseller', 1)",
-                "INSERT INTO sb.employee_content (employee_id, id, kind, content_type, byte_size, data) VALUES ('\(employee)', gen_random_uuid(), 'voicemail', 'audio/wav', 0, '\\x00')",
+                "INSERT INTO sb.employee_content (reseller_id, customer_id, employee_id, id, kind, content_type, byte_size, data) VALUES (\(owner), gen_random_uuid(), 'voicemail', 'audio/wav', 0, '\\x00')",
             ]
         }
         // Stock: each reseller holds its employee's number, fax number and SIM (assigned), one

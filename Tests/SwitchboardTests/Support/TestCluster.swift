@@ -73,8 +73,13 @@ actor TestCluster {
         return cluster
     }
 
-    /// A new database cloned from the migrated template.
+    /// A new database cloned from the migrated template; with `SWITCHBOARD_TEST_CITUS_URL` set,
+    /// a new migrated database on that Citus cluster instead.
     func migratedDatabase() async throws -> TestDatabase {
+        if let citus = CitusTestCoordinator.shared {
+            let target = try await citus.migratedDatabase(logger: Self.logger)
+            return TestDatabase(adminTarget: target, cluster: nil)
+        }
         let cluster = try await cluster()
         if !templateReady {
             let admin = cluster.target(database: "postgres")
@@ -101,17 +106,24 @@ actor TestCluster {
         try await cluster.target(database: "postgres").withAdminConnection(logger: Self.logger) { connection in
             try await DatabasePlacement.createDatabaseIfMissing(name, template: template, on: connection, logger: Self.logger)
         }
-        return TestDatabase(cluster: cluster, name: name)
+        return TestDatabase(adminTarget: cluster.target(database: name), cluster: cluster)
     }
 }
 
 /// One test's database.
 struct TestDatabase: Sendable {
-    let cluster: LocalPostgresCluster
-    let name: String
-
     /// As the cluster's superuser: for setup and inspection only.
-    var adminTarget: DatabaseTarget { cluster.target(database: name) }
+    let adminTarget: DatabaseTarget
+    /// The local test cluster the database lives in; nil on an external Citus cluster.
+    let cluster: LocalPostgresCluster?
+
+    var name: String { adminTarget.database }
+
+    /// The local cluster, for tests that read its files or sockets; they do not run on Citus.
+    func localCluster() throws -> LocalPostgresCluster {
+        guard let cluster else { throw CitusTestCoordinator.CitusSetupError(description: "this test needs the local test cluster, not Citus") }
+        return cluster
+    }
 
     var placement: DatabasePlacement { DatabasePlacement(target: adminTarget, privateCluster: nil) }
 

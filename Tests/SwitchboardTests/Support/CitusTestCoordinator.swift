@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SwitchboardStore
+
+/// An external Citus coordinator named by `SWITCHBOARD_TEST_CITUS_URL`: every test that asks for
+/// a migrated database gets a fresh Citus database there, with the extension on every node and
+/// the cluster's nodes registered, migrated (and so distributed) by `MigrationRunner` as
+/// `switchboard migrate` would.
+///
+/// The URL names a database on the coordinator in which the workers are registered; its user
+/// must be a superuser, and the coordinator must reach its workers as that user without a
+/// password (as Citus itself does). The workers are reached from the coordinator through
+/// `dblink`, so the test machine needs no route to them.
+actor CitusTestCoordinator {
+    static let environmentVariable = "SWITCHBOARD_TEST_CITUS_URL"
+
+    /// Nil unless the variable is set: the suite then runs on the local cluster as usual.
+    static let shared: CitusTestCoordinator? = ProcessInfo.processInfo.environment[environmentVariable]
+        .flatMap { $0.isEmpty ? nil : CitusTestCoordinator(url: $0) }
+
+    /// Shards per distributed table in the test databases: the placement rules are the same at any
+    /// count, and distributing 54 tables at 4 shards takes a few seconds instead of twenty.
+    static let shardCount = 4
+
+    private struct Node: Sendable {
+        let host: String
+        let port: Int
+        let isCoordinator: Bool
+    }
+
+    private let url: String
+    private var nodes: [Node]?
+    private var databaseCount = 0
+
+    private init(url: String) {
+        self.url = url
+    }
+
+    /// A new, migrated and distributed database on the cluster.
+    func migratedDatabase(logger: Logger) async throws -> DatabaseTarget {
+        let home = try DatabaseTarget(url: url)
+        let nodes = try await clusterNodes(home: home, logger: logger)
+        databaseCount += 1
+        let name = "sbcitus_\(getpid())_\(databaseCount)"
+        try await home.withAdminConnection(logger: logger) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: "SET citus.enable_create_database_propagation = off"), logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+            for worker in nodes where !worker.isCoordinator {
+                try await connection.query("SELECT dblink_exec(\(Self.connectionString(worker, database: home.database, user: home.adminUser)), \("CREATE DATABASE \(name)"))", logger: logger)
+                try await connection.query("SELECT dblink_exec(\(Self.connectionString(worker, database: name, user: home.adminUser)), 'CREATE EXTENSION citus')", logger: logger)
+            }
+        }
+        var target = home
+        target.database = name
+        try await target.withAdminConnection(logger: logger) { connection in
+            try await connection.query("CREATE EXTENSION citus", logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(name) SET citus.shard_count = \(Self.shardCount)"), logger: logger)
+            for node in nodes {
+                if node.isCoordinator {
+                    try await connection.query("SELECT citus_set_coordinator_host(\(node.host), \(node.port)::integer)", logger: logger)
+                } else {
+                    try await connection.query("SELECT citus_add_node(\(node.host), \(node.port)::integer)", logger: logger)
+                }
+            }
+        }
+        // A new connection, so the database's shard count applies.
+        try await target.withAdminConnection(logger: logger) { connection in
+            try await MigrationRunner(migrations: try MigrationSet.load(from: TestCluster.migrationsDirectory)).apply(on: connection, logger: logger)
+        }
+        return target
+    }
+
+    /// The cluster's active primaries as the home database registers them; on first use, also
+    /// drops the databases earlier test runs left on every node.
+    private func clusterNodes(home: DatabaseTarget, logger: Logger) async throws -> [Node] {
+        if let nodes { return nodes }
+        let found = try await home.withAdminConnection(logger: logger) { connection in
+            try await connection.query("CREATE EXTENSION IF NOT EXISTS dblink", logger: logger)
+            var found: [Node] = []
+            let rows = try await connection.query(
+                "SELECT nodename, nodeport, groupid = 0 FROM pg_dist_node WHERE noderole = 'primary' AND isactive ORDER BY groupid", logger: logger
+            )
+            for try await (host, port, isCoordinator) in rows.decode((String, Int, Bool).self) {
+                found.append(Node(host: host, port: port, isCoordinator: isCoordinator))
+            }
+            guard found.contains(where: { !$0.isCoordinator }) else {
+                throw CitusSetupError(description: "\(home.redactedDescription) registers no worker (pg_dist_node)")
+            }
+            let leftovers = try await connection.query("SELECT datname FROM pg_database WHERE datname LIKE 'sbcitus\\_%'", logger: logger)
+                .collect().map { try $0.decode(String.self) }
+            for name in leftovers {
+                try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
+                for worker in found where !worker.isCoordinator {
+                    try await connection.query(
+                        "SELECT dblink_exec(\(Self.connectionString(worker, database: home.database, user: home.adminUser)), \("DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))",
+                        logger: logger
+                    )
+                }
+            }
+            return found
+        }
+        nodes = found
+        return found
+    }
+
+    /// Without a password: the coordinator reaches its workers as Citus does.
+    private static func connectionString(_ node: Node, database: String, user: String) -> String {
+        "host=\(node.host) port=\(node.port) dbname=\(database) user=\(user)"
+    }
+
+    struct CitusSetupError: Error, CustomStringConvertible {
+        let description: String
+    }
+}
