@@ -15,9 +15,11 @@ public struct SessionRepository: Sendable {
 
     public func revoke(_ sessionID: UUID, staff: Bool = false) async throws -> Bool {
         let table = staff ? "sb.platform_sessions" : "sb.sessions"
-        return try await connection.query(
+        let revoked = try await connection.query(
             "UPDATE \(unescaped: table) SET revoked_at = now() WHERE id = \(sessionID) AND revoked_at IS NULL RETURNING id",
             logger: logger
         ).collect().isEmpty == false
+        if revoked { try await CredentialChangeNotice.announce(on: connection, logger: logger) }
+        return revoked
     }
 }

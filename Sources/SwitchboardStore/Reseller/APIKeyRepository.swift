@@ -63,7 +63,9 @@ public struct APIKeyRepository: Sendable {
         let sql: PostgresQuery = holder == .reseller
             ? "UPDATE sb.reseller_api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id"
             : "UPDATE sb.platform_api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id"
-        return try await connection.query(sql, logger: logger).collect().isEmpty == false
+        let revoked = try await connection.query(sql, logger: logger).collect().isEmpty == false
+        if revoked { try await CredentialChangeNotice.announce(on: connection, logger: logger) }
+        return revoked
     }
 
     /// The telephony platform's keys (platform scope), oldest first, without secrets.
@@ -81,10 +83,12 @@ public struct APIKeyRepository: Sendable {
 
     /// Revokes a telephony key (platform scope); false when there is no such key.
     public func revokeTelephonyKey(_ id: UUID) async throws -> Bool {
-        try await connection.query(
+        let revoked = try await connection.query(
             "UPDATE sb.telephony_api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id",
             logger: logger
         ).collect().isEmpty == false
+        if revoked { try await CredentialChangeNotice.announce(on: connection, logger: logger) }
+        return revoked
     }
 
     /// True while the reseller has a live (unrevoked) key.

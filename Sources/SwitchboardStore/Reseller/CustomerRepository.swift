@@ -88,7 +88,10 @@ public struct CustomerRepository: Sendable {
             """,
             logger: logger
         )
-        if let record = try await Self.decode(rows).first { return (record, true) }
+        if let record = try await Self.decode(rows).first {
+            try await CredentialChangeNotice.announce(on: connection, logger: logger)
+            return (record, true)
+        }
         guard let current = try await get(id) else { throw StoreError.notFound }
         return (current, false)
     }

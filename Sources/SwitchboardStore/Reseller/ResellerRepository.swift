@@ -65,7 +65,10 @@ public struct ResellerRepository: Sendable {
             """,
             logger: logger
         )
-        if let updated = try await Self.decode(rows).first { return updated }
+        if let updated = try await Self.decode(rows).first {
+            if changes.status != nil { try await CredentialChangeNotice.announce(on: connection, logger: logger) }
+            return updated
+        }
         guard let current = try await get(id) else { throw StoreError.notFound }
         throw StoreError.versionMismatch(current: current.version)
     }

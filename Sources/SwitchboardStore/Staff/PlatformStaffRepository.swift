@@ -49,7 +49,12 @@ package struct PlatformStaffRepository: Sendable {
             """,
             logger: logger
         )
-        for try await row in rows { return (before, try PlatformStaffRecord(row: row)) }
+        for try await row in rows {
+            let after = try PlatformStaffRecord(row: row)
+            // Duties and status decide what a staff session may do.
+            try await CredentialChangeNotice.announce(on: connection, logger: logger)
+            return (before, after)
+        }
         return nil
     }
 }
