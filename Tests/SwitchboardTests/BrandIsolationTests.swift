@@ -82,7 +82,7 @@ final class BrandIsolationTests: XCTestCase {
         }
         // It verifies only in its own name.
         let forged = try await raw.execute(
-            "UPDATE sb.brand_hostnames SET verified_at = now(), verified_by = gen_random_uuid(), verified_how = 'platform' WHERE hostname = 'pending.b.test'",
+            "UPDATE sb.brand_hostnames SET verified_at = now(), verified_by = '\(UUID())', verified_how = 'platform' WHERE hostname = 'pending.b.test'",
             role: "sb_platform", settings: tenants.platformSettings
         )
         XCTAssertEqual(forged.sqlState, "42501", "a verification names the platform principal who made it")

@@ -50,7 +50,8 @@ final class InventoryIsolationTests: XCTestCase {
         let moved = try await raw.execute(
             "UPDATE sb.stock_numbers SET reseller_id = '\(tenants.b)' WHERE number = '+4533100000'", role: "sb_reseller", settings: tenants.resellerSettingsA
         )
-        XCTAssertEqual(moved.sqlState, "42501", "stock cannot be handed to another reseller")
+        // Citus refuses any change of the distribution column before the policy is asked.
+        XCTAssertEqual(moved.sqlState, CitusTestCoordinator.shared == nil ? "42501" : "0A000", "stock cannot be handed to another reseller")
         let blocks = try await raw.execute("INSERT INTO sb.number_blocks (reseller_id, id, count, allocated_by) VALUES ('\(tenants.a)', gen_random_uuid(), 1, gen_random_uuid())",
                                            role: "sb_reseller", settings: tenants.resellerSettingsA)
         XCTAssertEqual(blocks.sqlState, "42501")
