@@ -197,14 +197,26 @@ public struct EmployeeRepository: Sendable {
         return deleted
     }
 
+    /// A reason restricts (keeping the first restriction's time), nil lifts the restriction. Plain
+    /// values per case: Citus refuses `now()` inside CASE or coalesce in an UPDATE.
     public func restrict(_ id: UUID, reason: String?) async throws {
-        try await connection.query(
+        guard let reason else {
+            try await connection.query(
+                "UPDATE sb.employees SET restricted_at = NULL, restriction_reason = NULL, updated_at = now(), version = version + 1 WHERE id = \(id)",
+                logger: logger
+            )
+            return
+        }
+        let started = try await connection.query(
             """
-            UPDATE sb.employees SET restricted_at = CASE WHEN \(reason)::text IS NULL THEN NULL ELSE coalesce(restricted_at, now()) END,
-                restriction_reason = \(reason), updated_at = now(), version = version + 1
-            WHERE id = \(id)
+            UPDATE sb.employees SET restricted_at = now(), restriction_reason = \(reason), updated_at = now(), version = version + 1
+            WHERE id = \(id) AND restricted_at IS NULL RETURNING id
             """,
             logger: logger
+        ).collect()
+        guard started.isEmpty else { return }
+        try await connection.query(
+            "UPDATE sb.employees SET restriction_reason = \(reason), updated_at = now(), version = version + 1 WHERE id = \(id)", logger: logger
         )
     }
 

@@ -60,12 +60,20 @@ public struct APIKeyRepository: Sendable {
 
     /// Revokes one of the caller's keys; false when there is no such key visible to the caller.
     public func revoke(_ id: UUID, heldBy holder: APIKeyHolder) async throws -> Bool {
-        let sql: PostgresQuery = holder == .reseller
-            ? "UPDATE sb.reseller_api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id"
-            : "UPDATE sb.platform_api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id"
-        let revoked = try await connection.query(sql, logger: logger).collect().isEmpty == false
-        if revoked { try await CredentialChangeNotice.announce(on: connection, logger: logger) }
-        return revoked
+        try await revoke(id, in: holder == .reseller ? "sb.reseller_api_keys" : "sb.platform_api_keys")
+    }
+
+    /// Revoking a revoked key keeps its first revocation time and still answers true. Written as
+    /// two plain statements: Citus refuses `coalesce(revoked_at, now())` in an UPDATE.
+    private func revoke(_ id: UUID, in table: String) async throws -> Bool {
+        let revoked = try await connection.query(
+            "UPDATE \(unescaped: table) SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL RETURNING id", logger: logger
+        ).collect().isEmpty == false
+        if revoked {
+            try await CredentialChangeNotice.announce(on: connection, logger: logger)
+            return true
+        }
+        return try await connection.query("SELECT 1 FROM \(unescaped: table) WHERE id = \(id)", logger: logger).collect().isEmpty == false
     }
 
     /// The telephony platform's keys (platform scope), oldest first, without secrets.
@@ -83,12 +91,7 @@ public struct APIKeyRepository: Sendable {
 
     /// Revokes a telephony key (platform scope); false when there is no such key.
     public func revokeTelephonyKey(_ id: UUID) async throws -> Bool {
-        let revoked = try await connection.query(
-            "UPDATE sb.telephony_api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id",
-            logger: logger
-        ).collect().isEmpty == false
-        if revoked { try await CredentialChangeNotice.announce(on: connection, logger: logger) }
-        return revoked
+        try await revoke(id, in: "sb.telephony_api_keys")
     }
 
     /// True while the reseller has a live (unrevoked) key.
