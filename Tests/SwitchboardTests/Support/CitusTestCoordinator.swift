@@ -37,6 +37,13 @@ actor CitusTestCoordinator {
         self.url = url
     }
 
+    /// Another database on the coordinator, as the URL's user.
+    nonisolated func target(database: String) throws -> DatabaseTarget {
+        var target = try DatabaseTarget(url: url)
+        target.database = database
+        return target
+    }
+
     /// A new, migrated and distributed database on the cluster.
     func migratedDatabase(logger: Logger) async throws -> DatabaseTarget {
         let home = try DatabaseTarget(url: url)

@@ -41,19 +41,29 @@ actor TestCluster {
     /// The key store's own database (as in production, apart from every main database), one
     /// schema per test database, used as the server's login role; its pool runs until the process ends.
     func keyStore(for database: String) async throws -> PostgresKeyStore {
-        let cluster = try await cluster()
+        // Beside the test databases: on Citus, the coordinator (a plain database there), whose
+        // roles the migrations made; otherwise the local cluster.
+        let maintenance: DatabaseTarget, keys: DatabaseTarget
+        if let citus = CitusTestCoordinator.shared {
+            maintenance = try citus.target(database: "postgres")
+            keys = try citus.target(database: Self.keyDatabaseName)
+        } else {
+            let cluster = try await cluster()
+            maintenance = cluster.target(database: "postgres")
+            keys = cluster.target(database: Self.keyDatabaseName)
+        }
         let schema = "keys_\(database)"
-        try await cluster.target(database: "postgres").withAdminConnection(logger: Self.logger) { connection in
+        try await maintenance.withAdminConnection(logger: Self.logger) { connection in
             try await DatabasePlacement.createDatabaseIfMissing(Self.keyDatabaseName, on: connection, logger: Self.logger)
         }
-        try await cluster.target(database: Self.keyDatabaseName).withAdminConnection(logger: Self.logger) { connection in
+        try await keys.withAdminConnection(logger: Self.logger) { connection in
             try await PostgresKeyStore.prepare(on: connection, schema: schema, grantTo: DatabaseTarget.applicationRole, logger: Self.logger)
         }
         let client: PostgresClient
         if let keyClient {
             client = keyClient
         } else {
-            var configuration = try cluster.target(database: Self.keyDatabaseName).clientConfiguration(user: DatabaseTarget.applicationRole, password: nil)
+            var configuration = try keys.clientConfiguration(user: DatabaseTarget.applicationRole, password: nil)
             configuration.options.maximumConnections = 8
             client = PostgresClient(configuration: configuration, backgroundLogger: Self.logger)
             Task.detached { await client.run() }
