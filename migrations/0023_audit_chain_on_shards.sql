@@ -10,10 +10,14 @@
 -- Now:
 --   * a chain's appends are serialised by a transaction-level advisory lock on the chain (the
 --     chain's shard lives on one node, so the lock is taken where the rows are);
---   * the newest entry is read from the table the trigger fires on (the shard, on Citus);
+--   * the newest entry is read from the table the trigger fires on (the shard, on Citus), and a
+--     statement's first entry of a chain checks it against the chain's head: entries removed from
+--     the end are refused there (continuing from what is left would renumber over the gap and
+--     move the head, which is what lets `switchboard audit verify` see such a removal);
 --   * the row trigger notes the chains it appended to, per table, in a transaction setting, and the
 --     statement trigger writes each noted chain's head once (0011's reason: one head update per
---     entry grew a batch's cost with its square), into the heads table co-located with that shard.
+--     entry grew a batch's cost with its square), into the heads table co-located with that shard,
+--     under the chain's lock (the setting is no proof the statement holds it).
 -- Entries, hashes, heads and `switchboard audit verify` are unchanged.
 
 -- 0011 created the statement trigger's function as the migrating administrator; it is replaced by
@@ -61,6 +65,7 @@ CREATE OR REPLACE FUNCTION sb.audit_chain_append() RETURNS trigger
         noted_setting text := 'sb.audit_appended_' || TG_TABLE_NAME;
         noted text;
         newest record;
+        head record;
     BEGIN
         IF NEW.chain IS NOT NULL AND NEW.chain <> expected THEN
             RAISE EXCEPTION 'audit entry names chain %, its reseller''s chain is %', NEW.chain, expected
@@ -90,6 +95,16 @@ CREATE OR REPLACE FUNCTION sb.audit_chain_append() RETURNS trigger
         NEW.hash := sha256(NEW.prev_hash || convert_to(sb.audit_canonical(ROW(NEW.*)::sb.audit_events), 'UTF8'));
         noted := coalesce(current_setting(noted_setting, true), '');
         IF position(',' || NEW.chain || ',' IN noted) = 0 THEN
+            -- The statement's first entry of this chain: the newest entry must be the one the head
+            -- names (both are written under the chain's lock), or entries were removed from the end
+            -- and continuing from what is left would hide it from `audit verify`.
+            EXECUTE format('SELECT h.seq, h.hash FROM %s h WHERE h.chain = $1', sb.audit_heads_beside(TG_TABLE_NAME))
+                INTO head USING NEW.chain;
+            IF head IS NOT NULL AND head.seq IS NOT NULL
+               AND (newest.seq IS DISTINCT FROM head.seq OR newest.hash IS DISTINCT FROM head.hash) THEN
+                RAISE EXCEPTION 'audit chain % ends at seq % but its head records seq %: entries were removed',
+                    NEW.chain, coalesce(newest.seq, 0), head.seq USING ERRCODE = 'data_corrupted';
+            END IF;
             PERFORM set_config(noted_setting, coalesce(nullif(noted, ''), ',') || NEW.chain || ',', true);
         END IF;
         RETURN NEW;
@@ -108,6 +123,9 @@ CREATE FUNCTION sb.audit_chain_advance() RETURNS trigger
     BEGIN
         heads := sb.audit_heads_beside(TG_TABLE_NAME);
         FOREACH chain_name IN ARRAY string_to_array(trim(BOTH ',' FROM coalesce(current_setting(noted_setting, true), '')), ',') LOOP
+            -- Held already for the chains this statement appended to; a chain named in the setting
+            -- by anyone else waits for its appender, so a head never falls behind its newest entry.
+            PERFORM pg_advisory_xact_lock(1935827317, hashtext(chain_name));
             EXECUTE format('SELECT e.seq, e.hash FROM %I.%I e WHERE e.chain = $1 ORDER BY e.seq DESC LIMIT 1',
                            TG_TABLE_SCHEMA, TG_TABLE_NAME)
                 INTO newest USING chain_name;

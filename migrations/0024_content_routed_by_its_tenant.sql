@@ -6,6 +6,11 @@
 -- telephony side asks for the person's tenant first (`sb.content_owner`, which answers nothing
 -- else) and names it; the trigger checks it against the employee, looked up within that tenant.
 -- An insert that names no tenant still works on plain PostgreSQL, as before.
+--
+-- What the telephony role learns grows by the ids of the person's reseller and company (before: only
+-- that the person exists). It is the platform's own network, which already maps numbers to
+-- resellers (`platform.number_holders`); the server keeps the ids to route the row and returns
+-- nothing of them to the caller.
 SET LOCAL ROLE sb_owner;
 
 -- The tenant of a person content may be stored for (exists, not anonymised); no row otherwise.

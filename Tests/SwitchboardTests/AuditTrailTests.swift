@@ -65,6 +65,41 @@ final class AuditTrailTests: XCTestCase {
         XCTAssertNotNil(removed.firstBreak)
     }
 
+    /// Entries removed from a chain's end stay visible: the next append refuses to continue from
+    /// what is left (it would renumber over the gap and move the head), and verify names the loss.
+    func testAnAppendAfterTheNewestEntriesWereRemovedIsRefused() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        let world = try await withTestApp(database) { client in try await World.build(client, database: database) }
+        let chain = world.resellerA.lowercased()
+        let (newestBefore, appended, verified, newestAfter) = try await database.withAdmin { connection in
+            let newest = try await connection.query("SELECT max(seq) FROM sb.audit_events WHERE chain = \(chain)", logger: TestCluster.logger)
+                .collect().first!.decode(Int64.self)
+            try await connection.query("ALTER TABLE sb.audit_events DISABLE TRIGGER audit_append_only", logger: TestCluster.logger)
+            try await connection.query("DELETE FROM sb.audit_events WHERE chain = \(chain) AND seq >= \(newest - 1)", logger: TestCluster.logger)
+            try await connection.query("ALTER TABLE sb.audit_events ENABLE TRIGGER audit_append_only", logger: TestCluster.logger)
+            var state = "appended"
+            do {
+                try await connection.query(
+                    """
+                    INSERT INTO sb.audit_events (chain, principal_id, principal_kind, role, reseller_id, action)
+                    VALUES (\(chain), gen_random_uuid(), 'system', 'sb_owner', \(chain)::uuid, 'tail.hidden')
+                    """,
+                    logger: TestCluster.logger
+                )
+            } catch let error as PSQLError {
+                state = error.serverInfo?[.sqlState] ?? "?"
+            }
+            let report = try await AuditVerifier.verify(on: connection, logger: TestCluster.logger)
+            let after = try await connection.query("SELECT max(seq) FROM sb.audit_events WHERE chain = \(chain)", logger: TestCluster.logger)
+                .collect().first!.decode(Int64.self)
+            return (newest, state, report, after)
+        }
+        XCTAssertEqual(appended, "XX001", "data_corrupted: the append is refused")
+        XCTAssertEqual(newestAfter, newestBefore - 2, "nothing was renumbered over the gap")
+        XCTAssertTrue(verified.firstBreak?.contains("chain \(chain): its newest entries (up to seq \(newestBefore)) are missing") ?? false,
+                      verified.firstBreak ?? "not detected")
+    }
+
     func testTheTriggerRefusesChangesEvenFromTheOwner() async throws {
         let database = try await TestCluster.shared.migratedDatabase()
         _ = try await withTestApp(database) { client in try await World.build(client, database: database) }

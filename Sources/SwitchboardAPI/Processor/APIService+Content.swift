@@ -35,7 +35,8 @@ extension APIService {
                 id: id, owner: owner, kind: kind, contentType: contentType, sealed: sealed, byteSize: data.count,
                 callerNumber: callerNumber, durationSeconds: durationSeconds, recordedAt: nil
             )
-            // The telephony side cannot know the tenant, so its entries go to the platform chain.
+            // The telephony principal acts for no tenant (the ids above only route the row), so its
+            // entries go to the platform chain.
             try await AuditLog.append(
                 AuditEntry(action: "content.store", targetID: id, fields: [kind.rawValue], resellerID: nil),
                 by: principal, on: connection, logger: logger
