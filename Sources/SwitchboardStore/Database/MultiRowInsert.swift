@@ -17,6 +17,7 @@ struct MultiRowInsert {
     var rowsPerStatement: Int { max(1, min(1_000, 65_535 / max(columns.count, 1))) }
 
     /// Binds each row's values in column order; returns what the suffix's `RETURNING` gives, in order.
+    /// No rows, no statement.
     @discardableResult
     func run<Row>(
         _ rows: [Row], on connection: PostgresConnection, logger: Logger,

@@ -27,8 +27,8 @@ public struct BulkEmployeeRepository: Sendable {
     }
 
     /// Creates the employees under the given ids, with their numbers and SIM cards (claimed from
-    /// stock first): three statements whatever the count. Throws ``DataProcessingAgreementMissing``
-    /// when the policy refuses the rows (as a single create does).
+    /// stock first): a multi-row insert per table and 1,000 rows. Throws
+    /// ``DataProcessingAgreementMissing`` when the policy refuses the rows (as a single create does).
     package func create(_ new: [(id: UUID, employee: StaffImportEmployee)], resellerID: UUID, customerID: UUID) async throws {
         guard !new.isEmpty else { return }
         do {
@@ -46,28 +46,22 @@ public struct BulkEmployeeRepository: Sendable {
             if case StoreError.refusedByPolicy = StoreError.classify(error) { throw DataProcessingAgreementMissing() }
             throw error
         }
-        let numbers = new.flatMap { id, employee in employee.numbers.map { (id, $0) } }
-        if !numbers.isEmpty {
-            try await MultiRowInsert(table: "sb.number_assignments", columns: ["reseller_id", "customer_id", "employee_id", "id", "number"])
-                .run(numbers, on: connection, logger: logger) { assignment, row in
-                    row.append(resellerID)
-                    row.append(customerID)
-                    row.append(assignment.0)
-                    row.append(TimeOrderedID.make())
-                    row.append(assignment.1)
-                }
-        }
-        let sims = new.flatMap { id, employee in employee.iccids.map { (id, $0) } }
-        if !sims.isEmpty {
-            try await MultiRowInsert(table: "sb.sim_cards", columns: ["reseller_id", "customer_id", "employee_id", "id", "iccid"])
-                .run(sims, on: connection, logger: logger) { card, row in
-                    row.append(resellerID)
-                    row.append(customerID)
-                    row.append(card.0)
-                    row.append(TimeOrderedID.make())
-                    row.append(card.1)
-                }
-        }
+        try await assign(new.flatMap { id, employee in employee.numbers.map { (id, $0) } }, into: "sb.number_assignments", column: "number",
+                         resellerID: resellerID, customerID: customerID)
+        try await assign(new.flatMap { id, employee in employee.iccids.map { (id, $0) } }, into: "sb.sim_cards", column: "iccid",
+                         resellerID: resellerID, customerID: customerID)
+    }
+
+    /// One assignment row per (employee, value) pair, under a new id.
+    private func assign(_ pairs: [(employeeID: UUID, value: String)], into table: String, column: String, resellerID: UUID, customerID: UUID) async throws {
+        try await MultiRowInsert(table: table, columns: ["reseller_id", "customer_id", "employee_id", "id", column])
+            .run(pairs, on: connection, logger: logger) { pair, row in
+                row.append(resellerID)
+                row.append(customerID)
+                row.append(pair.employeeID)
+                row.append(TimeOrderedID.make())
+                row.append(pair.value)
+            }
     }
 
     /// The company's employees who are not anonymised, in id order, each with their current
