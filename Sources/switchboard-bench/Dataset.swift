@@ -54,7 +54,7 @@ enum Dataset {
             """
             BEGIN;
             \(serverScope)
-            \(Dataset.oneLine(EmployeeRepository.selectSQL(filter: "e.customer_id = '\(measuredCustomer)'", limit: "51")));
+            \(Dataset.oneLine(EmployeeRepository.selectSQL(tenant: "'\(measuredReseller)'::uuid", filter: "e.customer_id = '\(measuredCustomer)'", limit: "51")));
             COMMIT;
             """
         }
@@ -62,13 +62,14 @@ enum Dataset {
         private var randomReseller: String { "'00000000-0000-4000-8000-' || lpad(:r::text, 12, '0')" }
         private var randomCustomer: String { "('00000000-0000-4000-9000-' || lpad(:r::text, 12, '0'))::uuid" }
 
-        /// A page of a random reseller's employees, filtered by the policy alone.
+        /// A page of a random reseller's employees as the server reads it (the tenant named in the
+        /// query, the policy checking it too).
         var rlsOnScript: String {
             """
             \\set r random(1, \(resellers))
             BEGIN;
             \(settings(role: "sb_reseller", reseller: randomReseller))
-            \(Dataset.oneLine(EmployeeRepository.selectSQL(filter: "e.customer_id = \(randomCustomer)", limit: "51")));
+            \(Dataset.oneLine(EmployeeRepository.selectSQL(tenant: "(\(randomReseller))::uuid", filter: "e.customer_id = \(randomCustomer)", limit: "51")));
             COMMIT;
             """
         }
@@ -79,7 +80,7 @@ enum Dataset {
             \\set r random(1, \(resellers))
             BEGIN;
             \(settings(role: nil, reseller: randomReseller))
-            \(Dataset.oneLine(EmployeeRepository.selectSQL(filter: "e.reseller_id = (\(randomReseller))::uuid AND e.customer_id = \(randomCustomer)", limit: "51")));
+            \(Dataset.oneLine(EmployeeRepository.selectSQL(tenant: "(\(randomReseller))::uuid", filter: "e.customer_id = \(randomCustomer)", limit: "51")));
             COMMIT;
             """
         }

@@ -65,7 +65,7 @@ final class HistoryOrderTests: XCTestCase {
             let (begun, begunSignal) = AsyncStream<Void>.makeStream()
             let (otherCommitted, otherCommittedSignal) = AsyncStream<Void>.makeStream()
             @Sendable func change(consent: Bool, on connection: PostgresConnection) async throws {
-                let employees = EmployeeRepository(connection, logger: TestCluster.logger)
+                let employees = EmployeeRepository(connection, logger: TestCluster.logger, tenant: reseller)
                 let locked = try await employees.lock(employee)
                 var changes = EmployeeChanges()
                 changes.marketingConsent = consent
@@ -84,7 +84,7 @@ final class HistoryOrderTests: XCTestCase {
             otherCommittedSignal.yield()
             try await early
             return try await scoped.transaction(.principal(principal), logger: TestCluster.logger) { connection in
-                try await EmployeeRepository(connection, logger: TestCluster.logger).preferenceHistory(employee)
+                try await EmployeeRepository(connection, logger: TestCluster.logger, tenant: reseller).preferenceHistory(employee)
             }
         }
         XCTAssertEqual(history.map(\.value), ["true", "false"], "the later commit is the newest entry")

@@ -30,7 +30,7 @@ extension APIService {
         let right = DataSubjectRight(rawValue: body.right.rawValue)!
         let record = try await transaction { principal, connection in
             let customer = try await activeCustomer(customerID!, on: connection)
-            let cases = DataSubjectRequestRepository(connection, logger: logger)
+            let cases = DataSubjectRequestRepository(connection, logger: logger, tenant: principal.resellerID)
             let matches = try await cases.matchingEmployees(customerID: customer.id, extensionNumber: extensionNumber, fullName: fullName!)
             guard matches.count == 1 else {
                 throw matches.isEmpty
@@ -55,8 +55,8 @@ extension APIService {
         let customerID = try input.query.customerId.map { try RequestValues.id($0, field: "customerId") }
         let cursor = try input.query.cursor.map(Self.caseCursor)
         let now = Date()
-        let page = try await transaction { _, connection in
-            try await DataSubjectRequestRepository(connection, logger: logger).list(
+        let page = try await transaction { principal, connection in
+            try await DataSubjectRequestRepository(connection, logger: logger, tenant: principal.resellerID).list(
                 customerID: customerID, includeClosed: input.query.state == .all,
                 due: input.query.due.map { DataSubjectRequestRepository.DueFilter(rawValue: $0.rawValue)! },
                 now: now, after: cursor, limit: limit
@@ -71,7 +71,7 @@ extension APIService {
     package func countDataSubjectRequests(_ input: Operations.CountDataSubjectRequests.Input) async throws -> Operations.CountDataSubjectRequests.Output {
         let now = Date()
         let (counts, perReseller) = try await transaction { principal, connection in
-            let cases = DataSubjectRequestRepository(connection, logger: logger)
+            let cases = DataSubjectRequestRepository(connection, logger: logger, tenant: principal.resellerID)
             if principal.role == .platform { return (try await cases.countsByReseller(now: now), true) }
             return (try await cases.countsByCustomer(now: now), false)
         }
@@ -83,8 +83,8 @@ extension APIService {
 
     package func getDataSubjectRequest(_ input: Operations.GetDataSubjectRequest.Input) async throws -> Operations.GetDataSubjectRequest.Output {
         let id = try RequestValues.id(input.path.requestId, field: "requestId")
-        let (record, forwarded) = try await transaction { _, connection in
-            guard let record = try await DataSubjectRequestRepository(connection, logger: logger).get(id) else { throw Self.noSuchCase }
+        let (record, forwarded) = try await transaction { principal, connection in
+            guard let record = try await DataSubjectRequestRepository(connection, logger: logger, tenant: principal.resellerID).get(id) else { throw Self.noSuchCase }
             return (record, try await TrafficDataRequestRepository(connection, logger: logger).list(requestID: id))
         }
         return .ok(.init(body: .json(.init(record, trafficDataRequests: forwarded, now: Date()))))
@@ -163,7 +163,7 @@ extension APIService {
         if let from, let to, from > to { validator.add(.init(field: "to", rule: "range", message: "must not be before from")) }
         try validator.finish()
         let forwarded = try await transaction { principal, connection in
-            guard let record = try await DataSubjectRequestRepository(connection, logger: logger).lock(id) else { throw Self.noSuchCase }
+            guard let record = try await DataSubjectRequestRepository(connection, logger: logger, tenant: principal.resellerID).lock(id) else { throw Self.noSuchCase }
             guard !record.state.isClosed else { throw Self.closedCase(record) }
             let parts = TrafficDataRequestRepository(connection, logger: logger)
             // Only the person's own numbers: the answer counts records, so another number would tell
@@ -200,7 +200,7 @@ extension APIService {
         _ change: (Principal, DataSubjectRequestRecord, DataSubjectRequestRepository, PostgresConnection) async throws -> DataSubjectRequestRecord
     ) async throws -> (DataSubjectRequestRecord, [TrafficDataRequestRecord]) {
         try await transaction { principal, connection in
-            let cases = DataSubjectRequestRepository(connection, logger: logger)
+            let cases = DataSubjectRequestRepository(connection, logger: logger, tenant: principal.resellerID)
             guard let record = try await cases.lock(id) else { throw Self.noSuchCase }
             let changed = try await change(principal, record, cases, connection)
             return (changed, try await TrafficDataRequestRepository(connection, logger: logger).list(requestID: id))

@@ -12,7 +12,7 @@ extension APIService {
         let id = try RequestValues.id(input.path.requestId, field: "requestId")
         let now = Date()
         let answered = try await transaction { principal, connection in
-            let cases = DataSubjectRequestRepository(connection, logger: logger)
+            let cases = DataSubjectRequestRepository(connection, logger: logger, tenant: principal.resellerID)
             guard let record = try await cases.lock(id) else { throw Self.noSuchCase }
             guard record.state.allows(.completed) else { throw Self.closedCase(record) }
             guard let employeeID = record.employeeID else {
@@ -92,7 +92,7 @@ extension APIService {
         switch right {
         case .access, .portability:
             // An anonymised person's record holds nothing of them any more: the case is refused, not answered with the pseudonym.
-            guard try await EmployeeRepository(connection, logger: logger).lock(employeeID).anonymisedAt == nil else { throw Self.anonymised }
+            guard try await EmployeeRepository(connection, logger: logger, scope: principal).lock(employeeID).anonymisedAt == nil else { throw Self.anonymised }
             let export = try await exportDocument(employeeID, by: principal, on: connection)
             action.export = export
             action.exportDigest = try Self.digest(export)
@@ -111,7 +111,7 @@ extension APIService {
             action.employee = try await restrict(employeeID, reason: reason!, by: principal, on: connection)
             action.fields = ["restriction"]
         case .objection, .rectification:
-            let employees = EmployeeRepository(connection, logger: logger)
+            let employees = try EmployeeRepository(connection, logger: logger, scope: principal)
             // While restricted, an objection may still reduce processing (withdraw consent, leave the
             // directory), never widen it; rectification waits for the restriction to be lifted.
             let widens = body.marketingConsent == true || body.directoryListing == .listed

@@ -66,14 +66,14 @@ extension PortalController {
     /// The employee alone: what a change is compared with (its page's history and content are read
     /// only when the page is shown again).
     func loadRecord(_ id: UUID, _ visit: PortalVisit, _ manager: Principal) async throws -> EmployeeRecord {
-        let record = try await read(manager) { connection in try await EmployeeRepository(connection, logger: logger).get(id) }
+        let record = try await read(manager) { connection in try await EmployeeRepository(connection, logger: logger, scope: manager).get(id) }
         guard let record else { throw PortalOutcome.page(visit, .notFound, messageKey: "error_not_found") }
         return record
     }
 
     func loadEmployee(_ id: UUID, _ visit: PortalVisit, _ manager: Principal) async throws -> EmployeeView {
         let view = try await read(manager) { connection -> EmployeeView? in
-            let employees = EmployeeRepository(connection, logger: logger)
+            let employees = try EmployeeRepository(connection, logger: logger, scope: manager)
             guard let record = try await employees.get(id) else { return nil }
             return EmployeeView(record: record, history: try await employees.preferenceHistory(id), content: try await employees.listContent(of: id))
         }
@@ -353,7 +353,7 @@ extension PortalController {
             throw PortalOutcome.page(visit, .notFound, messageKey: "error_not_found")
         }
         let item = try await read(manager) { connection in
-            try await EmployeeRepository(connection, logger: logger).fetchContent(contentID, of: id)
+            try await EmployeeRepository(connection, logger: logger, scope: manager).fetchContent(contentID, of: id)
         }
         guard let item, let bytes = try await service.open(item) else { throw PortalOutcome.page(visit, .notFound, messageKey: "error_not_found") }
         return PortalResponse.download(ByteBuffer(bytes: bytes), contentType: item.contentType,

@@ -12,7 +12,7 @@ extension PortalController {
         let cursor = query.get("cursor").flatMap { $0.utf8.count == 36 ? UUID(uuidString: $0) : nil }
         guard let customerID = manager.customerID else { throw PortalOutcome.signInNeeded(visit) }
         let found = try await read(manager) { connection in
-            try await EmployeeRepository(connection, logger: logger).list(
+            try await EmployeeRepository(connection, logger: logger, scope: manager).list(
                 customerID: customerID, search: EmployeeSearch(try? TextRule.normalised(term, maxLength: 100).get()), after: cursor, limit: Self.pageSize
             )
         }

@@ -26,12 +26,12 @@ extension APIService {
         let kind = ContentKind(rawValue: input.query.kind.rawValue)!
         // The person must exist before a key is made for them, and the key before the row.
         let owner = try await transaction { _, connection in
-            try await EmployeeRepository(connection, logger: logger).contentOwner(employeeID)
+            try await ContentOwner.of(employeeID, on: connection, logger: logger)
         }
         guard let owner else { throw Self.unknownContentOwner }
         let sealed = try await seal(data, contentID: id, owner: employeeID)
         try await transaction { principal, connection in
-            try await EmployeeRepository(connection, logger: logger).storeContent(
+            try await EmployeeRepository(connection, logger: logger, tenant: owner.resellerID).storeContent(
                 id: id, owner: owner, kind: kind, contentType: contentType, sealed: sealed, byteSize: data.count,
                 callerNumber: callerNumber, durationSeconds: durationSeconds, recordedAt: nil
             )
@@ -66,8 +66,8 @@ extension APIService {
 
     package func listContent(_ input: Operations.ListContent.Input) async throws -> Operations.ListContent.Output {
         let employeeID = try RequestValues.id(input.path.employeeId, field: "employeeId")
-        let items = try await transaction { _, connection in
-            let employees = EmployeeRepository(connection, logger: logger)
+        let items = try await transaction { principal, connection in
+            let employees = try EmployeeRepository(connection, logger: logger, scope: principal)
             guard try await employees.get(employeeID) != nil else { throw Problem.notFound("No such employee.") }
             return try await employees.listContent(of: employeeID)
         }
@@ -77,8 +77,8 @@ extension APIService {
     package func downloadContent(_ input: Operations.DownloadContent.Input) async throws -> Operations.DownloadContent.Output {
         let employeeID = try RequestValues.id(input.path.employeeId, field: "employeeId")
         let contentID = try RequestValues.id(input.path.contentId, field: "contentId")
-        let item = try await transaction { _, connection in
-            try await EmployeeRepository(connection, logger: logger).fetchContent(contentID, of: employeeID)
+        let item = try await transaction { principal, connection in
+            try await EmployeeRepository(connection, logger: logger, scope: principal).fetchContent(contentID, of: employeeID)
         }
         guard let item, let bytes = try await open(item) else { throw Problem.notFound("No such content.") }
         let body = HTTPBody(bytes)

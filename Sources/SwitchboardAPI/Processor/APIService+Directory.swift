@@ -17,7 +17,7 @@ extension APIService {
             let email = validator.email(body.email, field: "email", required: false)
             let mobile = validator.phone(body.mobile, field: "mobile")
             try validator.finish()
-            let record = try await EmployeeRepository(connection, logger: logger).create(
+            let record = try await EmployeeRepository(connection, logger: logger, scope: principal).create(
                 resellerID: customer.resellerID, customerID: customerID, id: id, fullName: fullName!, email: email, mobile: mobile,
                 extensionNumber: extensionNumber!
             )
@@ -41,7 +41,7 @@ extension APIService {
             let cursor = try RequestValues.cursor(input.query.cursor)
             let limit = try RequestValues.limit(input.query.limit)
             let search = EmployeeSearch(try RequestValues.queryText(input.query.q, field: "q", maxLength: 100))
-            let page = try await EmployeeRepository(connection, logger: logger).list(customerID: customerID, search: search, after: cursor, limit: limit)
+            let page = try await EmployeeRepository(connection, logger: logger, scope: principal).list(customerID: customerID, search: search, after: cursor, limit: limit)
             // Employees the caller may see belong to a customer it may see; only an empty page
             // needs the customer looked up, to tell an unknown one (404) from one without matches.
             if page.items.isEmpty, try await CustomerRepository(connection, logger: logger, view: .full).get(customerID) == nil {
@@ -56,7 +56,7 @@ extension APIService {
     package func getEmployee(_ input: Operations.GetEmployee.Input) async throws -> Operations.GetEmployee.Output {
         let record = try await transaction { principal, connection in
             let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
-            return try await EmployeeRepository(connection, logger: logger).get(id)
+            return try await EmployeeRepository(connection, logger: logger, scope: principal).get(id)
         }
         guard let record else { throw Problem.notFound("No such employee.") }
         return .ok(.init(headers: .init(eTag: RequestValues.etag(record.version)), body: .json(.init(record))))
@@ -71,7 +71,7 @@ extension APIService {
         let expected = RequestValues.expectedVersion(input.headers.ifMatch)
         let record = try await transaction { principal, connection in
             let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
-            let employees = EmployeeRepository(connection, logger: logger)
+            let employees = try EmployeeRepository(connection, logger: logger, scope: principal)
             let locked = try await lockForChange(employees, id)
             var validator = Validator()
             var changes = try await contactChanges(fullName: body.fullName, email: body.email, mobile: body.mobile, extensionNumber: body._extension,
@@ -89,7 +89,7 @@ extension APIService {
     package func deleteEmployee(_ input: Operations.DeleteEmployee.Input) async throws -> Operations.DeleteEmployee.Output {
         try await transaction { principal, connection in
             let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
-            let employees = EmployeeRepository(connection, logger: logger)
+            let employees = try EmployeeRepository(connection, logger: logger, scope: principal)
             let locked = try await employees.lock(id)  // erasure is allowed while restricted
             guard try await employees.delete(id, locked: locked, quarantine: inventory.quarantine, now: inventory.clock(), vault: vault) else { throw StoreError.notFound }
             try await audit("employee.delete", employee: id, fields: [], locked: locked, by: principal, on: connection)
@@ -188,7 +188,7 @@ extension APIService {
 
     /// Freezes the record against processing except storage; audited as `employee.restrict`.
     func restrict(_ id: UUID, reason: String, by principal: Principal, on connection: PostgresConnection) async throws -> EmployeeRecord {
-        let employees = EmployeeRepository(connection, logger: logger)
+        let employees = try EmployeeRepository(connection, logger: logger, scope: principal)
         let locked = try await employees.lock(id)
         guard locked.anonymisedAt == nil else { throw Self.anonymised }
         try await employees.restrict(id, reason: reason)
@@ -199,7 +199,7 @@ extension APIService {
     package func liftRestriction(_ input: Operations.LiftRestriction.Input) async throws -> Operations.LiftRestriction.Output {
         let record = try await transaction { principal, connection in
             let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
-            let employees = EmployeeRepository(connection, logger: logger)
+            let employees = try EmployeeRepository(connection, logger: logger, scope: principal)
             let locked = try await employees.lock(id)
             guard locked.anonymisedAt == nil else { throw Self.anonymised }
             if locked.restrictedAt != nil {
@@ -233,7 +233,7 @@ extension APIService {
 
     /// Anonymises in the caller's transaction (destroying the content key first) and audits it.
     func anonymise(_ id: UUID, by principal: Principal, on connection: PostgresConnection) async throws -> (AnonymisationResult, EmployeeLock) {
-        let employees = EmployeeRepository(connection, logger: logger)
+        let employees = try EmployeeRepository(connection, logger: logger, scope: principal)
         let locked = try await employees.lock(id)
         let result = try await employees.anonymise(id, pseudonym: Pseudonym.make(), quarantine: inventory.quarantine, now: inventory.clock(), vault: vault)
         if !result.alreadyAnonymised {
@@ -244,7 +244,7 @@ extension APIService {
 
     /// What is held about the person (processor scope), audited as `employee.export`.
     func exportDocument(_ id: UUID, by principal: Principal, on connection: PostgresConnection) async throws -> Components.Schemas.EmployeeExport {
-        let employees = EmployeeRepository(connection, logger: logger)
+        let employees = try EmployeeRepository(connection, logger: logger, scope: principal)
         guard let record = try await employees.get(id) else { throw Problem.notFound("No such employee: nothing is held.") }
         try await audit("employee.export", employee: id, fields: [], resellerID: record.resellerID, customerID: record.customerID, by: principal, on: connection)
         let history = try await employees.preferenceHistory(id)
@@ -292,7 +292,7 @@ extension APIService {
     ) async throws -> EmployeeRecord {
         try await transaction { principal, connection in
             let id = try RequestValues.id(rawID, field: "employeeId")
-            let employees = EmployeeRepository(connection, logger: logger)
+            let employees = try EmployeeRepository(connection, logger: logger, scope: principal)
             let locked = try await lockForChange(employees, id)
             try await change(employees, id, locked, connection)
             try await employees.touch(id)

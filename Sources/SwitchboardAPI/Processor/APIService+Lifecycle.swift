@@ -23,7 +23,7 @@ extension APIService {
 
     private func offboard(_ id: UUID, _ plan: OffboardPlan, now: Date, dryRun: Bool,
                           by principal: Principal, on connection: PostgresConnection) async throws -> Components.Schemas.OffboardResult {
-        let employees = EmployeeRepository(connection, logger: logger)
+        let employees = try EmployeeRepository(connection, logger: logger, scope: principal)
         let stock = StockRepository(connection, logger: logger)
         let locks = try await employees.lockInIDOrder([id] + (plan.successorID.map { [$0] } ?? []))
         guard let leaver = locks[id] else { throw Problem.notFound("No such employee.") }
@@ -150,7 +150,7 @@ extension APIService {
         let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
         let schedule = try await transaction { principal, connection in
             // A schedule outlived by an earlier anonymisation is the job's to clear, not an answer.
-            guard try await EmployeeRepository(connection, logger: logger).get(id)?.anonymisedAt == nil else { return nil as ScheduledAnonymisationRecord? }
+            guard try await EmployeeRepository(connection, logger: logger, scope: principal).get(id)?.anonymisedAt == nil else { return nil as ScheduledAnonymisationRecord? }
             return try await ScheduledAnonymisationRepository(connection, logger: logger).get(id)
         }
         guard let schedule else { throw Problem.notFound("No anonymisation is scheduled for this employee.") }
@@ -161,7 +161,7 @@ extension APIService {
         let id = try RequestValues.id(input.path.employeeId, field: "employeeId")
         try await transaction { principal, connection in
             // Locked, so the job cannot be anonymising the person at this moment.
-            let locked = try await EmployeeRepository(connection, logger: logger).lock(id)
+            let locked = try await EmployeeRepository(connection, logger: logger, scope: principal).lock(id)
             guard locked.anonymisedAt == nil else { throw Self.anonymised }
             guard try await ScheduledAnonymisationRepository(connection, logger: logger).cancel(id) else {
                 throw Problem.notFound("No anonymisation is scheduled for this employee.")
@@ -188,7 +188,7 @@ extension APIService {
         try validator.finish()
         let dryRun = input.query.dryRun ?? false
         let result = try await transaction(dryRun: dryRun) { principal, connection in
-            let employees = EmployeeRepository(connection, logger: logger)
+            let employees = try EmployeeRepository(connection, logger: logger, scope: principal)
             let locks = try await employees.lockInIDOrder([id, targetID!])
             guard let source = locks[id] else { throw Problem.notFound("No such employee.") }
             guard source.anonymisedAt == nil else { throw Self.anonymised }

@@ -41,7 +41,7 @@ extension APIService {
             guard let customer = try await CustomerRepository(connection, logger: logger, view: .full).get(customerID) else {
                 throw Problem.notFound("No such customer.")
             }
-            let employees = try await BulkEmployeeRepository(connection, logger: logger).current(customerID: customerID)
+            let employees = try await BulkEmployeeRepository(connection, logger: logger).current(resellerID: customer.resellerID, customerID: customerID)
             try await AuditLog.append(
                 AuditEntry(action: "employee.export_csv", targetID: customerID, fields: StaffCSVColumn.allCases.map(\.rawValue),
                            resellerID: customer.resellerID, customerID: customerID),
@@ -77,7 +77,7 @@ extension APIService {
     /// or not free in it. The stock rows stay locked until the transaction ends.
     private func checkAgainstDatabase(_ plan: inout StaffImportPlan, customer: CustomerRecord, now: Date, on connection: PostgresConnection) async throws {
         let inUse = try await BulkEmployeeRepository(connection, logger: logger)
-            .extensionsInUse(customerID: customer.id, among: plan.values(of: .extension))
+            .extensionsInUse(resellerID: customer.resellerID, customerID: customer.id, among: plan.values(of: .extension))
         plan.refuse(.extension) { inUse.contains($0) ? ("unique", "is already used in this company") : nil }
         let stock = StockRepository(connection, logger: logger)
         let numbers = try await stock.numberAvailability(plan.values(of: .number), resellerID: customer.resellerID, now: now)

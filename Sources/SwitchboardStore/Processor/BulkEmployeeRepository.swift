@@ -5,7 +5,8 @@ import SwitchboardDomain
 
 /// Many employees of one company at once, for the staff CSV import and export. Each write is one
 /// set-based statement over parallel arrays (`unnest`), so 10,000 rows cost a handful of round
-/// trips, not 30,000. As in ``EmployeeRepository``, the policies scope every statement.
+/// trips, not 30,000. As in ``EmployeeRepository``, every statement names the reseller (one shard
+/// group on Citus) and the policies scope it.
 public struct BulkEmployeeRepository: Sendable {
     let connection: PostgresConnection
     let logger: Logger
@@ -16,10 +17,11 @@ public struct BulkEmployeeRepository: Sendable {
     }
 
     /// Which of `extensions` the company's employees already use.
-    public func extensionsInUse(customerID: UUID, among extensions: [String]) async throws -> Set<String> {
+    public func extensionsInUse(resellerID: UUID, customerID: UUID, among extensions: [String]) async throws -> Set<String> {
         guard !extensions.isEmpty else { return [] }
         let rows = try await connection.query(
-            "SELECT extension FROM sb.employees WHERE customer_id = \(customerID) AND extension = ANY(\(extensions))", logger: logger
+            "SELECT extension FROM sb.employees WHERE reseller_id = \(resellerID) AND customer_id = \(customerID) AND extension = ANY(\(extensions))",
+            logger: logger
         )
         var used: Set<String> = []
         for try await value in rows.decode(String.self) { used.insert(value) }
@@ -66,10 +68,11 @@ public struct BulkEmployeeRepository: Sendable {
 
     /// The company's employees who are not anonymised, in id order, each with their current
     /// numbers and SIM cards: one statement, read whole (bounded by the company's size).
-    public func current(customerID: UUID) async throws -> [EmployeeRecord] {
-        var binds = PostgresBindings(capacity: 1)
+    public func current(resellerID: UUID, customerID: UUID) async throws -> [EmployeeRecord] {
+        var binds = PostgresBindings(capacity: 2)
+        binds.append(resellerID)
         binds.append(customerID)
-        let sql = EmployeeRepository.selectSQL(filter: "e.customer_id = $1 AND e.anonymised_at IS NULL", limit: "ALL")
+        let sql = EmployeeRepository.selectSQL(tenant: "$1", filter: "e.customer_id = $2 AND e.anonymised_at IS NULL", limit: "ALL")
         let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
         var records: [EmployeeRecord] = []
         for try await row in rows { records.append(try EmployeeRepository.record(row)) }

@@ -3,15 +3,20 @@ import Logging
 import PostgresNIO
 import SwitchboardDomain
 
-/// Customers' employees and everything held about them. No query carries its own tenant filter:
-/// the policies scope every statement to the caller's reseller or company.
+/// Customers' employees and everything held about them, in one reseller's scope. Every statement
+/// names that reseller (`reseller_id = tenant`), so a Citus coordinator routes it to the one shard
+/// group holding the tenant; the policies stay the second layer and narrow it to the caller's
+/// reseller or company (both must agree for a row to be seen).
 public struct EmployeeRepository: Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    /// The reseller whose employees these are: the caller's own.
+    let tenant: UUID
 
-    public init(_ connection: PostgresConnection, logger: Logger) {
+    public init(_ connection: PostgresConnection, logger: Logger, tenant: UUID) {
         self.connection = connection
         self.logger = logger
+        self.tenant = tenant
     }
 
     /// The employees `filter` selects, at most `limit` of them in id order, each with its current
@@ -19,24 +24,26 @@ public struct EmployeeRepository: Sendable {
     /// of a child is aggregated in the same total order (time, then id), so their elements pair up;
     /// the children are read for the page's rows only. Plain columns, not a JSON document per row: decoding that
     /// JSON again in the server cost more than PostgreSQL took to build it.
-    public static func selectSQL(filter: String, limit: String) -> String {
+    /// `tenant` is the placeholder of the reseller's id, named in every table's condition: on Citus a
+    /// join routes to one shard group only when each side names the tenant itself.
+    public static func selectSQL(tenant: String, filter: String, limit: String) -> String {
         """
         SELECT e.id, e.reseller_id, e.customer_id, e.full_name, e.email, e.mobile, e.extension, e.directory_listing,
                e.marketing_consent, e.restricted_at, e.restriction_reason, e.anonymised_at, e.created_at, e.updated_at, e.version,
                n.ids, n.numbers, n.assigned, s.ids, s.iccids, s.assigned, f.ids, f.fax_numbers, f.emails, f.created
-        FROM (SELECT * FROM sb.employees e WHERE \(filter) ORDER BY e.id LIMIT \(limit)) e
+        FROM (SELECT * FROM sb.employees e WHERE e.reseller_id = \(tenant) AND \(filter) ORDER BY e.id LIMIT \(limit)) e
         LEFT JOIN LATERAL (
             SELECT array_agg(id ORDER BY assigned_at, id) AS ids, array_agg(number ORDER BY assigned_at, id) AS numbers,
                    array_agg(assigned_at ORDER BY assigned_at, id) AS assigned
-            FROM sb.number_assignments WHERE reseller_id = e.reseller_id AND employee_id = e.id AND released_at IS NULL) n ON true
+            FROM sb.number_assignments WHERE reseller_id = \(tenant) AND employee_id = e.id AND released_at IS NULL) n ON true
         LEFT JOIN LATERAL (
             SELECT array_agg(id ORDER BY assigned_at, id) AS ids, array_agg(iccid ORDER BY assigned_at, id) AS iccids,
                    array_agg(assigned_at ORDER BY assigned_at, id) AS assigned
-            FROM sb.sim_cards WHERE reseller_id = e.reseller_id AND employee_id = e.id AND released_at IS NULL) s ON true
+            FROM sb.sim_cards WHERE reseller_id = \(tenant) AND employee_id = e.id AND released_at IS NULL) s ON true
         LEFT JOIN LATERAL (
             SELECT array_agg(id ORDER BY created_at, id) AS ids, array_agg(fax_number ORDER BY created_at, id) AS fax_numbers,
                    array_agg(delivery_email ORDER BY created_at, id) AS emails, array_agg(created_at ORDER BY created_at, id) AS created
-            FROM sb.fax_to_mail WHERE reseller_id = e.reseller_id AND employee_id = e.id) f ON true
+            FROM sb.fax_to_mail WHERE reseller_id = \(tenant) AND employee_id = e.id) f ON true
         ORDER BY e.id
         """
     }
@@ -74,7 +81,7 @@ public struct EmployeeRepository: Sendable {
     }
 
     public func get(_ id: UUID) async throws -> EmployeeRecord? {
-        for try await record in try await connection.execute(EmployeeByID(id: id), logger: logger) {
+        for try await record in try await connection.execute(EmployeeByID(tenant: tenant, id: id), logger: logger) {
             return record
         }
         return nil
@@ -89,7 +96,7 @@ public struct EmployeeRepository: Sendable {
         case .extensionPrefix(let prefix): mode = "extension"; term = Self.likeEscaped(prefix) + "%"
         case .name(let name): mode = "name"; term = "%" + Self.likeEscaped(name) + "%"
         }
-        let page = EmployeePage(customerID: customerID, cursor: cursor, mode: mode, term: term, limit: limit + 1)
+        let page = EmployeePage(tenant: tenant, customerID: customerID, cursor: cursor, mode: mode, term: term, limit: limit + 1)
         var records: [EmployeeRecord] = []
         for try await record in try await connection.execute(page, logger: logger) {
             records.append(record)
@@ -124,7 +131,7 @@ public struct EmployeeRepository: Sendable {
         let rows = try await connection.query(
             """
             SELECT reseller_id, customer_id, restricted_at, anonymised_at, directory_listing, marketing_consent, version
-            FROM sb.employees WHERE id = \(id) FOR UPDATE
+            FROM sb.employees WHERE reseller_id = \(tenant) AND id = \(id) FOR UPDATE
             """,
             logger: logger
         )
@@ -150,7 +157,7 @@ public struct EmployeeRepository: Sendable {
                 directory_listing = coalesce(\(changes.directoryListing), directory_listing),
                 marketing_consent = coalesce(\(changes.marketingConsent), marketing_consent),
                 updated_at = now(), version = version + 1
-            WHERE id = \(id)
+            WHERE reseller_id = \(tenant) AND id = \(id)
             """,
             logger: logger
         )
@@ -177,7 +184,7 @@ public struct EmployeeRepository: Sendable {
 
     /// Marks a change to a part of the employee (numbers, SIMs, ...) so the ETag moves too.
     public func touch(_ id: UUID) async throws {
-        try await connection.query("UPDATE sb.employees SET updated_at = now(), version = version + 1 WHERE id = \(id)", logger: logger)
+        try await connection.query("UPDATE sb.employees SET updated_at = now(), version = version + 1 WHERE reseller_id = \(tenant) AND id = \(id)", logger: logger)
     }
 
     /// Deletes the employee after giving back what they hold (numbers into quarantine, SIM cards to
@@ -192,7 +199,7 @@ public struct EmployeeRepository: Sendable {
         try await connection.query("UPDATE sb.number_assignments SET employee_id = NULL WHERE reseller_id = \(reseller) AND employee_id = \(id)", logger: logger)
         try await connection.query("UPDATE sb.sim_cards SET employee_id = NULL WHERE reseller_id = \(reseller) AND employee_id = \(id)", logger: logger)
         try await connection.query("UPDATE sb.data_subject_requests SET employee_id = NULL WHERE reseller_id = \(reseller) AND employee_id = \(id)", logger: logger)
-        let deleted = try await connection.query("DELETE FROM sb.employees WHERE id = \(id) RETURNING id", logger: logger).collect().isEmpty == false
+        let deleted = try await connection.query("DELETE FROM sb.employees WHERE reseller_id = \(tenant) AND id = \(id) RETURNING id", logger: logger).collect().isEmpty == false
         if deleted { try await connection.query("SELECT sb.request_erasure_vacuum()", logger: logger) }
         return deleted
     }
@@ -202,7 +209,7 @@ public struct EmployeeRepository: Sendable {
     public func restrict(_ id: UUID, reason: String?) async throws {
         guard let reason else {
             try await connection.query(
-                "UPDATE sb.employees SET restricted_at = NULL, restriction_reason = NULL, updated_at = now(), version = version + 1 WHERE id = \(id)",
+                "UPDATE sb.employees SET restricted_at = NULL, restriction_reason = NULL, updated_at = now(), version = version + 1 WHERE reseller_id = \(tenant) AND id = \(id)",
                 logger: logger
             )
             return
@@ -210,13 +217,13 @@ public struct EmployeeRepository: Sendable {
         let started = try await connection.query(
             """
             UPDATE sb.employees SET restricted_at = now(), restriction_reason = \(reason), updated_at = now(), version = version + 1
-            WHERE id = \(id) AND restricted_at IS NULL RETURNING id
+            WHERE reseller_id = \(tenant) AND id = \(id) AND restricted_at IS NULL RETURNING id
             """,
             logger: logger
         ).collect()
         guard started.isEmpty else { return }
         try await connection.query(
-            "UPDATE sb.employees SET restriction_reason = \(reason), updated_at = now(), version = version + 1 WHERE id = \(id)", logger: logger
+            "UPDATE sb.employees SET restriction_reason = \(reason), updated_at = now(), version = version + 1 WHERE reseller_id = \(tenant) AND id = \(id)", logger: logger
         )
     }
 
@@ -224,7 +231,7 @@ public struct EmployeeRepository: Sendable {
         let rows = try await connection.query(
             """
             SELECT preference, value, changed_by, changed_by_role, changed_at, sequence FROM sb.employee_preference_history
-            WHERE employee_id = \(id) ORDER BY sequence
+            WHERE reseller_id = \(tenant) AND employee_id = \(id) ORDER BY sequence
             """,
             logger: logger
         )
@@ -254,7 +261,7 @@ public struct EmployeeRepository: Sendable {
     /// Ends the assignment; nil when the employee has no such current assignment.
     public func releaseNumber(_ assignmentID: UUID, of employeeID: UUID) async throws -> String? {
         try await connection.query(
-            "UPDATE sb.number_assignments SET released_at = now() WHERE id = \(assignmentID) AND employee_id = \(employeeID) AND released_at IS NULL RETURNING number",
+            "UPDATE sb.number_assignments SET released_at = now() WHERE reseller_id = \(tenant) AND id = \(assignmentID) AND employee_id = \(employeeID) AND released_at IS NULL RETURNING number",
             logger: logger
         ).collect().first?.decode(String.self)
     }
@@ -274,7 +281,7 @@ public struct EmployeeRepository: Sendable {
     /// Ends the assignment; nil when the employee has no such current SIM card.
     public func releaseSIM(_ simID: UUID, of employeeID: UUID) async throws -> String? {
         try await connection.query(
-            "UPDATE sb.sim_cards SET released_at = now() WHERE id = \(simID) AND employee_id = \(employeeID) AND released_at IS NULL RETURNING iccid",
+            "UPDATE sb.sim_cards SET released_at = now() WHERE reseller_id = \(tenant) AND id = \(simID) AND employee_id = \(employeeID) AND released_at IS NULL RETURNING iccid",
             logger: logger
         ).collect().first?.decode(String.self)
     }
@@ -294,7 +301,7 @@ public struct EmployeeRepository: Sendable {
     /// Removes the route; nil when the employee has no such route.
     public func removeFaxToMail(_ faxID: UUID, of employeeID: UUID) async throws -> String? {
         try await connection.query(
-            "DELETE FROM sb.fax_to_mail WHERE id = \(faxID) AND employee_id = \(employeeID) RETURNING fax_number", logger: logger
+            "DELETE FROM sb.fax_to_mail WHERE reseller_id = \(tenant) AND id = \(faxID) AND employee_id = \(employeeID) RETURNING fax_number", logger: logger
         ).collect().first?.decode(String.self)
     }
 
@@ -302,13 +309,13 @@ public struct EmployeeRepository: Sendable {
     /// stock: numbers and fax numbers into quarantine, SIM cards available again.
     public func releaseHoldings(of id: UUID, resellerID: UUID, quarantine: QuarantineRule, now: Date) async throws -> (numbers: [String], sims: [String], faxNumbers: [String]) {
         let numbers = try await connection.query(
-            "UPDATE sb.number_assignments SET released_at = now() WHERE employee_id = \(id) AND released_at IS NULL RETURNING number", logger: logger
+            "UPDATE sb.number_assignments SET released_at = now() WHERE reseller_id = \(tenant) AND employee_id = \(id) AND released_at IS NULL RETURNING number", logger: logger
         ).collect().map { try $0.decode(String.self) }
         let sims = try await connection.query(
-            "UPDATE sb.sim_cards SET released_at = now() WHERE employee_id = \(id) AND released_at IS NULL RETURNING iccid", logger: logger
+            "UPDATE sb.sim_cards SET released_at = now() WHERE reseller_id = \(tenant) AND employee_id = \(id) AND released_at IS NULL RETURNING iccid", logger: logger
         ).collect().map { try $0.decode(String.self) }
         let faxes = try await connection.query(
-            "DELETE FROM sb.fax_to_mail WHERE employee_id = \(id) RETURNING fax_number", logger: logger
+            "DELETE FROM sb.fax_to_mail WHERE reseller_id = \(tenant) AND employee_id = \(id) RETURNING fax_number", logger: logger
         ).collect().map { try $0.decode(String.self) }
         let stock = StockRepository(connection, logger: logger)
         try await stock.quarantineNumbers(numbers + faxes, resellerID: resellerID, rule: quarantine, now: now)
@@ -320,7 +327,8 @@ public struct EmployeeRepository: Sendable {
 
     /// Stores content sealed by ``ContentVault`` without reading anything back (the telephony role
     /// cannot read); `byteSize` is the content's own size. The row names its tenant (on Citus it is
-    /// routed by it); the database checks that the person belongs to it.
+    /// routed by it; for the telephony role ``ContentOwner/of(_:on:logger:)`` finds it); the
+    /// database checks that the person belongs to it.
     public func storeContent(id: UUID, owner: ContentOwner, kind: ContentKind, contentType: String, sealed: [UInt8], byteSize: Int, callerNumber: String?, durationSeconds: Int?, recordedAt: Date?) async throws {
         try await connection.query(
             """
@@ -332,25 +340,15 @@ public struct EmployeeRepository: Sendable {
         )
     }
 
-    /// The tenant of a person content may be stored for (exists and is not anonymised), asked
-    /// before their data key is made; answers for the telephony role, without reading the directory.
-    public func contentOwner(_ employeeID: UUID) async throws -> ContentOwner? {
-        let rows = try await connection.query("SELECT reseller_id, customer_id FROM sb.content_owner(\(employeeID))", logger: logger)
-        for try await (resellerID, customerID) in rows.decode((UUID, UUID).self) {
-            return ContentOwner(resellerID: resellerID, customerID: customerID, employeeID: employeeID)
-        }
-        return nil
-    }
-
     public func deleteContent(of employeeID: UUID, kind: ContentKind) async throws {
-        try await connection.query("DELETE FROM sb.employee_content WHERE employee_id = \(employeeID) AND kind = \(kind)", logger: logger)
+        try await connection.query("DELETE FROM sb.employee_content WHERE reseller_id = \(tenant) AND employee_id = \(employeeID) AND kind = \(kind)", logger: logger)
     }
 
     public func listContent(of employeeID: UUID) async throws -> [ContentItem] {
         let rows = try await connection.query(
             """
             SELECT id, kind, content_type, byte_size, caller_number, duration_seconds, recorded_at
-            FROM sb.employee_content WHERE employee_id = \(employeeID) ORDER BY id
+            FROM sb.employee_content WHERE reseller_id = \(tenant) AND employee_id = \(employeeID) ORDER BY id
             """,
             logger: logger
         )
@@ -364,7 +362,7 @@ public struct EmployeeRepository: Sendable {
     /// The stored bytes: sealed (open them with ``ContentVault/open(_:sealed:contentID:owner:)``) or, stored before sealing, plain.
     public func fetchContent(_ contentID: UUID, of employeeID: UUID) async throws -> StoredContent? {
         let rows = try await connection.query(
-            "SELECT content_type, kind, data, sealed FROM sb.employee_content WHERE id = \(contentID) AND employee_id = \(employeeID)", logger: logger
+            "SELECT content_type, kind, data, sealed FROM sb.employee_content WHERE reseller_id = \(tenant) AND id = \(contentID) AND employee_id = \(employeeID)", logger: logger
         )
         for try await (contentType, kind, data, sealed) in rows.decode((String, ContentKind, ByteBuffer, Bool).self) {
             return StoredContent(id: contentID, owner: employeeID, contentType: contentType, kind: kind, data: data, sealed: sealed)
@@ -393,21 +391,21 @@ public struct EmployeeRepository: Sendable {
         try await vault?.erase([id], reason: "anonymisation")
         var deleted: [String: Int] = [:]
         let kinds = try await connection.query(
-            "DELETE FROM sb.employee_content WHERE employee_id = \(id) RETURNING kind", logger: logger
+            "DELETE FROM sb.employee_content WHERE reseller_id = \(tenant) AND employee_id = \(id) RETURNING kind", logger: logger
         ).collect()
         for row in kinds { deleted[try row.decode(String.self), default: 0] += 1 }
         let history = try await connection.query(
-            "DELETE FROM sb.employee_preference_history WHERE employee_id = \(id) RETURNING id", logger: logger
+            "DELETE FROM sb.employee_preference_history WHERE reseller_id = \(tenant) AND employee_id = \(id) RETURNING id", logger: logger
         ).collect().count
         let (numbers, sims, faxes) = try await releaseHoldings(of: id, resellerID: locked.resellerID, quarantine: quarantine, now: now)
-        try await connection.query("UPDATE sb.number_assignments SET employee_id = NULL WHERE employee_id = \(id)", logger: logger)
-        try await connection.query("UPDATE sb.sim_cards SET employee_id = NULL WHERE employee_id = \(id)", logger: logger)
+        try await connection.query("UPDATE sb.number_assignments SET employee_id = NULL WHERE reseller_id = \(tenant) AND employee_id = \(id)", logger: logger)
+        try await connection.query("UPDATE sb.sim_cards SET employee_id = NULL WHERE reseller_id = \(tenant) AND employee_id = \(id)", logger: logger)
         let anonymisedAt = try await connection.query(
             """
             UPDATE sb.employees SET full_name = \(pseudonym), email = NULL, mobile = NULL, extension = NULL,
                 directory_listing = 'unlisted', marketing_consent = false, restricted_at = NULL, restriction_reason = NULL,
                 anonymised_at = now(), updated_at = now(), version = version + 1
-            WHERE id = \(id) RETURNING anonymised_at
+            WHERE reseller_id = \(tenant) AND id = \(id) RETURNING anonymised_at
             """,
             logger: logger
         ).collect().first!.decode(Date.self)
@@ -421,20 +419,21 @@ public struct EmployeeRepository: Sendable {
 /// The directory's everyday read, prepared once per connection instead of parsed and planned each time.
 /// `limit` is one more than the page, to tell whether another follows.
 struct EmployeePage: PostgresPreparedStatement {
-    static let sql = EmployeeRepository.selectSQL(filter: """
+    static let sql = EmployeeRepository.selectSQL(tenant: "$9", filter: """
         e.customer_id = $1
           AND ($2::uuid IS NULL OR e.id > $3)
           AND CASE $4::text
               WHEN 'number' THEN EXISTS (SELECT 1 FROM sb.number_assignments n
-                                         WHERE n.reseller_id = e.reseller_id AND n.employee_id = e.id
+                                         WHERE n.reseller_id = $9 AND n.employee_id = e.id
                                            AND n.released_at IS NULL AND n.number = $5)
               WHEN 'extension' THEN e.extension LIKE $6
               WHEN 'name' THEN e.full_name ILIKE $7
               ELSE true END
         """, limit: "$8")
-    static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid, .uuid, .text, .text, .text, .text, .int8]
+    static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid, .uuid, .text, .text, .text, .text, .int8, .uuid]
     typealias Row = EmployeeRecord
 
+    let tenant: UUID
     let customerID: UUID
     let cursor: UUID?
     let mode: String
@@ -442,13 +441,14 @@ struct EmployeePage: PostgresPreparedStatement {
     let limit: Int
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 8)
+        var bindings = PostgresBindings(capacity: 9)
         bindings.append(customerID)
         bindings.append(cursor)
         bindings.append(cursor)
         bindings.append(mode)
         for _ in 0..<3 { bindings.append(term) }
         bindings.append(limit)
+        bindings.append(tenant)
         return bindings
     }
 
@@ -457,14 +457,16 @@ struct EmployeePage: PostgresPreparedStatement {
 
 /// One employee: what a read answers, and every change answers with the employee as it now is.
 struct EmployeeByID: PostgresPreparedStatement {
-    static let sql = EmployeeRepository.selectSQL(filter: "e.id = $1", limit: "1")
-    static let bindingDataTypes: [PostgresDataType] = [.uuid]
+    static let sql = EmployeeRepository.selectSQL(tenant: "$1", filter: "e.id = $2", limit: "1")
+    static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid]
     typealias Row = EmployeeRecord
 
+    let tenant: UUID
     let id: UUID
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(tenant)
         bindings.append(id)
         return bindings
     }

@@ -73,7 +73,7 @@ public struct ScheduledAnonymiser: Sendable {
     private func anonymise(_ employeeID: UUID, resellerID: UUID, clock: Date, logger: Logger) async throws -> Bool {
         let principal = Principal.scheduledDuty(reseller: resellerID)
         return try await database.transaction(.principal(principal), logger: logger) { connection in
-            let employees = EmployeeRepository(connection, logger: logger)
+            let employees = EmployeeRepository(connection, logger: logger, tenant: resellerID)
             let schedules = ScheduledAnonymisationRepository(connection, logger: logger)
             guard let locked = try await employees.lockInIDOrder([employeeID])[employeeID] else { return false }
             guard let schedule = try await schedules.get(employeeID), schedule.dueOn <= Self.day(clock) else { return false }
