@@ -88,6 +88,41 @@ final class HardeningTests: XCTestCase {
             role: "sb_authenticator", settings: ["sb.login_email": "a1@x.example"]
         )
         XCTAssertEqual(loginForSomeoneElse.sqlState, "42501", "login events only for the e-mail being checked")
+        // The authenticator's one way into the trail checks the same (migration 0031).
+        func loginEntry(_ manager: UUID, _ reseller: String, _ customer: UUID, _ action: String, role: String = "sb_authenticator") async throws -> String? {
+            try await raw.execute(
+                "SELECT sb.append_login_entry('\(manager)', '\(reseller)', '\(customer)', '\(action)', '\(manager)', '{}')",
+                role: role, settings: ["sb.login_email": "a1@x.example", "sb.principal_id": tenants.keyA.uuidString, "sb.reseller_id": tenants.a]
+            ).sqlState
+        }
+        let someoneElsesThroughTheCheck = try await loginEntry(tenants.managerB1, tenants.b, tenants.customerB1, "login.attempt")
+        XCTAssertEqual(someoneElsesThroughTheCheck, "42501", "the check names the login e-mail's manager only")
+        let ownThroughTheCheck = try await loginEntry(tenants.managerA1, tenants.a, tenants.customerA1, "login.attempt")
+        XCTAssertNil(ownThroughTheCheck, "the e-mail's own manager's attempt is recorded")
+        let otherAction = try await loginEntry(tenants.managerA1, tenants.a, tenants.customerA1, "customer.create")
+        XCTAssertEqual(otherAction, "42501", "only login events")
+        let byAReseller = try await loginEntry(tenants.managerA1, tenants.a, tenants.customerA1, "login.attempt", role: "sb_reseller")
+        XCTAssertEqual(byAReseller, "42501", "only the authenticator may call it")
+    }
+
+    /// The fraud rules run with the platform's rights (migration 0034); what they send goes through
+    /// an outlet that carries fraud alerts' events and nothing else, and no scope reaches the
+    /// outbox itself.
+    func testThePlatformSendsOnlyFraudAlertEventsThroughItsOutlet() async throws {
+        let (raw, tenants) = try await SeededTenants.seeded()
+        func outlet(_ function: String, _ kind: String, role: String, settings: [String: String]) async throws -> String? {
+            try await raw.execute("SELECT sb.\(function)('\(tenants.a)', '\(kind)', '{}', now())", role: role, settings: settings).sqlState
+        }
+        let fraudEvent = try await outlet("emit_fraud_event", "fraud-alert.raised", role: "sb_platform", settings: tenants.platformSettings)
+        XCTAssertNil(fraudEvent)
+        let otherEvent = try await outlet("emit_fraud_event", "data-subject-request.opened", role: "sb_platform", settings: tenants.platformSettings)
+        XCTAssertEqual(otherEvent, "42501", "no other kind of event")
+        let byAReseller = try await outlet("emit_fraud_event", "fraud-alert.raised", role: "sb_reseller", settings: tenants.resellerSettingsA)
+        XCTAssertEqual(byAReseller, "42501", "resellers do not raise fraud alerts")
+        for role in ["sb_platform", "sb_reseller", "sb_customer"] {
+            let direct = try await outlet("enqueue_event", "fraud-alert.raised", role: role, settings: tenants.platformSettings)
+            XCTAssertEqual(direct, "42501", "\(role) cannot write to the outbox directly")
+        }
     }
 
     func testRevocationCannotBeUndone() async throws {

@@ -117,11 +117,13 @@ package struct Authenticator: Sendable {
         try await database.transaction(scope, logger: logger) { connection in
             let repository = AuthenticationRepository(connection, logger: logger)
             try await repository.forgiveLogin(source: source, email: throttleKey)
-            try await repository.openSession(candidate, id: sessionID, tokenHash: token.hash, expiresAt: expiresAt)
+            // The entry first: its check reads the managers as the owner, and on Citus a transaction
+            // cannot read a shard group as one role after writing to it as another (the session).
             try await AuditLog.appendLogin(
                 AuditEntry(action: directory.sessionAction, targetID: sessionID, resellerID: candidate.resellerID, customerID: candidate.customerID),
                 personID: candidate.personID, on: connection, logger: logger
             )
+            try await repository.openSession(candidate, id: sessionID, tokenHash: token.hash, expiresAt: expiresAt)
         }
         return (token.secret, expiresAt)
     }

@@ -17,9 +17,16 @@ public enum AuditLog {
                          on: connection, logger: logger)
     }
 
-    /// Events of the login flow, recorded before any principal exists (the subject is the person logging in).
+    /// Events of the login flow, recorded before any principal exists (the subject is the person
+    /// logging in). `sb.append_login_entry` checks that the login e-mail names that person, on the
+    /// coordinator where a Citus cluster can read the managers (migration 0031), and appends.
     public static func appendLogin(_ entry: AuditEntry, personID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
-        try await insert([entry], principalID: personID, principalKind: "login", role: "sb_authenticator", on: connection, logger: logger)
+        try await connection.query(
+            """
+            SELECT sb.append_login_entry(\(personID), \(entry.resellerID), \(entry.customerID), \(entry.action), \(entry.targetID), \(entry.fields))
+            """,
+            logger: logger
+        )
     }
 
     /// Each entry names its chain, which on Citus routes it to its shard.
