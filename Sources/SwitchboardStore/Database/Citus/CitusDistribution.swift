@@ -14,7 +14,7 @@ import PostgresNIO
 /// - After them, ``distribute(on:logger:)``: every tenant table is distributed by `reseller_id`,
 ///   co-located with `sb.resellers`; the platform's catalogues and the uniqueness registries become
 ///   reference tables; the audit trail is distributed by its chain (the platform's own chain has no
-///   reseller); CDRs and telemetry by their batch. Idempotent: what is distributed already is left.
+///   reseller); CDRs and telemetry by their batch; the webhook outbox by reseller in a group of its own. Idempotent: what is distributed already is left.
 public enum CitusDistribution {
     /// Roles a request or a migration switches to; each needs LOGIN on a Citus cluster.
     static let scopedRoles = ["sb_owner", "sb_platform", "sb_reseller", "sb_customer", "sb_telephony", "sb_authenticator", "sb_retention"]
@@ -31,6 +31,12 @@ public enum CitusDistribution {
         // Ingested by COPY, a batch at a time, before the reseller is known.
         ("platform.cdrs", "batch_id", "none"),
         ("platform.telemetry_events", "batch_id", "platform.cdrs"),
+        // By reseller, but in a co-location group of their own: the outbox function writes them as
+        // the owner inside a request's transaction, and Citus refuses a transaction that reaches
+        // one shard group as two roles (the request's writes, then the owner's). Apart from the
+        // tenant tables, the two never meet on one placement (migration 0033).
+        ("sb.webhook_subscriptions", "reseller_id", "none"),
+        ("sb.webhook_deliveries", "reseller_id", "sb.webhook_subscriptions"),
     ]
 
     public static func isPresent(on connection: PostgresConnection, logger: Logger) async throws -> Bool {
