@@ -13,6 +13,9 @@ struct MultiRowInsert {
     let columns: [String]
     /// Appended to every statement, e.g. `ON CONFLICT … DO NOTHING RETURNING id`.
     var suffix: String = ""
+    /// Casts for values bound as another type than their column's, by column (`"month": "date"`
+    /// for a month bound as text).
+    var casts: [String: String] = [:]
 
     var rowsPerStatement: Int { max(1, min(1_000, 65_535 / max(columns.count, 1))) }
 
@@ -34,7 +37,9 @@ struct MultiRowInsert {
                 let first = binds.count + 1
                 try bind(row, &binds)
                 precondition(binds.count - first + 1 == columns.count, "\(table): a row bound \(binds.count - first + 1) values for \(columns.count) columns")
-                tuples.append("(" + (first..<first + columns.count).map { "$\($0)" }.joined(separator: ", ") + ")")
+                tuples.append("(" + zip(first..<first + columns.count, columns).map { number, column in
+                    casts[column].map { "$\(number)::\($0)" } ?? "$\(number)"
+                }.joined(separator: ", ") + ")")
             }
             let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", ")) \(suffix)"
             returned += try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()

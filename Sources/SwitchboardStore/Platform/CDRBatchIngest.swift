@@ -50,7 +50,7 @@ public struct CDRBatchIngest: Sendable {
         }
         guard let streamed, streamed.rows > 0 else { throw BatchRefusal.empty }
         do {
-            try await streamed.usage.save(on: connection, logger: logger)
+            try await streamed.usage.save(now: now, on: connection, logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "22003" {
             throw BatchRefusal.invalidLine(FieldViolation(field: "(body)", rule: "range", message: "the batch would overflow a stored monthly total"))
         }

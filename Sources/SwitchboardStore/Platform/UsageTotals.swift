@@ -49,22 +49,32 @@ struct UsageTotals: Sendable {
         sums[key] = entry
     }
 
-    func save(on connection: PostgresConnection, logger: Logger) async throws {
-        guard !sums.isEmpty else { return }
-        let entries = Array(sums)
-        try await connection.query(
-            """
-            INSERT INTO sb.usage_monthly AS u (reseller_id, customer_id, month, number, calls, call_seconds, billed_minutes, sms, data_bytes, charge)
-            SELECT * FROM unnest(\(entries.map(\.key.resellerID))::uuid[], \(entries.map(\.key.customerID))::uuid[], \(entries.map(\.key.month))::date[],
-                                 \(entries.map(\.key.number))::text[], \(entries.map(\.value.calls))::bigint[], \(entries.map(\.value.callSeconds))::bigint[],
-                                 \(entries.map(\.value.billedMinutes))::bigint[], \(entries.map(\.value.sms))::bigint[], \(entries.map(\.value.dataBytes))::bigint[],
-                                 \(entries.map(\.value.charge.description))::numeric[])
-            ON CONFLICT (reseller_id, customer_id, month, number) DO UPDATE SET
-                calls = u.calls + excluded.calls, call_seconds = u.call_seconds + excluded.call_seconds,
-                billed_minutes = u.billed_minutes + excluded.billed_minutes, sms = u.sms + excluded.sms,
-                data_bytes = u.data_bytes + excluded.data_bytes, charge = u.charge + excluded.charge, updated_at = now()
-            """,
-            logger: logger
+    /// One multi-row statement per 1,000 totals (see ``MultiRowInsert``), adding to what the month
+    /// already holds; `now` is the batch's instant (Citus refuses `now()` in `DO UPDATE`).
+    func save(now: Date, on connection: PostgresConnection, logger: Logger) async throws {
+        let insert = MultiRowInsert(
+            table: "sb.usage_monthly AS u",
+            columns: ["reseller_id", "customer_id", "month", "number", "calls", "call_seconds", "billed_minutes", "sms", "data_bytes", "charge", "updated_at"],
+            suffix: """
+                ON CONFLICT (reseller_id, customer_id, month, number) DO UPDATE SET
+                    calls = u.calls + excluded.calls, call_seconds = u.call_seconds + excluded.call_seconds,
+                    billed_minutes = u.billed_minutes + excluded.billed_minutes, sms = u.sms + excluded.sms,
+                    data_bytes = u.data_bytes + excluded.data_bytes, charge = u.charge + excluded.charge, updated_at = excluded.updated_at
+                """,
+            casts: ["month": "date", "charge": "numeric"]
         )
+        try await insert.run(Array(sums), on: connection, logger: logger) { entry, row in
+            row.append(entry.key.resellerID)
+            row.append(entry.key.customerID)
+            row.append(entry.key.month)
+            row.append(entry.key.number)
+            row.append(entry.value.calls)
+            row.append(entry.value.callSeconds)
+            row.append(entry.value.billedMinutes)
+            row.append(entry.value.sms)
+            row.append(entry.value.dataBytes)
+            row.append(entry.value.charge.description)
+            row.append(now)
+        }
     }
 }
