@@ -1,6 +1,6 @@
 import Foundation
 import PostgresNIO
-import SwitchboardStore
+@testable import SwitchboardStore
 import XCTest
 
 /// What the schema and the request path need to run unchanged on a Citus cluster (issue 18),
@@ -35,6 +35,51 @@ final class ScaleOutSchemaTests: XCTestCase {
             ).collect().map { try $0.decode(String.self) }
         }
         XCTAssertEqual(restrictive, [])
+    }
+
+    /// Citus fills a row's defaults in on the coordinator and names those columns in the INSERT it
+    /// sends a shard, which checks the inserter's privilege on each: a role with column-level
+    /// INSERT must hold every defaulted column too, or its insert fails on a cluster only (0035).
+    func testEveryDefaultedColumnIsInsertableByWhoInsertsTheRow() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        let missing = try await database.withAdmin { connection in
+            try await connection.query(
+                """
+                SELECT c.oid::regclass::text || ' ' || r.rolname || ': ' || string_agg(a.attname, ', ' ORDER BY a.attnum)
+                FROM pg_class c
+                JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+                CROSS JOIN pg_roles r
+                WHERE c.relnamespace IN ('sb'::regnamespace, 'platform'::regnamespace) AND c.relkind IN ('r', 'p')
+                  AND r.rolname IN ('sb_platform', 'sb_reseller', 'sb_customer', 'sb_telephony', 'sb_authenticator', 'sb_retention')
+                  AND has_any_column_privilege(r.rolname, c.oid, 'INSERT')
+                  AND NOT has_column_privilege(r.rolname, c.oid, a.attnum, 'INSERT')
+                GROUP BY c.oid, r.rolname ORDER BY 1
+                """,
+                logger: TestCluster.logger
+            ).collect().map { try $0.decode(String.self) }
+        }
+        XCTAssertEqual(missing, [])
+    }
+
+    /// The webhook outbox is a co-location group of its own on Citus (0033): no foreign key may tie
+    /// it to the tenant tables, or the cluster could not distribute it apart from them.
+    func testNoForeignKeyTiesTheWebhookOutboxToTheTenantTables() async throws {
+        let database = try await TestCluster.shared.migratedDatabase()
+        let outbox = ["sb.webhook_subscriptions", "sb.webhook_deliveries"]
+        let keys = try await database.withAdmin { connection in
+            try await connection.query(
+                """
+                SELECT conrelid::regclass::text || ' -> ' || confrelid::regclass::text FROM pg_constraint
+                WHERE contype = 'f' AND (conrelid::regclass::text = ANY(\(outbox)) OR confrelid::regclass::text = ANY(\(outbox)))
+                  AND NOT (conrelid::regclass::text = ANY(\(outbox)) AND confrelid::regclass::text = ANY(\(outbox)))
+                """,
+                logger: TestCluster.logger
+            ).collect().map { try $0.decode(String.self) }
+        }
+        XCTAssertEqual(keys, [])
+        XCTAssertTrue(CitusDistribution.otherDistributions.contains { $0.table == "sb.webhook_subscriptions" && $0.colocateWith == "none" })
+        XCTAssertTrue(CitusDistribution.otherDistributions.contains { $0.table == "sb.webhook_deliveries" && $0.colocateWith == "sb.webhook_subscriptions" })
     }
 
     /// Runs `statements` as the server's login role in one transaction, then reads `after` outside it.
