@@ -105,6 +105,37 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(byAReseller, "42501", "only the authenticator may call it")
     }
 
+    /// A member of staff's session is opened only through the checking function (migration 0036),
+    /// and only for the member the login e-mail names.
+    func testStaffSessionsOpenOnlyForTheLoginBeingChecked() async throws {
+        let (raw, tenants) = try await SeededTenants.seeded()
+        let ops = UUID(), audit = UUID()
+        try await raw.database.withAdmin { connection in
+            try await connection.query(
+                """
+                INSERT INTO sb.platform_staff (id, email, full_name, password_hash, duties, created_by) VALUES
+                  (\(ops), 'ops@x.example', 'Ops', 'x', '{operator}', \(tenants.platformKey)),
+                  (\(audit), 'audit@x.example', 'Audit', 'x', '{legal}', \(tenants.platformKey))
+                """,
+                logger: TestCluster.logger
+            )
+        }
+        let checking = ["sb.login_email": "ops@x.example"]
+        let direct = try await raw.execute(
+            "INSERT INTO sb.platform_sessions (id, staff_id, token_hash, expires_at) VALUES (gen_random_uuid(), '\(ops)', '\\x0a', now() + interval '1 hour')",
+            role: "sb_authenticator", settings: checking
+        )
+        XCTAssertEqual(direct.sqlState, "42501", "no direct insert")
+        func open(_ staff: UUID) async throws -> String? {
+            try await raw.execute("SELECT sb.open_staff_session(gen_random_uuid(), '\(staff)', '\\x0b', now() + interval '1 hour')",
+                                  role: "sb_authenticator", settings: checking).sqlState
+        }
+        let someoneElse = try await open(audit)
+        XCTAssertEqual(someoneElse, "42501", "not for a member the e-mail does not name")
+        let named = try await open(ops)
+        XCTAssertNil(named, "the e-mail's own member")
+    }
+
     /// The fraud rules run with the platform's rights (migration 0034); what they send goes through
     /// an outlet that carries fraud alerts' events and nothing else, and no scope reaches the
     /// outbox itself.

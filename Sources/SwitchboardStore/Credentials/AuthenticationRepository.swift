@@ -151,8 +151,10 @@ public struct AuthenticationRepository: Sendable {
                 logger: logger
             )
         } else {
+            // Checked and written by the owner (migration 0036): on Citus the row's reference to the
+            // staff table needs rights the authenticator does not hold.
             try await connection.query(
-                "INSERT INTO sb.platform_sessions (id, staff_id, token_hash, expires_at) VALUES (\(id), \(candidate.personID), \(hash), \(expiresAt))",
+                "SELECT sb.open_staff_session(\(id), \(candidate.personID), \(hash), \(expiresAt))",
                 logger: logger
             )
         }
