@@ -28,7 +28,7 @@ package struct DisclosureRecord: Sendable, Equatable {
     package let exportSHA256: String?
 
     static let columns = """
-        id, authority, country, case_reference, legal_basis, numbers, iccids, array(SELECT host(i) FROM unnest(ips) i), period_start, period_end,
+        id, authority, country, case_reference, legal_basis, numbers, iccids, platform.address_hosts(ips), period_start, period_end,
         recorded_by, recorded_at, state, reviewed_by, reviewed_at, review_reason, download_until, exported_at, exported_by, export_records, export_sha256
         """
 

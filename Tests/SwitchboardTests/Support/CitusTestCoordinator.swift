@@ -4,9 +4,9 @@ import PostgresNIO
 import SwitchboardStore
 
 /// An external Citus coordinator named by `SWITCHBOARD_TEST_CITUS_URL`: every test that asks for
-/// a migrated database gets a fresh Citus database there, with the extension on every node and
-/// the cluster's nodes registered, migrated (and so distributed) by `MigrationRunner` as
-/// `switchboard migrate` would.
+/// a migrated database gets a fresh Citus database there, a copy on every node of one made at
+/// first use with the extension on every node and the cluster's nodes registered, migrated (and
+/// so distributed) by `MigrationRunner` as `switchboard migrate` would.
 ///
 /// The URL names a database on the coordinator in which the workers are registered; its user
 /// must be a superuser, and the coordinator must reach its workers as that user without a
@@ -31,6 +31,7 @@ actor CitusTestCoordinator {
 
     private let url: String
     private var nodes: [Node]?
+    private var template: String?
     private var databaseCount = 0
 
     private init(url: String) {
@@ -44,24 +45,33 @@ actor CitusTestCoordinator {
         return target
     }
 
-    /// A new, migrated and distributed database on the cluster.
+    /// A new, migrated and distributed database on the cluster: a copy, on every node, of one
+    /// migrated at the first request (creating and migrating each takes about 9 s; a copy, well
+    /// under one, which the access matrix's database per cell needs).
     func migratedDatabase(logger: Logger) async throws -> DatabaseTarget {
         let home = try DatabaseTarget(url: url)
         let nodes = try await clusterNodes(home: home, logger: logger)
+        let template = try await template(home: home, nodes: nodes, logger: logger)
         databaseCount += 1
         let name = "sbcitus_\(getpid())_\(databaseCount)"
-        try await home.withAdminConnection(logger: logger) { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "SET citus.enable_create_database_propagation = off"), logger: logger)
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
-            for worker in nodes where !worker.isCoordinator {
-                try await connection.query("SELECT dblink_exec(\(Self.connectionString(worker, database: home.database, user: home.adminUser)), \("CREATE DATABASE \(name)"))", logger: logger)
-                try await connection.query("SELECT dblink_exec(\(Self.connectionString(worker, database: name, user: home.adminUser)), 'CREATE EXTENSION citus')", logger: logger)
-            }
-        }
+        try await create(name, template: template, home: home, nodes: nodes, logger: logger)
+        try await copySettings(from: template, to: name, home: home, nodes: nodes, logger: logger)
+        var target = home
+        target.database = name
+        return target
+    }
+
+    /// The database every test's is copied from, made on first use: created, the nodes
+    /// registered, migrated and distributed as `switchboard migrate` would. Closed to connections
+    /// afterwards on every node, as PostgreSQL copies only a database no one is connected to
+    /// (Citus' maintenance daemon would be).
+    private func template(home: DatabaseTarget, nodes: [Node], logger: Logger) async throws -> String {
+        if let template { return template }
+        let name = "sbcitus_\(getpid())_template"
+        try await create(name, template: nil, home: home, nodes: nodes, logger: logger)
         var target = home
         target.database = name
         try await target.withAdminConnection(logger: logger) { connection in
-            try await connection.query("CREATE EXTENSION citus", logger: logger)
             try await connection.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(name) SET citus.shard_count = \(Self.shardCount)"), logger: logger)
             for node in nodes {
                 if node.isCoordinator {
@@ -75,7 +85,66 @@ actor CitusTestCoordinator {
         try await target.withAdminConnection(logger: logger) { connection in
             try await MigrationRunner(migrations: try MigrationSet.load(from: TestCluster.migrationsDirectory)).apply(on: connection, logger: logger)
         }
-        return target
+        let closing = [
+            "ALTER DATABASE \(name) WITH ALLOW_CONNECTIONS false",
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(name)'",
+        ]
+        try await home.withAdminConnection(logger: logger) { connection in
+            for statement in closing {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                for worker in nodes where !worker.isCoordinator {
+                    try await connection.query("SELECT dblink_exec(\(Self.connectionString(worker, database: home.database, user: home.adminUser)), \(statement))", logger: logger)
+                }
+            }
+        }
+        self.template = name
+        return name
+    }
+
+    /// A copy does not inherit its template's `ALTER DATABASE … SET` settings (the distribution
+    /// sets some on every node, e.g. nested execution for policies that read co-located tables):
+    /// each node's are set on the copy there.
+    private func copySettings(from template: String, to name: String, home: DatabaseTarget, nodes: [Node], logger: Logger) async throws {
+        let settings = """
+            SELECT format('ALTER DATABASE %I SET %s = %L', '\(name)', split_part(c, '=', 1), substr(c, strpos(c, '=') + 1))
+            FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase, unnest(s.setconfig) c
+            WHERE d.datname = '\(template)' AND s.setrole = 0
+            """
+        try await home.withAdminConnection(logger: logger) { connection in
+            for statement in try await connection.query(PostgresQuery(unsafeSQL: settings), logger: logger).collect().map({ try $0.decode(String.self) }) {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+            for worker in nodes where !worker.isCoordinator {
+                let reach = Self.connectionString(worker, database: home.database, user: home.adminUser)
+                let statements = try await connection.query("SELECT s FROM dblink(\(reach), \(settings)) AS t (s text)", logger: logger)
+                    .collect().map { try $0.decode(String.self) }
+                for statement in statements {
+                    try await connection.query("SELECT dblink_exec(\(reach), \(statement))", logger: logger)
+                }
+            }
+        }
+    }
+
+    /// `name` on every node: a copy of `template`, or a new database with the extension.
+    private func create(_ name: String, template: String?, home: DatabaseTarget, nodes: [Node], logger: Logger) async throws {
+        let creating = "CREATE DATABASE \(name)" + (template.map { " TEMPLATE \($0)" } ?? "")
+        try await home.withAdminConnection(logger: logger) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: "SET citus.enable_create_database_propagation = off"), logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: creating), logger: logger)
+            for worker in nodes where !worker.isCoordinator {
+                try await connection.query("SELECT dblink_exec(\(Self.connectionString(worker, database: home.database, user: home.adminUser)), \(creating))", logger: logger)
+                if template == nil {
+                    try await connection.query("SELECT dblink_exec(\(Self.connectionString(worker, database: name, user: home.adminUser)), 'CREATE EXTENSION citus')", logger: logger)
+                }
+            }
+        }
+        if template == nil {
+            var target = home
+            target.database = name
+            try await target.withAdminConnection(logger: logger) { connection in
+                try await connection.query("CREATE EXTENSION citus", logger: logger)
+            }
+        }
     }
 
     /// The cluster's active primaries as the home database registers them; on first use, also
