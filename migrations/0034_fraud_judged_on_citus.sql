@@ -7,8 +7,8 @@
 --   role ("cannot perform query on placements that were modified in this transaction by a
 --   different user"). The platform, controller of its fraud signals, may therefore insert and
 --   update alerts itself (columns below); resellers still only read their own. Events go through
---   `sb.emit_fraud_event` (the two fraud kinds only) to the outbox, whose tables are apart from the
---   tenant tables (0033).
+--   `sb.emit_platform_event` (the platform's own kinds only) to the outbox, whose tables are apart
+--   from the tenant tables (0033).
 -- * The batch's lock buckets are gathered first and locked in a loop on the coordinator (a lock
 --   taken inside a statement Citus routes to a worker would be taken on that worker).
 -- * No correlated subquery or LATERAL over `platform.cdrs` (distributed by batch): a number's
@@ -22,20 +22,21 @@ GRANT INSERT (reseller_id, id, customer_id, rule, served_number, level, window_s
     ON sb.fraud_alerts TO sb_platform;
 GRANT UPDATE (level, escalated_at, window_start, window_end, measure, calls, cost) ON sb.fraud_alerts TO sb_platform;
 
--- The alerts' events, through the outbox: the platform may send these two kinds and no other.
-CREATE FUNCTION sb.emit_fraud_event(target uuid, kind text, payload jsonb, clock timestamptz)
+-- The platform's own events to a reseller, through the outbox: the kinds of what the platform
+-- does itself with its rights (fraud alerts here, issued statements in 0038) and no other.
+CREATE FUNCTION sb.emit_platform_event(target uuid, kind text, payload jsonb, clock timestamptz)
     RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, sb
     AS $$
     BEGIN
-        IF kind NOT IN ('fraud-alert.raised', 'fraud-alert.escalated') THEN
-            RAISE EXCEPTION 'not a fraud alert''s event: %', kind USING ERRCODE = 'insufficient_privilege';
+        IF kind NOT IN ('fraud-alert.raised', 'fraud-alert.escalated', 'statement.issued') THEN
+            RAISE EXCEPTION 'not an event the platform sends: %', kind USING ERRCODE = 'insufficient_privilege';
         END IF;
         RETURN sb.enqueue_event(target, kind, payload, clock);
     END
     $$;
-REVOKE ALL ON FUNCTION sb.emit_fraud_event(uuid, text, jsonb, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION sb.emit_fraud_event(uuid, text, jsonb, timestamptz) TO sb_platform;
+REVOKE ALL ON FUNCTION sb.emit_platform_event(uuid, text, jsonb, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sb.emit_platform_event(uuid, text, jsonb, timestamptz) TO sb_platform;
 
 -- What the rules find at the given moments: one candidate per (number, reseller, customer, at)
 -- and the rule it is judged by. The ingest and the dry-run replay both judge through this.
@@ -237,7 +238,7 @@ CREATE OR REPLACE FUNCTION platform.evaluate_fraud(batch uuid)
                 END IF;
             END IF;
             IF event IS NOT NULL THEN
-                PERFORM sb.emit_fraud_event(alert.reseller_id, event, jsonb_build_object(
+                PERFORM sb.emit_platform_event(alert.reseller_id, event, jsonb_build_object(
                     'alertId', alert.id, 'rule', alert.rule, 'servedNumber', alert.served_number, 'level', alert.level,
                     'customerId', alert.customer_id,
                     'windowStart', to_char(alert.window_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),

@@ -136,20 +136,20 @@ final class HardeningTests: XCTestCase {
         XCTAssertNil(named, "the e-mail's own member")
     }
 
-    /// The fraud rules run with the platform's rights (migration 0034); what they send goes through
-    /// an outlet that carries fraud alerts' events and nothing else, and no scope reaches the
-    /// outbox itself.
-    func testThePlatformSendsOnlyFraudAlertEventsThroughItsOutlet() async throws {
+    /// The fraud rules and statements run with the platform's rights (migrations 0034, 0038); what
+    /// they send goes through an outlet that carries the platform's own kinds of event and nothing
+    /// else, and no scope reaches the outbox itself.
+    func testThePlatformSendsOnlyItsOwnEventsThroughItsOutlet() async throws {
         let (raw, tenants) = try await SeededTenants.seeded()
         func outlet(_ function: String, _ kind: String, role: String, settings: [String: String]) async throws -> String? {
             try await raw.execute("SELECT sb.\(function)('\(tenants.a)', '\(kind)', '{}', now())", role: role, settings: settings).sqlState
         }
-        let fraudEvent = try await outlet("emit_fraud_event", "fraud-alert.raised", role: "sb_platform", settings: tenants.platformSettings)
+        let fraudEvent = try await outlet("emit_platform_event", "fraud-alert.raised", role: "sb_platform", settings: tenants.platformSettings)
         XCTAssertNil(fraudEvent)
-        let otherEvent = try await outlet("emit_fraud_event", "data-subject-request.opened", role: "sb_platform", settings: tenants.platformSettings)
+        let otherEvent = try await outlet("emit_platform_event", "data-subject-request.opened", role: "sb_platform", settings: tenants.platformSettings)
         XCTAssertEqual(otherEvent, "42501", "no other kind of event")
-        let byAReseller = try await outlet("emit_fraud_event", "fraud-alert.raised", role: "sb_reseller", settings: tenants.resellerSettingsA)
-        XCTAssertEqual(byAReseller, "42501", "resellers do not raise fraud alerts")
+        let byAReseller = try await outlet("emit_platform_event", "statement.issued", role: "sb_reseller", settings: tenants.resellerSettingsA)
+        XCTAssertEqual(byAReseller, "42501", "resellers do not send the platform's events")
         for role in ["sb_platform", "sb_reseller", "sb_customer"] {
             let direct = try await outlet("enqueue_event", "fraud-alert.raised", role: role, settings: tenants.platformSettings)
             XCTAssertEqual(direct, "42501", "\(role) cannot write to the outbox directly")

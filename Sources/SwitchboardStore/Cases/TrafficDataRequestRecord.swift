@@ -17,7 +17,7 @@ package struct TrafficDataRequestRecord: Sendable, Equatable {
     package let createdAt: Date
 
     static let columns = """
-        id, reseller_id, request_id, numbers, to_char(period_from, 'YYYY-MM-DD'), to_char(period_to, 'YYYY-MM-DD'),
+        id, reseller_id, request_id, numbers, sb.iso_date(period_from), sb.iso_date(period_to),
         state = 'answered', answer, records_held, answered_at, created_at
         """
 

@@ -41,8 +41,8 @@ package struct FraudRuleRepository: Sendable {
     package func putPrefix(_ prefix: String, class prefixClass: DestinationClassifier.PrefixClass, description: String) async throws -> Bool {
         let rows = try await connection.query(
             """
-            INSERT INTO platform.destination_prefixes AS p (prefix, class, description) VALUES (\(prefix), \(prefixClass.rawValue), \(description))
-            ON CONFLICT (prefix) DO UPDATE SET class = excluded.class, description = excluded.description, updated_at = now()
+            INSERT INTO platform.destination_prefixes AS p (prefix, class, description, updated_at) VALUES (\(prefix), \(prefixClass.rawValue), \(description), now())
+            ON CONFLICT (prefix) DO UPDATE SET class = excluded.class, description = excluded.description, updated_at = excluded.updated_at
             RETURNING (xmax = 0)
             """,
             logger: logger
@@ -99,12 +99,12 @@ package struct FraudRuleRepository: Sendable {
     package func setOverride(_ rule: FraudRule, reseller: UUID, to setting: FraudRuleSetting) async throws {
         try await connection.query(
             """
-            INSERT INTO platform.fraud_rule_overrides (rule, reseller_id, enabled, window_minutes, warning_at, critical_at, warning_cost, critical_cost, short_call_seconds)
+            INSERT INTO platform.fraud_rule_overrides (rule, reseller_id, enabled, window_minutes, warning_at, critical_at, warning_cost, critical_cost, short_call_seconds, updated_at)
             VALUES (\(rule.rawValue), \(reseller), \(setting.enabled), \(setting.windowMinutes)::integer, \(setting.warningAt)::integer, \(setting.criticalAt)::integer,
-                    \(setting.warningCost.map { "\($0)" })::numeric, \(setting.criticalCost.map { "\($0)" })::numeric, \(setting.shortCallSeconds)::integer)
+                    \(setting.warningCost.map { "\($0)" })::numeric, \(setting.criticalCost.map { "\($0)" })::numeric, \(setting.shortCallSeconds)::integer, now())
             ON CONFLICT (rule, reseller_id) DO UPDATE SET enabled = excluded.enabled, window_minutes = excluded.window_minutes,
                 warning_at = excluded.warning_at, critical_at = excluded.critical_at, warning_cost = excluded.warning_cost,
-                critical_cost = excluded.critical_cost, short_call_seconds = excluded.short_call_seconds, updated_at = now()
+                critical_cost = excluded.critical_cost, short_call_seconds = excluded.short_call_seconds, updated_at = excluded.updated_at
             """,
             logger: logger
         )

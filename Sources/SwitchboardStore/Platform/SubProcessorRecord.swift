@@ -15,8 +15,8 @@ package struct SubProcessorRecord: Sendable, Equatable {
     package let withdrawalAnnouncedAt: Date?
 
     static let columns = """
-        id, name, service, location, transfer_basis, to_char(engaged_from, 'YYYY-MM-DD'), announced_at,
-        to_char(engaged_until, 'YYYY-MM-DD'), withdrawal_announced_at
+        id, name, service, location, transfer_basis, sb.iso_date(engaged_from), announced_at,
+        sb.iso_date(engaged_until), withdrawal_announced_at
         """
 
     init(row: PostgresRow) throws {
