@@ -268,18 +268,24 @@ package struct StatementRepository: Sendable {
             logger: logger
         ).collect()
         let statement = try StatementRecord(row: header[0])
-        if !lines.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO sb.statement_lines (reseller_id, statement_id, line_no, customer_id, category, quantity, unit, billed_minutes, amount, description)
-                SELECT \(resellerID), \(id), l.n::integer, nullif(l.customer, '')::uuid, l.category, l.quantity, l.unit, nullif(l.minutes, '')::bigint, l.amount, l.description
-                FROM unnest(\(lines.map { $0.customerID?.uuidString ?? "" })::text[], \(lines.map(\.category.rawValue))::text[],
-                            \(lines.map(\.quantity))::bigint[], \(lines.map(\.category.unit))::text[], \(lines.map { $0.billedMinutes.map(String.init) ?? "" })::text[],
-                            \(lines.map(\.amount))::numeric[], \(lines.map(\.description))::text[])
-                     WITH ORDINALITY AS l(customer, category, quantity, unit, minutes, amount, description, n)
-                """,
-                logger: logger
-            )
+        // Multi-row VALUES (see MultiRowInsert): Citus copies an INSERT … SELECT from arrays in, and
+        // its COPY refuses tables under row-level security.
+        try await MultiRowInsert(
+            table: "sb.statement_lines",
+            columns: ["reseller_id", "statement_id", "line_no", "customer_id", "category", "quantity", "unit", "billed_minutes", "amount", "description"],
+            casts: ["amount": "numeric"]
+        ).run(Array(lines.enumerated()), on: connection, logger: logger) { numbered, row in
+            let (index, line) = numbered
+            row.append(resellerID)
+            row.append(id)
+            row.append(Int32(index + 1))
+            row.append(line.customerID)
+            row.append(line.category.rawValue)
+            row.append(line.quantity)
+            row.append(line.category.unit)
+            row.append(line.billedMinutes)
+            row.append(line.amount)
+            row.append(line.description)
         }
         return try await get(statement.id)!
     }
