@@ -3,9 +3,11 @@
 -- Retention: Citus refuses a DELETE or
 -- UPDATE on a distributed table whose condition applies a non-immutable function to a column, and
 -- `timestamptz + interval` is only stable (it depends on the session's time zone). The rules now
--- add their periods with `sb.utc_plus`, the same sum with the zone fixed to UTC (the zone the
--- server's sessions use), which makes it immutable. `now()` and `clock_timestamp()` inside
--- coalesce in an UPDATE became values computed once. Same rows, same instants as before.
+-- add their periods with `sb.utc_plus`, the same sum with the zone fixed to UTC, which makes it
+-- immutable. Periods are so counted in UTC whatever the session's zone (before, in the session's
+-- zone: the same on the server's own cluster and any database whose zone is UTC; elsewhere a day
+-- may now end up to an hour apart across a daylight-saving change). `now()` and `clock_timestamp()`
+-- inside coalesce in an UPDATE became values computed once.
 SET LOCAL ROLE sb_owner;
 
 -- Immutable because the zone is fixed; a function with SET is never inlined, so Citus sees it.
@@ -204,7 +206,8 @@ CREATE OR REPLACE FUNCTION sb.retention_usage_totals(clock timestamptz, years in
 -- statement that stays on one shard. The due deliveries are picked first across resellers, in the
 -- same fair order as before (each reseller's oldest first, taking turns), without locks; then each
 -- reseller's are claimed in one statement that skips what another replica holds and re-checks that
--- each is still pending and due. PL/pgSQL: Citus cannot plan a SQL function's statements that use
+-- each is still pending and due (a skipped delivery is not replaced by another in this round, so
+-- replicas polling at once may claim fewer than `max_count` each; none is sent twice). PL/pgSQL: Citus cannot plan a SQL function's statements that use
 -- its parameters.
 CREATE OR REPLACE FUNCTION sb.claim_webhook_deliveries(clock timestamptz, lease interval, max_count integer)
     RETURNS TABLE (reseller_id uuid, id uuid, subscription_id uuid, url text, event_type text, body text, attempt integer)

@@ -21,10 +21,21 @@ SET LOCAL ROLE sb_owner;
 GRANT INSERT (reseller_id, id, customer_id, rule, served_number, level, window_start, window_end, measure, calls, cost)
     ON sb.fraud_alerts TO sb_platform;
 GRANT UPDATE (level, escalated_at, window_start, window_end, measure, calls, cost) ON sb.fraud_alerts TO sb_platform;
+-- The platform raises alerts open, and changes only alerts not resolved yet (a resolved alert's
+-- evidence, and the date its retention counts from, stay as they were). Per command, as 0025
+-- requires (no restrictive policies).
+DROP POLICY platform_handles ON sb.fraud_alerts;
+CREATE POLICY platform_reads ON sb.fraud_alerts FOR SELECT TO sb_platform
+    USING (sb.setting_uuid('sb.principal_id') IS NOT NULL);
+CREATE POLICY platform_raises ON sb.fraud_alerts FOR INSERT TO sb_platform
+    WITH CHECK (sb.setting_uuid('sb.principal_id') IS NOT NULL AND state = 'open');
+CREATE POLICY platform_handles_live ON sb.fraud_alerts FOR UPDATE TO sb_platform
+    USING (sb.setting_uuid('sb.principal_id') IS NOT NULL AND state <> 'resolved')
+    WITH CHECK (sb.setting_uuid('sb.principal_id') IS NOT NULL);
 
 -- The platform's own events to a reseller, through the outbox: the kinds of what the platform
 -- does itself with its rights (fraud alerts here, issued statements in 0038) and no other.
-CREATE FUNCTION sb.emit_platform_event(target uuid, kind text, payload jsonb, clock timestamptz)
+CREATE FUNCTION sb.emit_platform_event(target uuid, kind text, payload jsonb)
     RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, sb
     AS $$
@@ -32,11 +43,12 @@ CREATE FUNCTION sb.emit_platform_event(target uuid, kind text, payload jsonb, cl
         IF kind NOT IN ('fraud-alert.raised', 'fraud-alert.escalated', 'statement.issued') THEN
             RAISE EXCEPTION 'not an event the platform sends: %', kind USING ERRCODE = 'insufficient_privilege';
         END IF;
-        RETURN sb.enqueue_event(target, kind, payload, clock);
+        -- The event's time is the transaction's: the caller cannot date it.
+        RETURN sb.enqueue_event(target, kind, payload, now());
     END
     $$;
-REVOKE ALL ON FUNCTION sb.emit_platform_event(uuid, text, jsonb, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION sb.emit_platform_event(uuid, text, jsonb, timestamptz) TO sb_platform;
+REVOKE ALL ON FUNCTION sb.emit_platform_event(uuid, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sb.emit_platform_event(uuid, text, jsonb) TO sb_platform;
 
 -- What the rules find at the given moments: one candidate per (number, reseller, customer, at)
 -- and the rule it is judged by. The ingest and the dry-run replay both judge through this.
@@ -243,7 +255,7 @@ CREATE OR REPLACE FUNCTION platform.evaluate_fraud(batch uuid)
                     'customerId', alert.customer_id,
                     'windowStart', to_char(alert.window_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                     'windowEnd', to_char(alert.window_end AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                    'measure', alert.measure, 'calls', alert.calls, 'cost', alert.cost::text), moment);
+                    'measure', alert.measure, 'calls', alert.calls, 'cost', alert.cost::text));
                 changed := changed + 1;
             END IF;
         END LOOP;

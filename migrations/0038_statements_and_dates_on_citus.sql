@@ -29,7 +29,7 @@ CREATE OR REPLACE FUNCTION sb.announce_statement(statement uuid)
             written := written + sb.emit_platform_event(issued.reseller_id, 'statement.issued',
                 jsonb_build_object('statementId', issued.id, 'kind', issued.kind, 'month', to_char(issued.month, 'YYYY-MM'),
                                    'correctsStatementId', issued.corrects_statement_id,
-                                   'issuedAt', to_char(issued.issued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')), now());
+                                   'issuedAt', to_char(issued.issued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')));
         END LOOP;
         RETURN written;
     END

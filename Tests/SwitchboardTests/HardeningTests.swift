@@ -136,13 +136,61 @@ final class HardeningTests: XCTestCase {
         XCTAssertNil(named, "the e-mail's own member")
     }
 
+    /// With the rights to raise alerts itself (0034), the platform raises them open and changes only
+    /// live ones: a resolved alert's evidence stays as it was resolved.
+    func testThePlatformCannotRewriteAResolvedFraudAlert() async throws {
+        let (raw, tenants) = try await SeededTenants.seeded()
+        let resolved = UUID()
+        try await raw.database.withAdmin { connection in
+            try await connection.query(
+                """
+                INSERT INTO sb.fraud_alerts (reseller_id, id, rule, served_number, level, state, window_start, window_end, measure, calls, cost,
+                                             resolved_at, resolved_by, resolution)
+                VALUES (\(tenants.resellerA), \(resolved), 'short-call-flood', '+4511100000', 'warning', 'resolved', now(), now(), 5, 5, 0,
+                        now(), \(tenants.platformKey), 'checked')
+                """,
+                logger: TestCluster.logger
+            )
+        }
+        let rewritten = try await raw.values(
+            "UPDATE sb.fraud_alerts SET measure = 999, window_end = now() + interval '10 years' WHERE id = '\(resolved)' RETURNING id::text",
+            role: "sb_platform", settings: tenants.platformSettings
+        )
+        XCTAssertEqual(rewritten, [], "a resolved alert is not changed")
+        let raisedResolved = try await raw.execute(
+            """
+            INSERT INTO sb.fraud_alerts (reseller_id, id, rule, served_number, level, state, window_start, window_end, measure, calls, cost)
+            VALUES ('\(tenants.a)', gen_random_uuid(), 'short-call-flood', '+4511100000', 'warning', 'acknowledged', now(), now(), 1, 1, 0)
+            """,
+            role: "sb_platform", settings: tenants.platformSettings
+        )
+        XCTAssertEqual(raisedResolved.sqlState, "42501", "alerts are raised open")
+        let raisedOpen = try await raw.execute(
+            """
+            INSERT INTO sb.fraud_alerts (reseller_id, id, rule, served_number, level, window_start, window_end, measure, calls, cost)
+            VALUES ('\(tenants.a)', gen_random_uuid(), 'high-cost-burst', '+4511100000', 'warning', now(), now(), 1, 1, 0)
+            """,
+            role: "sb_platform", settings: tenants.platformSettings
+        )
+        XCTAssertNil(raisedOpen.sqlState)
+        let byAReseller = try await raw.execute(
+            """
+            INSERT INTO sb.fraud_alerts (reseller_id, id, rule, served_number, level, window_start, window_end, measure, calls, cost)
+            VALUES ('\(tenants.a)', gen_random_uuid(), 'high-cost-burst', '+4511100000', 'warning', now(), now(), 1, 1, 0)
+            """,
+            role: "sb_reseller", settings: tenants.resellerSettingsA
+        )
+        XCTAssertEqual(byAReseller.sqlState, "42501", "resellers raise no alerts")
+    }
+
     /// The fraud rules and statements run with the platform's rights (migrations 0034, 0038); what
     /// they send goes through an outlet that carries the platform's own kinds of event and nothing
     /// else, and no scope reaches the outbox itself.
     func testThePlatformSendsOnlyItsOwnEventsThroughItsOutlet() async throws {
         let (raw, tenants) = try await SeededTenants.seeded()
         func outlet(_ function: String, _ kind: String, role: String, settings: [String: String]) async throws -> String? {
-            try await raw.execute("SELECT sb.\(function)('\(tenants.a)', '\(kind)', '{}', now())", role: role, settings: settings).sqlState
+            let clock = function == "enqueue_event" ? ", now()" : ""
+            return try await raw.execute("SELECT sb.\(function)('\(tenants.a)', '\(kind)', '{}'\(clock))", role: role, settings: settings).sqlState
         }
         let fraudEvent = try await outlet("emit_platform_event", "fraud-alert.raised", role: "sb_platform", settings: tenants.platformSettings)
         XCTAssertNil(fraudEvent)
