@@ -59,28 +59,39 @@ enum Dataset {
             """
         }
 
-        private var randomReseller: String { "'00000000-0000-4000-8000-' || lpad(:r::text, 12, '0')" }
-        private var randomCustomer: String { "('00000000-0000-4000-9000-' || lpad(:r::text, 12, '0'))::uuid" }
+        /// Picks a random reseller and its company into `:tenant` and `:company`, so the page binds
+        /// them as parameters, as the server's prepared statement does (an expression in their
+        /// place would be planned differently from what the server runs).
+        private var randomTenant: String {
+            """
+            \\set r random(1, \(resellers))
+            SELECT '00000000-0000-4000-8000-' || lpad(:r::text, 12, '0') AS tenant, '00000000-0000-4000-9000-' || lpad(:r::text, 12, '0') AS company \\gset
+            """
+        }
+
+        private var randomPage: String {
+            Dataset.oneLine(EmployeeRepository.selectSQL(tenant: ":tenant::uuid", filter: "e.customer_id = :company::uuid", limit: "51")) + ";"
+        }
 
         /// A page of a random reseller's employees as the server reads it (the tenant named in the
         /// query, the policy checking it too).
         var rlsOnScript: String {
             """
-            \\set r random(1, \(resellers))
+            \(randomTenant)
             BEGIN;
-            \(settings(role: "sb_reseller", reseller: randomReseller))
-            \(Dataset.oneLine(EmployeeRepository.selectSQL(tenant: "(\(randomReseller))::uuid", filter: "e.customer_id = \(randomCustomer)", limit: "51")));
+            \(settings(role: "sb_reseller", reseller: ":tenant"))
+            \(randomPage)
             COMMIT;
             """
         }
 
-        /// The same page as the superuser (RLS bypassed) with the tenant filter written out.
+        /// The same page as the superuser (RLS bypassed).
         var rlsOffScript: String {
             """
-            \\set r random(1, \(resellers))
+            \(randomTenant)
             BEGIN;
-            \(settings(role: nil, reseller: randomReseller))
-            \(Dataset.oneLine(EmployeeRepository.selectSQL(tenant: "(\(randomReseller))::uuid", filter: "e.customer_id = \(randomCustomer)", limit: "51")));
+            \(settings(role: nil, reseller: ":tenant"))
+            \(randomPage)
             COMMIT;
             """
         }
