@@ -74,8 +74,8 @@ CREATE OR REPLACE FUNCTION platform.fraud_hits(rules text[], numbers text[], res
                k_warning_at, k_critical_at, k_warning_cost, k_critical_cost
         FROM unnest(rules, numbers, resellers, customers, ats, durations, charges) WITH ORDINALITY
                  AS k (rule, number, reseller, customer, at, duration, charge, i)
-        -- platform.effective_fraud_rules written out: Citus refuses a SQL function with a
-        -- parameter in a statement, even inlined.
+        -- A reseller's override, else the platform's rule (0017's platform.effective_fraud_rules,
+        -- written out: Citus refuses a SQL function with a parameter in a statement, even inlined).
         JOIN platform.fraud_rules r ON r.rule = k.rule
         LEFT JOIN platform.fraud_rule_overrides o ON o.rule = r.rule AND o.reseller_id = k.reseller
         CROSS JOIN LATERAL (SELECT
@@ -262,3 +262,8 @@ CREATE OR REPLACE FUNCTION platform.evaluate_fraud(batch uuid)
         RETURN changed;
     END
     $$;
+
+-- Nothing calls these any more: fraud_hits reads each window in one join and resolves the rule
+-- settings itself.
+DROP FUNCTION platform.fraud_window(text, text, uuid, timestamptz, integer, integer);
+DROP FUNCTION platform.effective_fraud_rules(uuid);

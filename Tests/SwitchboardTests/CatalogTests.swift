@@ -106,8 +106,8 @@ final class CatalogTests: XCTestCase {
                 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, aclexplode(p.proacl) a
                 WHERE n.nspname = 'platform' AND a.grantee::regrole::text <> 'sb_owner' ORDER BY 1
                 """)
-            XCTAssertEqual(executable, ["address_hosts by sb_platform", "drop_detached_partitions by sb_retention", "effective_fraud_rules by sb_platform", "evaluate_fraud by sb_platform",
-                                       "fraud_hits by sb_platform", "fraud_level by sb_platform", "fraud_window by sb_platform", "number_holders by sb_platform", "recurring_holdings by sb_platform", "retention_begin by sb_retention",
+            XCTAssertEqual(executable, ["address_hosts by sb_platform", "drop_detached_partitions by sb_retention", "evaluate_fraud by sb_platform",
+                                       "fraud_hits by sb_platform", "fraud_level by sb_platform", "number_holders by sb_platform", "recurring_holdings by sb_platform", "retention_begin by sb_retention",
                                        "retention_finish by sb_retention", "retention_ingest_ledger by sb_retention", "retention_job_due by sb_retention", "retention_partitions by sb_retention",
                                        "retention_record by sb_retention"])
         }
