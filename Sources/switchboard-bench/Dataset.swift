@@ -85,8 +85,46 @@ enum Dataset {
             """
         }
 
-        /// The same page as the superuser (RLS bypassed).
+        /// The same page with the policies bypassed: as `rlsBypassRole`, which holds the reseller
+        /// role's privileges and BYPASSRLS, so privilege checks are paid on both sides and only
+        /// row-level security differs.
         var rlsOffScript: String {
+            """
+            \(randomTenant)
+            BEGIN;
+            \(settings(role: Dataset.rlsBypassRole, reseller: ":tenant"))
+            \(randomPage)
+            COMMIT;
+            """
+        }
+
+        /// The measured customer's first page read 2,000 times in one session by a PL/pgSQL loop
+        /// as `role`, after 20 to settle the plan: the server's time per page alone, without the
+        /// client, the network or other statements, printed as `page_us=<microseconds>`.
+        func serverLoopScript(role: String) -> String {
+            let page = EmployeeRepository.selectSQL(tenant: "bench_tenant", filter: "e.customer_id = bench_company", limit: "51")
+            return """
+                BEGIN;
+                \(settings(role: role, reseller: "'\(measuredReseller)'"))
+                DO $$
+                DECLARE
+                    bench_tenant uuid := '\(measuredReseller)';
+                    bench_company uuid := '\(measuredCustomer)';
+                    started timestamptz;
+                    row record;
+                BEGIN
+                    FOR i IN 1..20 LOOP FOR row IN \(page) LOOP END LOOP; END LOOP;
+                    started := clock_timestamp();
+                    FOR i IN 1..2000 LOOP FOR row IN \(page) LOOP END LOOP; END LOOP;
+                    RAISE NOTICE 'page_us=%', round(extract(epoch FROM clock_timestamp() - started) * 1e6 / 2000);
+                END $$;
+                COMMIT;
+                """
+        }
+
+        /// The same page as the superuser, which skips privilege checks as well as the policies:
+        /// printed for context, not the ratio's denominator.
+        var superuserScript: String {
             """
             \(randomTenant)
             BEGIN;
@@ -102,10 +140,22 @@ enum Dataset {
         sql.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
     }
 
+    /// The reseller role's privileges with row-level security bypassed: RLS's own cost is the
+    /// reseller role's page ÷ this role's page. Created in the benchmark's private cluster only.
+    static let rlsBypassRole = "sb_bench_rls_off"
+
     static func seed(_ plan: Plan, on connection: PostgresConnection, logger: Logger) async throws -> Seeded {
         func exec(_ sql: String) async throws {
             try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
         }
+        try await exec("""
+            DO $$ BEGIN
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '\(rlsBypassRole)') THEN
+                    CREATE ROLE \(rlsBypassRole) NOLOGIN BYPASSRLS IN ROLE sb_reseller;
+                    GRANT \(rlsBypassRole) TO \(DatabaseTarget.applicationRole);
+                END IF;
+            END $$
+            """)
         let reseller = { (i: String) in "('00000000-0000-4000-8000-' || lpad(\(i)::text, 12, '0'))::uuid" }
         let customer = { (i: String) in "('00000000-0000-4000-9000-' || lpad(\(i)::text, 12, '0'))::uuid" }
         let measuredReseller = "00000000-0000-4000-8000-000000000001"
