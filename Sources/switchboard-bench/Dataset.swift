@@ -74,25 +74,14 @@ enum Dataset {
         }
 
         /// A page of a random reseller's employees as the server reads it (the tenant named in the
-        /// query, the policy checking it too).
-        var rlsOnScript: String {
+        /// query) as `role`, nil keeping the session's own. As `sb_reseller` the policy checks the
+        /// tenant too; as `rlsBypassRole` (the reseller role's privileges and BYPASSRLS) only the
+        /// policies are missing; as the superuser privilege checks are skipped as well.
+        func randomPageScript(role: String?) -> String {
             """
             \(randomTenant)
             BEGIN;
-            \(settings(role: "sb_reseller", reseller: ":tenant"))
-            \(randomPage)
-            COMMIT;
-            """
-        }
-
-        /// The same page with the policies bypassed: as `rlsBypassRole`, which holds the reseller
-        /// role's privileges and BYPASSRLS, so privilege checks are paid on both sides and only
-        /// row-level security differs.
-        var rlsOffScript: String {
-            """
-            \(randomTenant)
-            BEGIN;
-            \(settings(role: Dataset.rlsBypassRole, reseller: ":tenant"))
+            \(settings(role: role, reseller: ":tenant"))
             \(randomPage)
             COMMIT;
             """
@@ -121,18 +110,6 @@ enum Dataset {
                 COMMIT;
                 """
         }
-
-        /// The same page as the superuser, which skips privilege checks as well as the policies:
-        /// printed for context, not the ratio's denominator.
-        var superuserScript: String {
-            """
-            \(randomTenant)
-            BEGIN;
-            \(settings(role: nil, reseller: ":tenant"))
-            \(randomPage)
-            COMMIT;
-            """
-        }
     }
 
     /// pgbench reads one statement per line.
@@ -151,7 +128,7 @@ enum Dataset {
         try await exec("""
             DO $$ BEGIN
                 IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '\(rlsBypassRole)') THEN
-                    CREATE ROLE \(rlsBypassRole) NOLOGIN BYPASSRLS IN ROLE sb_reseller;
+                    CREATE ROLE \(rlsBypassRole) NOLOGIN BYPASSRLS IN ROLE \(Role.reseller.databaseRole);
                     GRANT \(rlsBypassRole) TO \(DatabaseTarget.applicationRole);
                 END IF;
             END $$

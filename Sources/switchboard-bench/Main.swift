@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import PostgresNIO
 import SwitchboardAPI
+import SwitchboardDomain
 import SwitchboardStore
 
 /// Builds its own data set in a private PostgreSQL cluster, runs the real server in-process and
@@ -155,17 +156,19 @@ enum Benchmark {
             // also costs planning time; the superuser (no privilege checks either) is printed for context.
             // Five pairs of runs, each pair both sides back to back with the order swapped every pair,
             // and the ratio is the median of the pairs' ratios: on this 2-core machine the rate of a
-            // 10 s run drifts by ±10 % over minutes, and a pair sees the same stretch on both sides
+            // 10 s run drifts by tens of per cent over minutes, and a pair sees the same stretch on both sides
             // (best-of-three per side still swung from 0.95 to 1.13 between runs of the program).
             if selected("rls") {
+                let rlsOnScript = dataset.randomPageScript(role: Role.reseller.databaseRole)
+                let rlsOffScript = dataset.randomPageScript(role: Dataset.rlsBypassRole)
                 var pairs: [(on: LoadResult, off: LoadResult)] = []
                 for pair in 0..<5 {
                     if pair.isMultiple(of: 2) {
-                        let on = try await pgbench(dataset.rlsOnScript, protocolMode: "prepared")
-                        pairs.append((on, try await pgbench(dataset.rlsOffScript, protocolMode: "prepared")))
+                        let on = try await pgbench(rlsOnScript, protocolMode: "prepared")
+                        pairs.append((on, try await pgbench(rlsOffScript, protocolMode: "prepared")))
                     } else {
-                        let off = try await pgbench(dataset.rlsOffScript, protocolMode: "prepared")
-                        pairs.append((try await pgbench(dataset.rlsOnScript, protocolMode: "prepared"), off))
+                        let off = try await pgbench(rlsOffScript, protocolMode: "prepared")
+                        pairs.append((try await pgbench(rlsOnScript, protocolMode: "prepared"), off))
                     }
                 }
                 // For the record, the page's own server time, which no client or machine noise blurs:
@@ -182,14 +185,14 @@ enum Benchmark {
                 }
                 var serverOn: [Double] = [], serverOff: [Double] = []
                 for _ in 0..<3 {
-                    serverOn.append(try await serverMicroseconds("sb_reseller"))
+                    serverOn.append(try await serverMicroseconds(Role.reseller.databaseRole))
                     serverOff.append(try await serverMicroseconds(Dataset.rlsBypassRole))
                 }
                 let ratios = pairs.map { $0.off.perSecond / $0.on.perSecond }
                 let rlsRatio = percentile(ratios, 0.5)
-                let superuser = try await pgbench(dataset.superuserScript, user: LocalPostgresCluster.superuser, protocolMode: "prepared")
-                let rlsOnPlanned = try await pgbench(dataset.rlsOnScript)
-                let rlsOffPlanned = try await pgbench(dataset.rlsOffScript)
+                let superuser = try await pgbench(dataset.randomPageScript(role: nil), user: LocalPostgresCluster.superuser, protocolMode: "prepared")
+                let rlsOnPlanned = try await pgbench(rlsOnScript)
+                let rlsOffPlanned = try await pgbench(rlsOffScript)
                 rows.append(Row(name: "employee page, RLS on ÷ RLS off (latency, prepared), 1M employees",
                                 text: String(format: "median %.0f tps on, %.0f tps off; pair ratios ", percentile(pairs.map(\.on.perSecond), 0.5),
                                              percentile(pairs.map(\.off.perSecond), 0.5))
