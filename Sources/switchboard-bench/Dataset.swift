@@ -44,7 +44,7 @@ enum Dataset {
             """
             BEGIN;
             \(serverScope)
-            SELECT \(CustomerRepository.fullColumns) FROM sb.customers WHERE reseller_id = '\(measuredReseller)' AND (NULL::uuid IS NULL OR id > NULL) ORDER BY id LIMIT 51;
+            SELECT \(CustomerRepository.fullColumns) FROM sb.customers WHERE reseller_id = sb.statement_tenant('\(measuredReseller)') AND (NULL::uuid IS NULL OR id > NULL) ORDER BY id LIMIT 51;
             COMMIT;
             """
         }

@@ -4,8 +4,8 @@ import PostgresNIO
 import SwitchboardDomain
 
 /// Data-subject request cases, in the caller's scope (a reseller's, or a manager's company).
-/// Every statement about cases or people names the tenant (one shard group on Citus); the policies
-/// narrow it to the caller's scope.
+/// Every statement about cases or people names the tenant through `sb.statement_tenant` (one shard
+/// group on Citus, migration 0039); the policies narrow it to the caller's scope.
 package struct DataSubjectRequestRepository: Sendable {
     let connection: PostgresConnection
     let logger: Logger
@@ -25,7 +25,7 @@ package struct DataSubjectRequestRepository: Sendable {
         try await connection.query(
             """
             SELECT id FROM sb.employees
-            WHERE reseller_id = \(tenant) AND customer_id = \(customerID) AND extension = \(extensionNumber) AND anonymised_at IS NULL
+            WHERE reseller_id = sb.statement_tenant(\(tenant)) AND customer_id = \(customerID) AND extension = \(extensionNumber) AND anonymised_at IS NULL
               AND lower(regexp_replace(btrim(full_name), '\\s+', ' ', 'g')) = lower(regexp_replace(btrim(\(fullName)), '\\s+', ' ', 'g'))
             ORDER BY id LIMIT 2
             """,
@@ -70,12 +70,12 @@ package struct DataSubjectRequestRepository: Sendable {
     }
 
     package func get(_ id: UUID) async throws -> DataSubjectRequestRecord? {
-        try await one("SELECT \(unescaped: DataSubjectRequestRecord.columns) FROM sb.data_subject_requests WHERE reseller_id = \(tenant) AND id = \(id)")
+        try await one("SELECT \(unescaped: DataSubjectRequestRecord.columns) FROM sb.data_subject_requests WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(id)")
     }
 
     /// The case, locked for a change until the transaction ends.
     package func lock(_ id: UUID) async throws -> DataSubjectRequestRecord? {
-        try await one("SELECT \(unescaped: DataSubjectRequestRecord.columns) FROM sb.data_subject_requests WHERE reseller_id = \(tenant) AND id = \(id) FOR UPDATE")
+        try await one("SELECT \(unescaped: DataSubjectRequestRecord.columns) FROM sb.data_subject_requests WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(id) FOR UPDATE")
     }
 
     package func extend(_ id: UUID, months: Int, reason: String, dueAt: Date, at now: Date) async throws -> DataSubjectRequestRecord {
@@ -84,7 +84,7 @@ package struct DataSubjectRequestRepository: Sendable {
             UPDATE sb.data_subject_requests
             SET extension_months = \(Int32(months)), extension_reason = \(reason), extended_at = \(now), due_at = \(dueAt),
                 due_soon_announced_at = NULL, updated_at = \(now)
-            WHERE reseller_id = \(tenant) AND id = \(id)
+            WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(id)
             RETURNING \(unescaped: DataSubjectRequestRecord.columns)
             """
         )!
@@ -118,7 +118,7 @@ package struct DataSubjectRequestRepository: Sendable {
             SET state = \(transition.state.rawValue), closing_reason = coalesce(\(transition.reason), closing_reason),
                 outcome_kind = \(transition.outcome?.rawValue), outcome_fields = \(transition.outcomeFields), outcome_digest = \(transition.outcomeDigest),
                 receipt_id = \(transition.receiptID), closed_at = \(closedAt), updated_at = \(now)
-            WHERE reseller_id = \(tenant) AND id = \(id)
+            WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(id)
             RETURNING \(unescaped: DataSubjectRequestRecord.columns)
             """
         )!
@@ -138,7 +138,7 @@ package struct DataSubjectRequestRepository: Sendable {
         let rows = try await connection.query(
             """
             SELECT \(unescaped: DataSubjectRequestRecord.columns) FROM sb.data_subject_requests
-            WHERE reseller_id = \(tenant) AND (\(customerID)::uuid IS NULL OR customer_id = \(customerID))
+            WHERE reseller_id = sb.statement_tenant(\(tenant)) AND (\(customerID)::uuid IS NULL OR customer_id = \(customerID))
               AND (\(includeClosed) OR closed_at IS NULL)
               AND (\(due?.rawValue)::text IS NULL
                    OR (\(due?.rawValue) = 'overdue' AND closed_at IS NULL AND due_at <= \(now))
@@ -158,7 +158,7 @@ package struct DataSubjectRequestRepository: Sendable {
         return try await connection.query(
             """
             SELECT customer_id, count(*), count(*) FILTER (WHERE due_at <= \(now)), count(*) FILTER (WHERE due_at > \(now) AND due_at <= \(soon))
-            FROM sb.data_subject_requests WHERE reseller_id = \(tenant) AND closed_at IS NULL GROUP BY customer_id ORDER BY customer_id
+            FROM sb.data_subject_requests WHERE reseller_id = sb.statement_tenant(\(tenant)) AND closed_at IS NULL GROUP BY customer_id ORDER BY customer_id
             """,
             logger: logger
         ).collect().map { row in

@@ -20,7 +20,7 @@ public struct BulkEmployeeRepository: Sendable {
     public func extensionsInUse(resellerID: UUID, customerID: UUID, among extensions: [String]) async throws -> Set<String> {
         guard !extensions.isEmpty else { return [] }
         let rows = try await connection.query(
-            "SELECT extension FROM sb.employees WHERE reseller_id = \(resellerID) AND customer_id = \(customerID) AND extension = ANY(\(extensions))",
+            "SELECT extension FROM sb.employees WHERE reseller_id = sb.statement_tenant(\(resellerID)) AND customer_id = \(customerID) AND extension = ANY(\(extensions))",
             logger: logger
         )
         var used: Set<String> = []

@@ -42,7 +42,7 @@ extension EmployeeRepository {
         try await connection.query(
             """
             UPDATE sb.fax_to_mail SET employee_id = \(to), delivery_email = \(deliveryEmail)
-            WHERE reseller_id = \(tenant) AND id = \(faxID) AND employee_id = \(from) RETURNING fax_number
+            WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(faxID) AND employee_id = \(from) RETURNING fax_number
             """,
             logger: logger
         ).collect().first?.decode(String.self)
@@ -53,7 +53,7 @@ extension EmployeeRepository {
     /// successor now holds readable; returns what moved, in id order.
     public func handOverContent(from: UUID, to: UUID, kinds: [ContentKind], vault: ContentVault) async throws -> [(id: UUID, kind: ContentKind)] {
         let rows = try await connection.query(
-            "SELECT id, kind FROM sb.employee_content WHERE reseller_id = \(tenant) AND employee_id = \(from) AND kind = ANY(\(kinds.map(\.rawValue))) ORDER BY id FOR UPDATE",
+            "SELECT id, kind FROM sb.employee_content WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = \(from) AND kind = ANY(\(kinds.map(\.rawValue))) ORDER BY id FOR UPDATE",
             logger: logger
         )
         var moving: [(id: UUID, kind: ContentKind)] = []
@@ -65,7 +65,7 @@ extension EmployeeRepository {
             try await connection.query(
                 """
                 UPDATE sb.employee_content SET employee_id = \(to), data = \(ByteBuffer(bytes: resealed)), sealed = true, byte_size = \(plain.count)
-                WHERE reseller_id = \(tenant) AND id = \(item.id) AND employee_id = \(from)
+                WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(item.id) AND employee_id = \(from)
                 """,
                 logger: logger
             )
@@ -80,7 +80,7 @@ extension EmployeeRepository {
             """
             UPDATE sb.employees e SET extension = other.extension
             FROM sb.employees other
-            WHERE e.reseller_id = \(tenant) AND other.reseller_id = \(tenant)
+            WHERE e.reseller_id = sb.statement_tenant(\(tenant)) AND other.reseller_id = sb.statement_tenant(\(tenant))
               AND (e.id, other.id) IN ((\(first), \(second)), (\(second), \(first)))
             """,
             logger: logger

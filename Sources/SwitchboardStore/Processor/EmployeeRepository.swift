@@ -4,13 +4,14 @@ import PostgresNIO
 import SwitchboardDomain
 
 /// Customers' employees and everything held about them, in one reseller's scope. Every statement
-/// names that reseller (`reseller_id = tenant`), so a Citus coordinator routes it to the one shard
-/// group holding the tenant; the policies stay the second layer and narrow it to the caller's
-/// reseller or company (both must agree for a row to be seen).
+/// names that reseller (`reseller_id = sb.statement_tenant(tenant)`, migration 0039): on Citus the
+/// bound id routes it to the one shard group holding the tenant; on one database the function
+/// answers the scope's reseller, the policies' own condition, so the planner holds a single one.
+/// The policies narrow it to the caller's reseller or company (both must agree for a row to be seen).
 public struct EmployeeRepository: Sendable {
     let connection: PostgresConnection
     let logger: Logger
-    /// The reseller whose employees these are: the caller's own.
+    /// The reseller whose employees these are: the caller's own, the one its scope names.
     let tenant: UUID
 
     public init(_ connection: PostgresConnection, logger: Logger, tenant: UUID) {
@@ -24,14 +25,15 @@ public struct EmployeeRepository: Sendable {
     /// of a child is aggregated in the same total order (time, then id), so their elements pair up.
     /// Plain columns, not a JSON document per row: decoding that JSON again in the server cost more
     /// than PostgreSQL took to build it.
-    /// `tenant` is the placeholder of the reseller's id, named in every table's condition: on Citus a
-    /// join routes to one shard group only when each side names the tenant itself.
+    /// `tenant` is the placeholder of the reseller's id, named in every table's condition through
+    /// `sb.statement_tenant`: on Citus a join routes to one shard group only when each side names
+    /// the tenant itself.
     /// Each child table is read once for the whole page (its rows whose holder is one of the page's
     /// ids), not once per employee: under row-level security every scan of a table checks the
     /// policy's setting against the tenant, and a lateral read per row checked it 150 times a page.
     public static func selectSQL(tenant: String, filter: String, limit: String) -> String {
         """
-        WITH page AS (SELECT * FROM sb.employees e WHERE e.reseller_id = \(tenant) AND \(filter) ORDER BY e.id LIMIT \(limit))
+        WITH page AS (SELECT * FROM sb.employees e WHERE e.reseller_id = sb.statement_tenant(\(tenant)) AND \(filter) ORDER BY e.id LIMIT \(limit))
         SELECT e.id, e.reseller_id, e.customer_id, e.full_name, e.email, e.mobile, e.extension, e.directory_listing,
                e.marketing_consent, e.restricted_at, e.restriction_reason, e.anonymised_at, e.created_at, e.updated_at, e.version,
                n.ids, n.numbers, n.assigned, s.ids, s.iccids, s.assigned, f.ids, f.fax_numbers, f.emails, f.created
@@ -40,19 +42,19 @@ public struct EmployeeRepository: Sendable {
             SELECT employee_id, array_agg(id ORDER BY assigned_at, id) AS ids, array_agg(number ORDER BY assigned_at, id) AS numbers,
                    array_agg(assigned_at ORDER BY assigned_at, id) AS assigned
             FROM sb.number_assignments
-            WHERE reseller_id = \(tenant) AND employee_id = ANY (ARRAY(SELECT id FROM page)) AND released_at IS NULL
+            WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = ANY (ARRAY(SELECT id FROM page)) AND released_at IS NULL
             GROUP BY employee_id) n ON n.employee_id = e.id
         LEFT JOIN (
             SELECT employee_id, array_agg(id ORDER BY assigned_at, id) AS ids, array_agg(iccid ORDER BY assigned_at, id) AS iccids,
                    array_agg(assigned_at ORDER BY assigned_at, id) AS assigned
             FROM sb.sim_cards
-            WHERE reseller_id = \(tenant) AND employee_id = ANY (ARRAY(SELECT id FROM page)) AND released_at IS NULL
+            WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = ANY (ARRAY(SELECT id FROM page)) AND released_at IS NULL
             GROUP BY employee_id) s ON s.employee_id = e.id
         LEFT JOIN (
             SELECT employee_id, array_agg(id ORDER BY created_at, id) AS ids, array_agg(fax_number ORDER BY created_at, id) AS fax_numbers,
                    array_agg(delivery_email ORDER BY created_at, id) AS emails, array_agg(created_at ORDER BY created_at, id) AS created
             FROM sb.fax_to_mail
-            WHERE reseller_id = \(tenant) AND employee_id = ANY (ARRAY(SELECT id FROM page))
+            WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = ANY (ARRAY(SELECT id FROM page))
             GROUP BY employee_id) f ON f.employee_id = e.id
         ORDER BY e.id
         """
@@ -141,7 +143,7 @@ public struct EmployeeRepository: Sendable {
         let rows = try await connection.query(
             """
             SELECT reseller_id, customer_id, restricted_at, anonymised_at, directory_listing, marketing_consent, version
-            FROM sb.employees WHERE reseller_id = \(tenant) AND id = \(id) FOR UPDATE
+            FROM sb.employees WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(id) FOR UPDATE
             """,
             logger: logger
         )
@@ -167,7 +169,7 @@ public struct EmployeeRepository: Sendable {
                 directory_listing = coalesce(\(changes.directoryListing), directory_listing),
                 marketing_consent = coalesce(\(changes.marketingConsent), marketing_consent),
                 updated_at = now(), version = version + 1
-            WHERE reseller_id = \(tenant) AND id = \(id)
+            WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(id)
             """,
             logger: logger
         )
@@ -184,7 +186,7 @@ public struct EmployeeRepository: Sendable {
                 VALUES (\(locked.resellerID), \(locked.customerID), \(id), \(TimeOrderedID.make()), \(preference), \(value), \(principalID), \(role),
                         clock_timestamp(),
                         (SELECT coalesce(max(sequence), 0) + 1 FROM sb.employee_preference_history
-                         WHERE reseller_id = \(locked.resellerID) AND employee_id = \(id)))
+                         WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = \(id)))
                 """,
                 logger: logger
             )
@@ -194,7 +196,7 @@ public struct EmployeeRepository: Sendable {
 
     /// Marks a change to a part of the employee (numbers, SIMs, ...) so the ETag moves too.
     public func touch(_ id: UUID) async throws {
-        try await connection.query("UPDATE sb.employees SET updated_at = now(), version = version + 1 WHERE reseller_id = \(tenant) AND id = \(id)", logger: logger)
+        try await connection.query("UPDATE sb.employees SET updated_at = now(), version = version + 1 WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(id)", logger: logger)
     }
 
     /// Deletes the employee after giving back what they hold (numbers into quarantine, SIM cards to
@@ -205,11 +207,10 @@ public struct EmployeeRepository: Sendable {
         _ = try await releaseHoldings(of: id, resellerID: locked.resellerID, quarantine: quarantine, now: now)
         // The history keeps its rows without the person. Cut here rather than by the keys' ON DELETE
         // SET NULL, which a Citus cluster cannot keep (the tenant column is part of those keys).
-        let reseller = locked.resellerID
-        try await connection.query("UPDATE sb.number_assignments SET employee_id = NULL WHERE reseller_id = \(reseller) AND employee_id = \(id)", logger: logger)
-        try await connection.query("UPDATE sb.sim_cards SET employee_id = NULL WHERE reseller_id = \(reseller) AND employee_id = \(id)", logger: logger)
-        try await connection.query("UPDATE sb.data_subject_requests SET employee_id = NULL WHERE reseller_id = \(reseller) AND employee_id = \(id)", logger: logger)
-        let deleted = try await connection.query("DELETE FROM sb.employees WHERE reseller_id = \(tenant) AND id = \(id) RETURNING id", logger: logger).collect().isEmpty == false
+        try await connection.query("UPDATE sb.number_assignments SET employee_id = NULL WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = \(id)", logger: logger)
+        try await connection.query("UPDATE sb.sim_cards SET employee_id = NULL WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = \(id)", logger: logger)
+        try await connection.query("UPDATE sb.data_subject_requests SET employee_id = NULL WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = \(id)", logger: logger)
+        let deleted = try await connection.query("DELETE FROM sb.employees WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(id) RETURNING id", logger: logger).collect().isEmpty == false
         if deleted { try await connection.query("SELECT sb.request_erasure_vacuum()", logger: logger) }
         return deleted
     }
@@ -219,7 +220,7 @@ public struct EmployeeRepository: Sendable {
     public func restrict(_ id: UUID, reason: String?) async throws {
         guard let reason else {
             try await connection.query(
-                "UPDATE sb.employees SET restricted_at = NULL, restriction_reason = NULL, updated_at = now(), version = version + 1 WHERE reseller_id = \(tenant) AND id = \(id)",
+                "UPDATE sb.employees SET restricted_at = NULL, restriction_reason = NULL, updated_at = now(), version = version + 1 WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(id)",
                 logger: logger
             )
             return
@@ -227,13 +228,13 @@ public struct EmployeeRepository: Sendable {
         let started = try await connection.query(
             """
             UPDATE sb.employees SET restricted_at = now(), restriction_reason = \(reason), updated_at = now(), version = version + 1
-            WHERE reseller_id = \(tenant) AND id = \(id) AND restricted_at IS NULL RETURNING id
+            WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(id) AND restricted_at IS NULL RETURNING id
             """,
             logger: logger
         ).collect()
         guard started.isEmpty else { return }
         try await connection.query(
-            "UPDATE sb.employees SET restriction_reason = \(reason), updated_at = now(), version = version + 1 WHERE reseller_id = \(tenant) AND id = \(id)", logger: logger
+            "UPDATE sb.employees SET restriction_reason = \(reason), updated_at = now(), version = version + 1 WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(id)", logger: logger
         )
     }
 
@@ -241,7 +242,7 @@ public struct EmployeeRepository: Sendable {
         let rows = try await connection.query(
             """
             SELECT preference, value, changed_by, changed_by_role, changed_at, sequence FROM sb.employee_preference_history
-            WHERE reseller_id = \(tenant) AND employee_id = \(id) ORDER BY sequence
+            WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = \(id) ORDER BY sequence
             """,
             logger: logger
         )
@@ -271,7 +272,7 @@ public struct EmployeeRepository: Sendable {
     /// Ends the assignment; nil when the employee has no such current assignment.
     public func releaseNumber(_ assignmentID: UUID, of employeeID: UUID) async throws -> String? {
         try await connection.query(
-            "UPDATE sb.number_assignments SET released_at = now() WHERE reseller_id = \(tenant) AND id = \(assignmentID) AND employee_id = \(employeeID) AND released_at IS NULL RETURNING number",
+            "UPDATE sb.number_assignments SET released_at = now() WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(assignmentID) AND employee_id = \(employeeID) AND released_at IS NULL RETURNING number",
             logger: logger
         ).collect().first?.decode(String.self)
     }
@@ -291,7 +292,7 @@ public struct EmployeeRepository: Sendable {
     /// Ends the assignment; nil when the employee has no such current SIM card.
     public func releaseSIM(_ simID: UUID, of employeeID: UUID) async throws -> String? {
         try await connection.query(
-            "UPDATE sb.sim_cards SET released_at = now() WHERE reseller_id = \(tenant) AND id = \(simID) AND employee_id = \(employeeID) AND released_at IS NULL RETURNING iccid",
+            "UPDATE sb.sim_cards SET released_at = now() WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(simID) AND employee_id = \(employeeID) AND released_at IS NULL RETURNING iccid",
             logger: logger
         ).collect().first?.decode(String.self)
     }
@@ -311,7 +312,7 @@ public struct EmployeeRepository: Sendable {
     /// Removes the route; nil when the employee has no such route.
     public func removeFaxToMail(_ faxID: UUID, of employeeID: UUID) async throws -> String? {
         try await connection.query(
-            "DELETE FROM sb.fax_to_mail WHERE reseller_id = \(tenant) AND id = \(faxID) AND employee_id = \(employeeID) RETURNING fax_number", logger: logger
+            "DELETE FROM sb.fax_to_mail WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(faxID) AND employee_id = \(employeeID) RETURNING fax_number", logger: logger
         ).collect().first?.decode(String.self)
     }
 
@@ -319,13 +320,13 @@ public struct EmployeeRepository: Sendable {
     /// stock: numbers and fax numbers into quarantine, SIM cards available again.
     public func releaseHoldings(of id: UUID, resellerID: UUID, quarantine: QuarantineRule, now: Date) async throws -> (numbers: [String], sims: [String], faxNumbers: [String]) {
         let numbers = try await connection.query(
-            "UPDATE sb.number_assignments SET released_at = now() WHERE reseller_id = \(tenant) AND employee_id = \(id) AND released_at IS NULL RETURNING number", logger: logger
+            "UPDATE sb.number_assignments SET released_at = now() WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = \(id) AND released_at IS NULL RETURNING number", logger: logger
         ).collect().map { try $0.decode(String.self) }
         let sims = try await connection.query(
-            "UPDATE sb.sim_cards SET released_at = now() WHERE reseller_id = \(tenant) AND employee_id = \(id) AND released_at IS NULL RETURNING iccid", logger: logger
+            "UPDATE sb.sim_cards SET released_at = now() WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = \(id) AND released_at IS NULL RETURNING iccid", logger: logger
         ).collect().map { try $0.decode(String.self) }
         let faxes = try await connection.query(
-            "DELETE FROM sb.fax_to_mail WHERE reseller_id = \(tenant) AND employee_id = \(id) RETURNING fax_number", logger: logger
+            "DELETE FROM sb.fax_to_mail WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = \(id) RETURNING fax_number", logger: logger
         ).collect().map { try $0.decode(String.self) }
         let stock = StockRepository(connection, logger: logger)
         try await stock.quarantineNumbers(numbers + faxes, resellerID: resellerID, rule: quarantine, now: now)
@@ -351,14 +352,14 @@ public struct EmployeeRepository: Sendable {
     }
 
     public func deleteContent(of employeeID: UUID, kind: ContentKind) async throws {
-        try await connection.query("DELETE FROM sb.employee_content WHERE reseller_id = \(tenant) AND employee_id = \(employeeID) AND kind = \(kind)", logger: logger)
+        try await connection.query("DELETE FROM sb.employee_content WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = \(employeeID) AND kind = \(kind)", logger: logger)
     }
 
     public func listContent(of employeeID: UUID) async throws -> [ContentItem] {
         let rows = try await connection.query(
             """
             SELECT id, kind, content_type, byte_size, caller_number, duration_seconds, recorded_at
-            FROM sb.employee_content WHERE reseller_id = \(tenant) AND employee_id = \(employeeID) ORDER BY id
+            FROM sb.employee_content WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = \(employeeID) ORDER BY id
             """,
             logger: logger
         )
@@ -372,7 +373,7 @@ public struct EmployeeRepository: Sendable {
     /// The stored bytes: sealed (open them with ``ContentVault/open(_:sealed:contentID:owner:)``) or, stored before sealing, plain.
     public func fetchContent(_ contentID: UUID, of employeeID: UUID) async throws -> StoredContent? {
         let rows = try await connection.query(
-            "SELECT content_type, kind, data, sealed FROM sb.employee_content WHERE reseller_id = \(tenant) AND id = \(contentID) AND employee_id = \(employeeID)", logger: logger
+            "SELECT content_type, kind, data, sealed FROM sb.employee_content WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(contentID) AND employee_id = \(employeeID)", logger: logger
         )
         for try await (contentType, kind, data, sealed) in rows.decode((String, ContentKind, ByteBuffer, Bool).self) {
             return StoredContent(id: contentID, owner: employeeID, contentType: contentType, kind: kind, data: data, sealed: sealed)
@@ -401,21 +402,21 @@ public struct EmployeeRepository: Sendable {
         try await vault?.erase([id], reason: "anonymisation")
         var deleted: [String: Int] = [:]
         let kinds = try await connection.query(
-            "DELETE FROM sb.employee_content WHERE reseller_id = \(tenant) AND employee_id = \(id) RETURNING kind", logger: logger
+            "DELETE FROM sb.employee_content WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = \(id) RETURNING kind", logger: logger
         ).collect()
         for row in kinds { deleted[try row.decode(String.self), default: 0] += 1 }
         let history = try await connection.query(
-            "DELETE FROM sb.employee_preference_history WHERE reseller_id = \(tenant) AND employee_id = \(id) RETURNING id", logger: logger
+            "DELETE FROM sb.employee_preference_history WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = \(id) RETURNING id", logger: logger
         ).collect().count
         let (numbers, sims, faxes) = try await releaseHoldings(of: id, resellerID: locked.resellerID, quarantine: quarantine, now: now)
-        try await connection.query("UPDATE sb.number_assignments SET employee_id = NULL WHERE reseller_id = \(tenant) AND employee_id = \(id)", logger: logger)
-        try await connection.query("UPDATE sb.sim_cards SET employee_id = NULL WHERE reseller_id = \(tenant) AND employee_id = \(id)", logger: logger)
+        try await connection.query("UPDATE sb.number_assignments SET employee_id = NULL WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = \(id)", logger: logger)
+        try await connection.query("UPDATE sb.sim_cards SET employee_id = NULL WHERE reseller_id = sb.statement_tenant(\(tenant)) AND employee_id = \(id)", logger: logger)
         let anonymisedAt = try await connection.query(
             """
             UPDATE sb.employees SET full_name = \(pseudonym), email = NULL, mobile = NULL, extension = NULL,
                 directory_listing = 'unlisted', marketing_consent = false, restricted_at = NULL, restriction_reason = NULL,
                 anonymised_at = now(), updated_at = now(), version = version + 1
-            WHERE reseller_id = \(tenant) AND id = \(id) RETURNING anonymised_at
+            WHERE reseller_id = sb.statement_tenant(\(tenant)) AND id = \(id) RETURNING anonymised_at
             """,
             logger: logger
         ).collect().first!.decode(Date.self)
@@ -434,7 +435,7 @@ struct EmployeePage: PostgresPreparedStatement {
           AND ($2::uuid IS NULL OR e.id > $3)
           AND CASE $4::text
               WHEN 'number' THEN EXISTS (SELECT 1 FROM sb.number_assignments n
-                                         WHERE n.reseller_id = $9 AND n.employee_id = e.id
+                                         WHERE n.reseller_id = sb.statement_tenant($9) AND n.employee_id = e.id
                                            AND n.released_at IS NULL AND n.number = $5)
               WHEN 'extension' THEN e.extension LIKE $6
               WHEN 'name' THEN e.full_name ILIKE $7

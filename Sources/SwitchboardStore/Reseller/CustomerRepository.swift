@@ -3,9 +3,10 @@ import Logging
 import PostgresNIO
 import SwitchboardDomain
 
-/// A reseller's customers. The policies scope every query; the list also names its tenant, so a
-/// Citus coordinator routes it to the one shard holding that reseller (the policies stay the
-/// second layer, and the two must agree for a row to be seen).
+/// A reseller's customers. The policies scope every query; the list also names its tenant
+/// (`sb.statement_tenant`, migration 0039), so a Citus coordinator routes it to the one shard
+/// holding that reseller (the policies stay the second layer, and the two must agree for a row to
+/// be seen).
 public struct CustomerRepository: Sendable {
     let connection: PostgresConnection
     let logger: Logger
@@ -174,7 +175,7 @@ struct CustomerPage: CustomerPageStatement {
 
 /// The same page with the tenant named, for a single-shard plan on Citus.
 struct TenantCustomerPage: PostgresPreparedStatement {
-    static let sql = "SELECT \(CustomerRepository.fullColumns) FROM sb.customers WHERE reseller_id = $1 AND ($2::uuid IS NULL OR id > $3) ORDER BY id LIMIT $4"
+    static let sql = "SELECT \(CustomerRepository.fullColumns) FROM sb.customers WHERE reseller_id = sb.statement_tenant($1) AND ($2::uuid IS NULL OR id > $3) ORDER BY id LIMIT $4"
     static var bindingDataTypes: [PostgresDataType] { [.uuid, .uuid, .uuid, .int8] }
     let tenant: UUID
     let cursor: UUID?

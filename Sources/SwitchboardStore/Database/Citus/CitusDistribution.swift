@@ -71,6 +71,7 @@ public enum CitusDistribution {
         for setting in ["citus.enable_unsafe_triggers = on", "citus.allow_nested_distributed_execution = on"] {
             try await connection.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(quoted(database)) SET \(setting)"), logger: logger)
         }
+        try await connection.query(Self.routingStatementTenant, logger: logger)
         // Policies need their functions on every node before the tables are distributed. Functions
         // taking a table's row type can follow only after it; a function whose body Citus cannot
         // create yet is retried after the tables (one statement each: a failure aborts only itself).
@@ -95,6 +96,15 @@ public enum CitusDistribution {
         logger.notice("citus: tables distributed", metadata: ["distributed_now": "\(pending)"])
         return pending
     }
+
+    /// A statement's tenant is the id it binds, which Citus routes by (migration 0039 answers the
+    /// scope's tenant instead, for one database's planner). Replaced on every run: a database
+    /// migrated before it had Citus gets the routing form too.
+    static let routingStatementTenant: PostgresQuery = """
+        CREATE OR REPLACE FUNCTION sb.statement_tenant(requested uuid) RETURNS uuid
+            LANGUAGE sql STABLE PARALLEL SAFE
+            AS $$ SELECT requested $$
+        """
 
     /// Sends every function of `sb` and `platform` not yet known to Citus to the workers, one at a
     /// time; returns those that could not be created there yet.
