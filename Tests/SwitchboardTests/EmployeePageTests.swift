@@ -37,8 +37,7 @@ final class EmployeePageTests: XCTestCase {
             ] {
                 try await connection.query(PostgresQuery(unsafeSQL: sql), logger: TestCluster.logger)
             }
-            // The reseller's scope, as far as the page reads it (`sb.statement_tenant`).
-            try await connection.query("SELECT set_config('sb.reseller_id', \(tenants.a), false)", logger: TestCluster.logger)
+            try await tenants.enterScopeOfA(on: connection)
             let employees = EmployeeRepository(connection, logger: TestCluster.logger, tenant: tenants.resellerA)
             let page = try await employees.list(customerID: tenants.customerA1, search: .all, after: nil, limit: 50).items
             XCTAssertEqual(page.count, 3, "one row per person")

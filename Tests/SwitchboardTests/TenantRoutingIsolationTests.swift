@@ -14,7 +14,7 @@ final class TenantRoutingIsolationTests: XCTestCase {
     func testTheDirectoryReadsOnlyItsTenantEvenWithoutThePolicies() async throws {
         let (raw, tenants) = try await SeededTenants.seeded()
         try await raw.database.withAdmin { connection in
-            try await Self.enterScope(of: tenants.resellerA, on: connection)
+            try await tenants.enterScopeOfA(on: connection)
             let resellerA = EmployeeRepository(connection, logger: TestCluster.logger, tenant: tenants.resellerA)
             let own = try await resellerA.get(tenants.employeeA1)
             XCTAssertEqual(own?.id, tenants.employeeA1)
@@ -31,7 +31,7 @@ final class TenantRoutingIsolationTests: XCTestCase {
             XCTAssertTrue(history.isEmpty, "another reseller's preference history")
         }
         try await raw.database.withAdmin { connection in
-            try await Self.enterScope(of: tenants.resellerA, on: connection)
+            try await tenants.enterScopeOfA(on: connection)
             let cases = DataSubjectRequestRepository(connection, logger: TestCluster.logger, tenant: tenants.resellerA)
             let matches = try await cases.matchingEmployees(customerID: tenants.customerB1, extensionNumber: "12", fullName: "Person 2")
             XCTAssertEqual(matches, [], "a request cannot be opened about another reseller's employee")
@@ -68,11 +68,6 @@ final class TenantRoutingIsolationTests: XCTestCase {
             let count = try await raw.values("SELECT count(*)::text FROM (\(read.sql)) q", role: "sb_reseller", settings: tenants.resellerSettingsA)
             XCTAssertEqual(count, [read.rows], "\(read.name) finds the tenant's rows")
         }
-    }
-
-    /// What ``ScopedDatabase`` sets for a reseller's principal, as far as the statements read it.
-    private static func enterScope(of reseller: UUID, on connection: PostgresConnection) async throws {
-        try await connection.query("SELECT set_config('sb.reseller_id', \(reseller.uuidString.lowercased()), false)", logger: TestCluster.logger)
     }
 
     /// `$n` placeholders replaced by SQL literals, the highest first so `$1` never eats `$10`.

@@ -198,6 +198,12 @@ struct SeededTenants {
     }
 
     var resellerSettingsA: [String: String] { ["sb.principal_id": keyA.uuidString, "sb.reseller_id": a] }
+
+    /// Reseller A's scope on a connection of its own, as far as the statements read it
+    /// (`sb.statement_tenant`, migration 0039): for repositories run as the admin.
+    func enterScopeOfA(on connection: PostgresConnection) async throws {
+        try await connection.query("SELECT set_config('sb.reseller_id', \(a), false)", logger: TestCluster.logger)
+    }
     var customerSettingsA1: [String: String] {
         ["sb.principal_id": managerA1.uuidString, "sb.reseller_id": a, "sb.customer_id": customerA1.uuidString.lowercased()]
     }
